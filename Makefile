@@ -1,0 +1,41 @@
+# The commands a new user types. Everything else is CMake and CTest underneath.
+#   make test       install missing Debian packages, build, run every test suite
+#   make run        build and start the server on the embedded demo (arrives with marketsyncd)
+#   make bench      build Release, run the benchmarks, print a table
+#   make sanitize   build with AddressSanitizer and UBSan, run every test suite
+
+BUILD_DIR ?= build
+JOBS ?= 2
+WERROR ?= $(if $(CI),ON,OFF)
+CMAKE_FLAGS ?=
+
+.PHONY: all deps build test run bench sanitize clean
+
+all: build
+
+deps:
+	@tools/install-deps
+
+build: deps
+	cmake -S . -B $(BUILD_DIR) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DMARKETSYNC_WERROR=$(WERROR) $(CMAKE_FLAGS)
+	cmake --build $(BUILD_DIR) -j$(JOBS)
+
+test: build
+	ctest --test-dir $(BUILD_DIR) --output-on-failure -j$(JOBS)
+
+run: build
+	@echo "marketsyncd arrives with the HTTP server issue; 'make run' will then start 'marketsyncd --demo'."
+
+bench: deps
+	cmake -S . -B build-release -DCMAKE_BUILD_TYPE=Release -DBUILD_TESTING=OFF -DMARKETSYNC_WERROR=$(WERROR)
+	cmake --build build-release -j$(JOBS) --target benchmarks
+	tools/bench/run-benchmarks build-release
+
+sanitize: deps
+	cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DMARKETSYNC_SANITIZE=address,undefined \
+	  -DMARKETSYNC_BUILD_BENCHMARKS=OFF -DMARKETSYNC_WERROR=$(WERROR)
+	cmake --build build-asan -j$(JOBS)
+	ctest --test-dir build-asan --output-on-failure -j$(JOBS)
+
+clean:
+	rm -rf $(BUILD_DIR) build-release build-asan

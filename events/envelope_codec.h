@@ -1,0 +1,57 @@
+#pragma once
+
+// The stored byte layout of an envelope. docs/event-log-format.md holds the same grammar.
+//
+//   envelope       := body hash checksum
+//   body           := format_version type payload_version seq stream_version recorded_at_us
+//                     stream_id correlation_id payload prev_hash
+//   format_version := u8                      (1)
+//   type           := u16                     (a registered EventType)
+//   payload_version:= u16                     (>= 1)
+//   seq            := u64                     (>= 1)
+//   stream_version := u64                     (>= 1)
+//   recorded_at_us := i64                     (UTC microseconds since the Unix epoch)
+//   stream_id      := length:u32 byte{length} (1..256 bytes, no NUL)
+//   correlation_id := length:u32 byte{length} (0..256 bytes)
+//   payload        := length:u32 byte{length} (cereal portable binary, < 64 MiB)
+//   prev_hash      := byte{32}                (hash of the envelope at seq - 1; zeros at seq 1)
+//   hash           := byte{32}                (SHA-256 of body)
+//   checksum       := u32                     (CRC-32C of body and hash)
+//
+// Integers are little-endian. The value ends exactly after checksum. The key of an envelope in
+// the `events` column family is its seq as a big-endian u64, so keys sort in seq order.
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "events/envelope.h"
+#include "events/status.h"
+
+namespace marketsync {
+
+inline constexpr size_t kMaxStreamIdBytes = 256;
+inline constexpr size_t kMaxCorrelationIdBytes = 256;
+inline constexpr size_t kMaxPayloadBytes = 64u << 20;
+
+// Checks the fields a writer controls: stream id, correlation id and payload sizes, known type.
+Status ValidateEnvelopeFields(const Envelope& e);
+
+// Computes e.hash from every other field and appends the encoded envelope to *out.
+// Requires ValidateEnvelopeFields(e).ok().
+void SealAndEncodeEnvelope(Envelope& e, std::string* out);
+
+// Decodes one stored value. `key_seq` is the seq the value was stored under and only names it
+// in errors. Errors: kCorruption naming the seq for a wrong length, bad checksum, unknown format
+// version or unknown type. The hash is not recomputed here (the checksum covers it); Verify
+// recomputes it.
+Result<Envelope> DecodeEnvelope(std::string_view bytes, uint64_t key_seq);
+
+// Recomputes SHA-256 of the body of a stored value that DecodeEnvelope accepted.
+Hash256 ComputeStoredBodyHash(std::string_view bytes);
+
+// The events column family key for seq, and back. DecodeSeqKey fails unless key is 8 bytes.
+std::string EncodeSeqKey(uint64_t seq);
+Result<uint64_t> DecodeSeqKey(std::string_view key);
+
+}  // namespace marketsync

@@ -1,0 +1,777 @@
+#include "events/event_log.h"
+
+#include <rocksdb/db.h>
+#include <rocksdb/env.h>
+#include <rocksdb/options.h>
+#include <rocksdb/table.h>
+#include <rocksdb/filter_policy.h>
+#include <rocksdb/write_batch.h>
+
+#include <algorithm>
+#include <condition_variable>
+#include <deque>
+#include <filesystem>
+#include <future>
+#include <map>
+#include <mutex>
+#include <set>
+#include <thread>
+#include <unordered_map>
+
+#include "events/envelope_codec.h"
+#include "events/internal/coding.h"
+
+namespace marketsync {
+namespace {
+
+constexpr std::string_view kHeadKey = "head";
+constexpr std::string_view kCheckpointPrefix = "checkpoint/";
+// Stream versions cached by the writer; cleared when it grows past this many streams.
+constexpr size_t kMaxCachedStreams = 1 << 20;
+
+Status FromRocks(const rocksdb::Status& s, std::string_view what) {
+  if (s.ok()) return Status::Ok();
+  std::string msg = std::string(what) + ": " + s.ToString();
+  if (s.IsNotFound()) return Status::NotFound(std::move(msg));
+  if (s.IsCorruption()) return Status::Corruption(std::move(msg));
+  if (s.IsInvalidArgument()) return Status::InvalidArgument(std::move(msg));
+  return Status::IOError(std::move(msg));
+}
+
+int64_t SystemNowUs() {
+  return std::chrono::duration_cast<std::chrono::microseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+std::string StreamKey(std::string_view stream_id, uint64_t version) {
+  std::string k;
+  k.reserve(stream_id.size() + 9);
+  k.append(stream_id);
+  k.push_back('\0');
+  internal::PutFixed64BE(&k, version);
+  return k;
+}
+
+std::string EncodeHead(const LogHead& head) {
+  std::string v;
+  internal::PutFixed64BE(&v, head.seq);
+  v.append(reinterpret_cast<const char*>(head.hash.data()), head.hash.size());
+  return v;
+}
+
+Result<LogHead> DecodeHead(std::string_view v) {
+  if (v.size() != 8 + 32) return Status::Corruption("meta/head has " + std::to_string(v.size()) + " bytes, want 40");
+  LogHead head;
+  head.seq = internal::GetFixed64BE(v.data());
+  std::copy(v.begin() + 8, v.end(), head.hash.begin());
+  return head;
+}
+
+std::string CheckpointKey(std::string_view projection) {
+  return std::string(kCheckpointPrefix) + std::string(projection);
+}
+
+class RocksEventIterator final : public EventIterator {
+ public:
+  RocksEventIterator(std::unique_ptr<rocksdb::Iterator> it, uint64_t from) : it_(std::move(it)) {
+    it_->Seek(EncodeSeqKey(from));
+    Load();
+  }
+  bool Valid() const override { return valid_; }
+  void Next() override {
+    it_->Next();
+    Load();
+  }
+  const Envelope& envelope() const override { return current_; }
+  std::string_view raw() const override {
+    return {it_->value().data(), it_->value().size()};
+  }
+  Status status() const override { return status_; }
+
+ private:
+  void Load() {
+    valid_ = false;
+    if (!it_->Valid()) {
+      status_ = FromRocks(it_->status(), "reading events");
+      return;
+    }
+    auto seq = DecodeSeqKey({it_->key().data(), it_->key().size()});
+    if (!seq.ok()) {
+      status_ = seq.status();
+      return;
+    }
+    auto e = DecodeEnvelope({it_->value().data(), it_->value().size()}, *seq);
+    if (!e.ok()) {
+      status_ = e.status();
+      return;
+    }
+    current_ = std::move(e).value();
+    valid_ = true;
+  }
+
+  std::unique_ptr<rocksdb::Iterator> it_;
+  Envelope current_;
+  bool valid_ = false;
+  Status status_;
+};
+
+class RocksKvIterator final : public KvIterator {
+ public:
+  explicit RocksKvIterator(std::unique_ptr<rocksdb::Iterator> it) : it_(std::move(it)) {}
+  void Seek(std::string_view key) override { it_->Seek(rocksdb::Slice(key.data(), key.size())); }
+  void SeekForPrev(std::string_view key) override {
+    it_->SeekForPrev(rocksdb::Slice(key.data(), key.size()));
+  }
+  void SeekToFirst() override { it_->SeekToFirst(); }
+  void SeekToLast() override { it_->SeekToLast(); }
+  bool Valid() const override { return it_->Valid(); }
+  void Next() override { it_->Next(); }
+  void Prev() override { it_->Prev(); }
+  std::string_view key() const override { return {it_->key().data(), it_->key().size()}; }
+  std::string_view value() const override { return {it_->value().data(), it_->value().size()}; }
+  Status status() const override { return FromRocks(it_->status(), "scanning"); }
+
+ private:
+  std::unique_ptr<rocksdb::Iterator> it_;
+};
+
+// The ProjectionStore of one write batch: reads see earlier writes of the batch (an overlay on
+// the database), and the writes of a rejected step can be undone.
+class BatchStore final : public ProjectionStore {
+ public:
+  BatchStore(rocksdb::DB* db, rocksdb::WriteBatch* batch) : db_(db), batch_(batch) {}
+
+  // Which projection is applying now: only its families may be touched.
+  void SetOwner(const std::map<std::string, rocksdb::ColumnFamilyHandle*, std::less<>>* families,
+                std::string_view owner) {
+    families_ = families;
+    owner_ = owner;
+  }
+  void Mark() { undo_.clear(); }
+  void Rollback() {
+    for (auto it = undo_.rbegin(); it != undo_.rend(); ++it) {
+      if (it->existed) {
+        overlay_[it->key] = std::move(it->previous);
+      } else {
+        overlay_.erase(it->key);
+      }
+    }
+    undo_.clear();
+  }
+
+  Result<std::optional<std::string>> Get(std::string_view cf, std::string_view key) override {
+    MS_ASSIGN_OR_RETURN(rocksdb::ColumnFamilyHandle * h, Family(cf));
+    auto it = overlay_.find(OverlayKey(h, key));
+    if (it != overlay_.end()) return it->second;
+    std::string value;
+    rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), h, rocksdb::Slice(key.data(), key.size()), &value);
+    if (s.IsNotFound()) return std::optional<std::string>();
+    if (!s.ok()) return FromRocks(s, "projection read");
+    return std::optional<std::string>(std::move(value));
+  }
+  Status Put(std::string_view cf, std::string_view key, std::string_view value) override {
+    MS_ASSIGN_OR_RETURN(rocksdb::ColumnFamilyHandle * h, Family(cf));
+    MS_RETURN_IF_ERROR(FromRocks(batch_->Put(h, rocksdb::Slice(key.data(), key.size()),
+                                             rocksdb::Slice(value.data(), value.size())),
+                                 "batch put"));
+    Remember(OverlayKey(h, key), std::string(value));
+    return Status::Ok();
+  }
+  Status Delete(std::string_view cf, std::string_view key) override {
+    MS_ASSIGN_OR_RETURN(rocksdb::ColumnFamilyHandle * h, Family(cf));
+    MS_RETURN_IF_ERROR(FromRocks(batch_->Delete(h, rocksdb::Slice(key.data(), key.size())), "batch delete"));
+    Remember(OverlayKey(h, key), std::nullopt);
+    return Status::Ok();
+  }
+
+ private:
+  struct Undo {
+    std::string key;
+    bool existed;
+    std::optional<std::string> previous;
+  };
+
+  Result<rocksdb::ColumnFamilyHandle*> Family(std::string_view cf) const {
+    auto it = families_ != nullptr ? families_->find(cf) : decltype(families_->end()){};
+    if (families_ == nullptr || it == families_->end()) {
+      return Status::InvalidArgument("projection " + std::string(owner_) +
+                                     " touched a column family it does not own: " + std::string(cf));
+    }
+    return it->second;
+  }
+  static std::string OverlayKey(rocksdb::ColumnFamilyHandle* h, std::string_view key) {
+    std::string k;
+    internal::PutFixedLE<uint32_t>(&k, h->GetID());
+    k.append(key);
+    return k;
+  }
+  void Remember(std::string key, std::optional<std::string> value) {
+    auto it = overlay_.find(key);
+    if (it == overlay_.end()) {
+      undo_.push_back({key, false, std::nullopt});
+      overlay_.emplace(std::move(key), std::move(value));
+    } else {
+      undo_.push_back({key, true, std::move(it->second)});
+      it->second = std::move(value);
+    }
+  }
+
+  rocksdb::DB* db_;
+  rocksdb::WriteBatch* batch_;
+  const std::map<std::string, rocksdb::ColumnFamilyHandle*, std::less<>>* families_ = nullptr;
+  std::string_view owner_;
+  std::unordered_map<std::string, std::optional<std::string>> overlay_;
+  std::vector<Undo> undo_;
+};
+
+struct PendingAppend {
+  Step step;
+  std::promise<Result<AppendResult>> done;
+};
+
+class RocksEventLog final : public EventLog {
+ public:
+  RocksEventLog(std::string path, EventLogOptions options)
+      : path_(std::move(path)), options_(std::move(options)) {
+    if (!options_.now_us) options_.now_us = &SystemNowUs;
+    if (options_.max_group_steps == 0) options_.max_group_steps = 1;
+  }
+
+  ~RocksEventLog() override {
+    if (writer_.joinable()) {
+      {
+        std::lock_guard lk(queue_mu_);
+        stopping_ = true;
+      }
+      queue_cv_.notify_all();
+      writer_.join();
+    }
+    if (db_ != nullptr) {
+      for (auto* h : handles_) db_->DestroyColumnFamilyHandle(h).PermitUncheckedError();
+      db_->Close().PermitUncheckedError();
+    }
+  }
+
+  Status OpenDb() {
+    rocksdb::DBOptions db_options;
+    db_options.create_if_missing = options_.mode == EventLogOptions::Mode::kReadWrite;
+    db_options.create_missing_column_families = db_options.create_if_missing;
+    db_options.IncreaseParallelism(2);
+    db_options.max_open_files = options_.mode == EventLogOptions::Mode::kSecondary ? -1 : 1000;
+    if (options_.env_for_test != nullptr) db_options.env = options_.env_for_test;
+
+    std::vector<std::string> existing;
+    rocksdb::Status ls = rocksdb::DB::ListColumnFamilies(db_options, path_, &existing);
+    if (!ls.ok()) {
+      if (options_.mode != EventLogOptions::Mode::kReadWrite) {
+        return Status::NotFound("no event log at " + path_ + ": " + ls.ToString());
+      }
+      existing = {rocksdb::kDefaultColumnFamilyName};
+    }
+    std::set<std::string> names(existing.begin(), existing.end());
+    if (options_.mode == EventLogOptions::Mode::kReadWrite) {
+      names.insert(std::string(kEventsFamily));
+      names.insert(std::string(kStreamsFamily));
+      names.insert(std::string(kMetaFamily));
+      for (const auto& p : options_.projections) {
+        for (const auto& cf : p->column_families()) names.insert(cf);
+      }
+    } else if (!names.contains(std::string(kEventsFamily))) {
+      return Status::NotFound("no event log at " + path_);
+    }
+
+    std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
+    for (const auto& name : names) {
+      rocksdb::ColumnFamilyOptions cf_options;
+      if (name == kStreamsFamily) {
+        rocksdb::BlockBasedTableOptions table;
+        table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
+        cf_options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
+      }
+      descriptors.emplace_back(name, cf_options);
+    }
+    rocksdb::DB* db = nullptr;
+    rocksdb::Status s;
+    switch (options_.mode) {
+      case EventLogOptions::Mode::kReadWrite:
+        s = rocksdb::DB::Open(db_options, path_, descriptors, &handles_, &db);
+        break;
+      case EventLogOptions::Mode::kReadOnly:
+        s = rocksdb::DB::OpenForReadOnly(db_options, path_, descriptors, &handles_, &db);
+        break;
+      case EventLogOptions::Mode::kSecondary: {
+        std::string secondary = options_.secondary_path;
+        if (secondary.empty()) {
+          secondary = (std::filesystem::temp_directory_path() /
+                       ("marketsync-secondary-" + std::to_string(::getpid()) + "-" +
+                        std::to_string(reinterpret_cast<uintptr_t>(this))))
+                          .string();
+        }
+        s = rocksdb::DB::OpenAsSecondary(db_options, path_, secondary, descriptors, &handles_, &db);
+        break;
+      }
+    }
+    if (!s.ok()) return FromRocks(s, "opening event log at " + path_);
+    db_.reset(db);
+    for (auto* h : handles_) families_[h->GetName()] = h;
+    events_ = families_.at(std::string(kEventsFamily));
+    streams_ = families_.at(std::string(kStreamsFamily));
+    meta_ = families_.at(std::string(kMetaFamily));
+    for (const auto& p : options_.projections) {
+      auto& owned = projection_families_.emplace_back();
+      for (const auto& cf : p->column_families()) {
+        auto it = families_.find(cf);
+        if (it == families_.end()) return Status::InvalidArgument("projection " + std::string(p->name()) + ": no column family " + cf);
+        owned[cf] = it->second;
+      }
+    }
+    return LoadHead();
+  }
+
+  Status Start() {
+    if (options_.mode != EventLogOptions::Mode::kReadWrite) return Status::Ok();
+    MS_RETURN_IF_ERROR(CatchUpProjections());
+    writer_ = std::thread([this] { WriterLoop(); });
+    return Status::Ok();
+  }
+
+  Result<AppendResult> Append(Step step) override {
+    if (options_.mode != EventLogOptions::Mode::kReadWrite) {
+      return Status::Unavailable("the event log is open read-only");
+    }
+    auto pending = std::make_unique<PendingAppend>();
+    pending->step = std::move(step);
+    auto future = pending->done.get_future();
+    {
+      std::lock_guard lk(queue_mu_);
+      if (stopping_) return Status::Unavailable("the event log is closing");
+      queue_.push_back(std::move(pending));
+    }
+    queue_cv_.notify_one();
+    return future.get();
+  }
+
+  LogHead Head() const override {
+    std::lock_guard lk(head_mu_);
+    return head_;
+  }
+
+  std::unique_ptr<EventIterator> Read(uint64_t from_seq) const override {
+    return std::make_unique<RocksEventIterator>(
+        std::unique_ptr<rocksdb::Iterator>(db_->NewIterator(rocksdb::ReadOptions(), events_)),
+        std::max<uint64_t>(from_seq, 1));
+  }
+
+  Result<std::vector<Envelope>> ReadStream(std::string_view stream_id,
+                                           uint64_t from_version) const override {
+    std::vector<Envelope> out;
+    std::string prefix(stream_id);
+    prefix.push_back('\0');
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), streams_));
+    for (it->Seek(StreamKey(stream_id, std::max<uint64_t>(from_version, 1)));
+         it->Valid() && it->key().starts_with(prefix); it->Next()) {
+      if (it->value().size() != 8) return Status::Corruption("streams row of " + std::string(stream_id) + " is not a seq");
+      const uint64_t seq = internal::GetFixed64BE(it->value().data());
+      std::string value;
+      rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), events_, EncodeSeqKey(seq), &value);
+      if (!s.ok()) return FromRocks(s, "reading seq " + std::to_string(seq) + " of " + std::string(stream_id));
+      MS_ASSIGN_OR_RETURN(Envelope e, DecodeEnvelope(value, seq));
+      out.push_back(std::move(e));
+    }
+    MS_RETURN_IF_ERROR(FromRocks(it->status(), "reading stream"));
+    return out;
+  }
+
+  Result<uint64_t> StreamVersion(std::string_view stream_id) const override {
+    return StoredStreamVersion(stream_id);
+  }
+
+  uint64_t WaitForSeq(uint64_t after, std::chrono::milliseconds timeout) override {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    if (options_.mode == EventLogOptions::Mode::kSecondary) {
+      while (true) {
+        CatchUp().IgnoreError();  // a failed catch-up only delays the answer
+        const uint64_t seq = Head().seq;
+        if (seq > after || std::chrono::steady_clock::now() >= deadline) return seq;
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      }
+    }
+    std::unique_lock lk(head_mu_);
+    head_cv_.wait_until(lk, deadline, [&] { return head_.seq > after; });
+    return head_.seq;
+  }
+
+  Status CatchUp() override {
+    if (options_.mode != EventLogOptions::Mode::kSecondary) return Status::Ok();
+    MS_RETURN_IF_ERROR(FromRocks(db_->TryCatchUpWithPrimary(), "catching up with the primary"));
+    return LoadHead();
+  }
+
+  Result<VerifyReport> Verify(uint64_t from_seq, uint64_t to_seq) const override;
+
+  Result<std::optional<std::string>> Get(std::string_view cf, std::string_view key) const override {
+    auto f = families_.find(cf);
+    if (f == families_.end()) return Status::InvalidArgument("no column family " + std::string(cf));
+    std::string value;
+    rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), f->second, rocksdb::Slice(key.data(), key.size()), &value);
+    if (s.IsNotFound()) return std::optional<std::string>();
+    if (!s.ok()) return FromRocks(s, "reading " + std::string(cf));
+    return std::optional<std::string>(std::move(value));
+  }
+
+  Result<std::unique_ptr<KvIterator>> Scan(std::string_view cf) const override {
+    auto f = families_.find(cf);
+    if (f == families_.end()) return Status::InvalidArgument("no column family " + std::string(cf));
+    return std::unique_ptr<KvIterator>(std::make_unique<RocksKvIterator>(
+        std::unique_ptr<rocksdb::Iterator>(db_->NewIterator(rocksdb::ReadOptions(), f->second))));
+  }
+
+  Result<uint64_t> Checkpoint(std::string_view projection) const override {
+    MS_ASSIGN_OR_RETURN(auto v, Get(kMetaFamily, CheckpointKey(projection)));
+    if (!v.has_value()) return uint64_t{0};
+    if (v->size() != 8) return Status::Corruption("checkpoint of " + std::string(projection) + " is not a seq");
+    return internal::GetFixed64BE(v->data());
+  }
+
+  Status WriterStatus() const override {
+    std::lock_guard lk(head_mu_);
+    return failed_;
+  }
+
+ private:
+  Status LoadHead() {
+    std::string value;
+    rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), meta_, kHeadKey, &value);
+    LogHead head;
+    if (s.ok()) {
+      MS_ASSIGN_OR_RETURN(head, DecodeHead(value));
+    } else if (!s.IsNotFound()) {
+      return FromRocks(s, "reading the head");
+    }
+    // The head and the events are written in one batch, so the last event is the head.
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), events_));
+    it->SeekToLast();
+    MS_RETURN_IF_ERROR(FromRocks(it->status(), "reading the last event"));
+    uint64_t last = 0;
+    if (it->Valid()) {
+      MS_ASSIGN_OR_RETURN(last, DecodeSeqKey({it->key().data(), it->key().size()}));
+    }
+    // A read-only or secondary open still serves an auditor, whose Verify reports the mismatch.
+    if (last != head.seq && options_.mode == EventLogOptions::Mode::kReadWrite) {
+      return Status::Corruption("the head record says seq " + std::to_string(head.seq) +
+                                " but the last stored event is seq " + std::to_string(last));
+    }
+    std::lock_guard lk(head_mu_);
+    head_ = head;
+    return Status::Ok();
+  }
+
+  Result<uint64_t> StoredStreamVersion(std::string_view stream_id) const {
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), streams_));
+    const std::string last = StreamKey(stream_id, UINT64_MAX);
+    it->SeekForPrev(last);
+    if (!it->Valid()) {
+      MS_RETURN_IF_ERROR(FromRocks(it->status(), "reading stream version"));
+      return uint64_t{0};
+    }
+    std::string_view key(it->key().data(), it->key().size());
+    if (key.size() != stream_id.size() + 9 || key.substr(0, stream_id.size()) != stream_id ||
+        key[stream_id.size()] != '\0') {
+      return uint64_t{0};
+    }
+    return internal::GetFixed64BE(key.data() + stream_id.size() + 1);
+  }
+
+  // Applies every projection to one event inside the batch.
+  Status ApplyProjections(const Envelope& e, BatchStore& store, size_t only = SIZE_MAX) {
+    for (size_t i = 0; i < options_.projections.size(); ++i) {
+      if (only != SIZE_MAX && i != only) continue;
+      auto& p = options_.projections[i];
+      store.SetOwner(&projection_families_[i], p->name());
+      Status s = p->Apply(e, store);
+      if (!s.ok()) return s.WithContext("projection " + std::string(p->name()) + " at seq " + std::to_string(e.seq));
+    }
+    return Status::Ok();
+  }
+
+  // Brings each projection whose checkpoint is behind the head up to it (a newly registered
+  // projection, or one whose families were dropped for a rebuild).
+  Status CatchUpProjections() {
+    const uint64_t head = Head().seq;
+    for (size_t i = 0; i < options_.projections.size(); ++i) {
+      MS_ASSIGN_OR_RETURN(uint64_t checkpoint, Checkpoint(options_.projections[i]->name()));
+      if (checkpoint >= head) continue;
+      auto it = Read(checkpoint + 1);
+      while (true) {
+        rocksdb::WriteBatch batch;
+        BatchStore store(db_.get(), &batch);
+        uint64_t last = 0;
+        for (int n = 0; n < 10000 && it->Valid(); ++n, it->Next()) {
+          MS_RETURN_IF_ERROR(ApplyProjections(it->envelope(), store, i));
+          last = it->envelope().seq;
+        }
+        MS_RETURN_IF_ERROR(it->status());
+        if (last == 0) break;
+        std::string cp;
+        internal::PutFixed64BE(&cp, last);
+        batch.Put(meta_, CheckpointKey(options_.projections[i]->name()), cp);
+        rocksdb::WriteOptions wo;
+        wo.sync = !it->Valid();
+        MS_RETURN_IF_ERROR(FromRocks(db_->Write(wo, &batch), "catching up projection"));
+        if (!it->Valid()) break;
+      }
+    }
+    return Status::Ok();
+  }
+
+  void WriterLoop() {
+    std::vector<std::unique_ptr<PendingAppend>> group;
+    while (true) {
+      {
+        std::unique_lock lk(queue_mu_);
+        queue_cv_.wait(lk, [&] { return stopping_ || !queue_.empty(); });
+        if (queue_.empty()) return;  // stopping, and everything queued was answered
+        while (!queue_.empty() && group.size() < options_.max_group_steps) {
+          group.push_back(std::move(queue_.front()));
+          queue_.pop_front();
+        }
+      }
+      WriteGroup(group);
+      group.clear();
+    }
+  }
+
+  uint64_t CurrentVersion(const std::string& stream_id,
+                          const std::unordered_map<std::string, uint64_t>& step_versions,
+                          Status* error) {
+    if (auto it = step_versions.find(stream_id); it != step_versions.end()) return it->second;
+    if (auto it = group_versions_.find(stream_id); it != group_versions_.end()) return it->second;
+    if (auto it = version_cache_.find(stream_id); it != version_cache_.end()) return it->second;
+    auto stored = StoredStreamVersion(stream_id);
+    if (!stored.ok()) {
+      *error = stored.status();
+      return 0;
+    }
+    return *stored;
+  }
+
+  // Adds one step to the batch. On error the caller rolls the batch back to its save point.
+  Status BuildStep(Step& step, rocksdb::WriteBatch& batch, BatchStore& store, int64_t now,
+                   uint64_t& seq, Hash256& hash,
+                   std::unordered_map<std::string, uint64_t>& step_versions) {
+    for (const auto& w : step.writes) {
+      if (w.column_family == kEventsFamily || w.column_family == kStreamsFamily) {
+        return Status::InvalidArgument("a step may not write the " + w.column_family + " column family directly");
+      }
+      if (!families_.contains(w.column_family)) {
+        return Status::InvalidArgument("no column family " + w.column_family);
+      }
+    }
+    std::string value;
+    for (auto& sa : step.streams) {
+      Status error;
+      uint64_t version = CurrentVersion(sa.stream_id, step_versions, &error);
+      MS_RETURN_IF_ERROR(error);
+      if (sa.expected_version != kAnyVersion && sa.expected_version != version) {
+        return Status::FailedPrecondition("stream " + sa.stream_id + " is at version " +
+                                          std::to_string(version) + ", expected " +
+                                          std::to_string(sa.expected_version));
+      }
+      for (auto& ne : sa.events) {
+        Envelope e;
+        e.seq = seq + 1;
+        e.stream_id = sa.stream_id;
+        e.stream_version = version + 1;
+        e.type = ne.type;
+        e.payload_version = ne.payload_version;
+        e.recorded_at_us = now;
+        e.correlation_id = step.correlation_id;
+        e.payload = std::move(ne.payload);
+        e.prev_hash = hash;
+        MS_RETURN_IF_ERROR(ValidateEnvelopeFields(e).WithContext("stream " + sa.stream_id));
+        value.clear();
+        SealAndEncodeEnvelope(e, &value);
+        batch.Put(events_, EncodeSeqKey(e.seq), value);
+        std::string seq_value;
+        internal::PutFixed64BE(&seq_value, e.seq);
+        batch.Put(streams_, StreamKey(e.stream_id, e.stream_version), seq_value);
+        MS_RETURN_IF_ERROR(ApplyProjections(e, store));
+        seq = e.seq;
+        hash = e.hash;
+        version = e.stream_version;
+      }
+      step_versions[sa.stream_id] = version;
+    }
+    for (const auto& w : step.writes) {
+      rocksdb::ColumnFamilyHandle* h = families_.at(w.column_family);
+      if (w.value.has_value()) {
+        batch.Put(h, w.key, *w.value);
+      } else {
+        batch.Delete(h, w.key);
+      }
+    }
+    return Status::Ok();
+  }
+
+  void WriteGroup(std::vector<std::unique_ptr<PendingAppend>>& group) {
+    Status failed = WriterStatus();
+    if (!failed.ok()) {
+      for (auto& p : group) p->done.set_value(failed);
+      return;
+    }
+    const LogHead start = Head();
+    uint64_t seq = start.seq;
+    Hash256 hash = start.hash;
+    const int64_t now = options_.now_us();
+    rocksdb::WriteBatch batch;
+    BatchStore store(db_.get(), &batch);
+    group_versions_.clear();
+    std::vector<std::optional<Result<AppendResult>>> results(group.size());
+    bool any_write = false;
+    for (size_t i = 0; i < group.size(); ++i) {
+      batch.SetSavePoint();
+      store.Mark();
+      uint64_t step_seq = seq;
+      Hash256 step_hash = hash;
+      std::unordered_map<std::string, uint64_t> step_versions;
+      Status s = BuildStep(group[i]->step, batch, store, now, step_seq, step_hash, step_versions);
+      if (!s.ok()) {
+        batch.RollbackToSavePoint().PermitUncheckedError();
+        store.Rollback();
+        results[i] = std::move(s);
+        continue;
+      }
+      batch.PopSavePoint().PermitUncheckedError();
+      for (auto& [stream, version] : step_versions) group_versions_[stream] = version;
+      AppendResult r;
+      if (step_seq > seq) {
+        r.first_seq = seq + 1;
+        r.last_seq = step_seq;
+      }
+      results[i] = r;
+      any_write = any_write || step_seq > seq || !group[i]->step.writes.empty();
+      seq = step_seq;
+      hash = step_hash;
+    }
+
+    if (any_write) {
+      if (seq > start.seq) {
+        batch.Put(meta_, kHeadKey, EncodeHead({seq, hash}));
+        std::string cp;
+        internal::PutFixed64BE(&cp, seq);
+        for (const auto& p : options_.projections) batch.Put(meta_, CheckpointKey(p->name()), cp);
+      }
+      rocksdb::WriteOptions wo;
+      wo.sync = true;
+      rocksdb::Status ws = db_->Write(wo, &batch);
+      if (!ws.ok()) {
+        Status fail = Status::IOError("append failed, the log is fail-stopped until reopened: " + ws.ToString());
+        {
+          std::lock_guard lk(head_mu_);
+          failed_ = fail;
+        }
+        for (auto& r : results) {
+          if (r->ok()) r = fail;
+        }
+      } else {
+        if (version_cache_.size() > kMaxCachedStreams) version_cache_.clear();
+        for (auto& [stream, version] : group_versions_) version_cache_[stream] = version;
+        {
+          std::lock_guard lk(head_mu_);
+          head_ = {seq, hash};
+        }
+        head_cv_.notify_all();
+      }
+    }
+    for (size_t i = 0; i < group.size(); ++i) group[i]->done.set_value(std::move(*results[i]));
+  }
+
+  const std::string path_;
+  EventLogOptions options_;
+  std::unique_ptr<rocksdb::DB> db_;
+  std::vector<rocksdb::ColumnFamilyHandle*> handles_;  // owned; destroyed before db_ closes
+  std::map<std::string, rocksdb::ColumnFamilyHandle*, std::less<>> families_;
+  // projection_families_[i]: the families projection i owns.
+  std::vector<std::map<std::string, rocksdb::ColumnFamilyHandle*, std::less<>>> projection_families_;
+  rocksdb::ColumnFamilyHandle* events_ = nullptr;
+  rocksdb::ColumnFamilyHandle* streams_ = nullptr;
+  rocksdb::ColumnFamilyHandle* meta_ = nullptr;
+
+  mutable std::mutex head_mu_;  // guards head_ and failed_
+  std::condition_variable head_cv_;
+  LogHead head_;
+  Status failed_;
+
+  std::mutex queue_mu_;  // guards queue_ and stopping_
+  std::condition_variable queue_cv_;
+  std::deque<std::unique_ptr<PendingAppend>> queue_;
+  bool stopping_ = false;
+
+  // Writer thread only.
+  std::unordered_map<std::string, uint64_t> version_cache_;
+  std::unordered_map<std::string, uint64_t> group_versions_;
+  std::thread writer_;
+};
+
+Result<VerifyReport> RocksEventLog::Verify(uint64_t from_seq, uint64_t to_seq) const {
+  VerifyReport report;
+  auto bad = [&report](uint64_t seq, std::string why) {
+    report.ok = false;
+    report.first_bad_seq = seq;
+    report.reason = std::move(why);
+    return report;
+  };
+  from_seq = std::max<uint64_t>(from_seq, 1);
+  const LogHead head = Head();
+  const uint64_t last = to_seq == 0 ? head.seq : to_seq;
+  Hash256 prev{};
+  if (from_seq > 1) {
+    std::string value;
+    rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), events_, EncodeSeqKey(from_seq - 1), &value);
+    if (s.IsNotFound()) return bad(from_seq - 1, "missing (gap)");
+    if (!s.ok()) return FromRocks(s, "verify");
+    auto e = DecodeEnvelope(value, from_seq - 1);
+    if (!e.ok()) return bad(from_seq - 1, e.status().message());
+    prev = e->hash;
+  }
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), events_));
+  uint64_t expected = from_seq;
+  for (it->Seek(EncodeSeqKey(from_seq)); it->Valid(); it->Next()) {
+    std::string_view key(it->key().data(), it->key().size());
+    std::string_view value(it->value().data(), it->value().size());
+    auto key_seq = DecodeSeqKey(key);
+    if (!key_seq.ok()) return bad(expected, key_seq.status().message());
+    if (*key_seq > last) break;
+    if (*key_seq != expected) return bad(expected, "missing (gap): next stored event is seq " + std::to_string(*key_seq));
+    auto e = DecodeEnvelope(value, *key_seq);
+    if (!e.ok()) return bad(*key_seq, e.status().message());
+    if (e->seq != *key_seq) {
+      return bad(*key_seq, "out of order: the envelope stored here is seq " + std::to_string(e->seq));
+    }
+    if (e->prev_hash != prev) return bad(*key_seq, "chain break: previous hash does not match seq " + std::to_string(*key_seq - 1));
+    if (ComputeStoredBodyHash(value) != e->hash) return bad(*key_seq, "hash mismatch: the envelope was altered");
+    prev = e->hash;
+    ++report.events_checked;
+    ++expected;
+  }
+  if (!it->status().ok()) return FromRocks(it->status(), "verify");
+  if (to_seq == 0 || to_seq >= head.seq) {
+    if (expected - 1 < head.seq) return bad(expected, "missing: the head says the log ends at seq " + std::to_string(head.seq));
+    if (head.seq > 0 && prev != head.hash) return bad(head.seq, "the head hash does not match the last event");
+  } else if (expected - 1 < last) {
+    return bad(expected, "missing (gap)");
+  }
+  return report;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<EventLog>> EventLog::Open(const std::string& path, EventLogOptions options) {
+  auto log = std::make_unique<RocksEventLog>(path, std::move(options));
+  MS_RETURN_IF_ERROR(log->OpenDb());
+  MS_RETURN_IF_ERROR(log->Start());
+  return std::unique_ptr<EventLog>(std::move(log));
+}
+
+}  // namespace marketsync

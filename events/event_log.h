@@ -1,0 +1,180 @@
+#pragma once
+
+// EventLog: the durable, hash-chained, append-only event log on RocksDB (DESIGN.md §3).
+// docs/event-log-format.md describes what it stores.
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "events/envelope.h"
+#include "events/projection.h"
+#include "events/status.h"
+
+namespace rocksdb {
+class Env;
+}  // namespace rocksdb
+
+namespace marketsync {
+
+// Expected stream versions for StreamAppend.
+inline constexpr uint64_t kAnyVersion = UINT64_MAX;  // no check
+inline constexpr uint64_t kNoStream = 0;             // the stream must not exist yet
+
+// One event to append; the log fills in everything else of its envelope.
+struct NewEvent {
+  uint16_t type = 0;
+  uint16_t payload_version = 0;
+  std::string payload;
+};
+
+// Events for one stream, appended only if the stream is at `expected_version`.
+struct StreamAppend {
+  std::string stream_id;
+  uint64_t expected_version = kAnyVersion;
+  std::vector<NewEvent> events;
+};
+
+// A write into a column family other than the log's own (`meta` keys, projection rows).
+struct KeyValueWrite {
+  std::string column_family;
+  std::string key;
+  std::optional<std::string> value;  // nullopt deletes the key
+};
+
+// A step: everything that must land together or not at all.
+struct Step {
+  std::string correlation_id;
+  std::vector<StreamAppend> streams;
+  std::vector<KeyValueWrite> writes;
+};
+
+struct AppendResult {
+  uint64_t first_seq = 0;  // seqs of the step's events are first_seq..last_seq, no gaps
+  uint64_t last_seq = 0;   // 0 when the step had no events
+};
+
+struct LogHead {
+  uint64_t seq = 0;  // 0 for an empty log
+  Hash256 hash{};
+};
+
+struct VerifyReport {
+  bool ok = true;
+  uint64_t events_checked = 0;
+  uint64_t first_bad_seq = 0;  // when !ok
+  std::string reason;          // when !ok: "bad checksum", "chain break", ...
+};
+
+// Reads envelopes in seq order. Holds a consistent view of the log from its creation.
+// Must be destroyed before the EventLog that made it. Thread safety: one thread.
+class EventIterator {
+ public:
+  virtual ~EventIterator() = default;
+  // False at the end or on error; check status() then.
+  virtual bool Valid() const = 0;
+  virtual void Next() = 0;
+  virtual const Envelope& envelope() const = 0;
+  // The stored bytes of the current envelope.
+  virtual std::string_view raw() const = 0;
+  // kCorruption naming the seq of an envelope that does not decode.
+  virtual Status status() const = 0;
+};
+
+// Iterates one column family in key order. Same lifetime rule as EventIterator.
+class KvIterator {
+ public:
+  virtual ~KvIterator() = default;
+  virtual void Seek(std::string_view key) = 0;
+  virtual void SeekForPrev(std::string_view key) = 0;
+  virtual void SeekToFirst() = 0;
+  virtual void SeekToLast() = 0;
+  virtual bool Valid() const = 0;
+  virtual void Next() = 0;
+  virtual void Prev() = 0;
+  virtual std::string_view key() const = 0;
+  virtual std::string_view value() const = 0;
+  virtual Status status() const = 0;
+};
+
+struct EventLogOptions {
+  enum class Mode : uint8_t {
+    kReadWrite,  // exclusive: one process; appends allowed
+    kReadOnly,   // a frozen view of the log as it was at open
+    kSecondary,  // follows a read-write instance in another process (CatchUp, WaitForSeq)
+  };
+  Mode mode = Mode::kReadWrite;
+  // kSecondary keeps its own info logs here; defaults to a fresh directory under /tmp.
+  std::string secondary_path;
+  // Read models folded in each step's batch. Read-write opens create their column families
+  // and bring them up to the head before returning.
+  std::vector<std::unique_ptr<Projection>> projections;
+  // The clock for recorded_at, in UTC microseconds. Defaults to the system clock.
+  std::function<int64_t()> now_us;
+  // Most steps grouped into one synced write.
+  size_t max_group_steps = 512;
+  // Test hook: a RocksDB Env to inject faults. Borrowed; must outlive the log.
+  rocksdb::Env* env_for_test = nullptr;
+};
+
+// Thread safety: every method may be called from any thread. Appends are serialised by one
+// writer thread that groups concurrent steps into one synced RocksDB write (group commit).
+class EventLog {
+ public:
+  static constexpr std::string_view kEventsFamily = "events";
+  static constexpr std::string_view kStreamsFamily = "streams";
+  static constexpr std::string_view kMetaFamily = "meta";
+
+  // Opens (creating when read-write) the database at `path`.
+  // Errors: kIOError (cannot open, locked by another writer), kCorruption (head inconsistent).
+  static Result<std::unique_ptr<EventLog>> Open(const std::string& path, EventLogOptions options);
+
+  virtual ~EventLog() = default;
+  EventLog(const EventLog&) = delete;
+  EventLog& operator=(const EventLog&) = delete;
+
+  // Appends a step in one synced write and returns once it is durable.
+  // Errors: kFailedPrecondition (an expected version did not match; nothing written),
+  // kInvalidArgument (bad step; nothing written), kIOError (the write failed: the log is now
+  // fail-stopped and every later append fails until it is reopened; the step's outcome is
+  // unknown until then), kUnavailable (closing, or opened read-only).
+  virtual Result<AppendResult> Append(Step step) = 0;
+
+  // The last durable seq and its hash.
+  virtual LogHead Head() const = 0;
+  // Envelopes from `from_seq` (inclusive) onwards, in order.
+  virtual std::unique_ptr<EventIterator> Read(uint64_t from_seq) const = 0;
+  // A stream's events from `from_version` (inclusive). Empty when the stream does not exist.
+  virtual Result<std::vector<Envelope>> ReadStream(std::string_view stream_id,
+                                                   uint64_t from_version = 1) const = 0;
+  // A stream's current version (0 when it does not exist).
+  virtual Result<uint64_t> StreamVersion(std::string_view stream_id) const = 0;
+  // Blocks until the head passes `after` or the timeout ends; returns the head seq then.
+  // A secondary instance catches up with its primary while it waits.
+  virtual uint64_t WaitForSeq(uint64_t after, std::chrono::milliseconds timeout) = 0;
+  // Secondary only: reads what the primary wrote since the last call.
+  virtual Status CatchUp() = 0;
+  // Recomputes checksums and the hash chain over [from_seq, to_seq] (to_seq 0 = the head)
+  // and, when the range reaches the head, checks the head record. The report names the first
+  // bad seq. Errors: kIOError only; corruption is a finding, reported in the VerifyReport.
+  virtual Result<VerifyReport> Verify(uint64_t from_seq = 1, uint64_t to_seq = 0) const = 0;
+
+  // Point read and scan of any column family (projection rows, meta).
+  virtual Result<std::optional<std::string>> Get(std::string_view cf,
+                                                 std::string_view key) const = 0;
+  virtual Result<std::unique_ptr<KvIterator>> Scan(std::string_view cf) const = 0;
+  // A projection's checkpoint (last applied seq); 0 when it has none.
+  virtual Result<uint64_t> Checkpoint(std::string_view projection) const = 0;
+  // The sticky status of a fail-stopped writer (ok while healthy).
+  virtual Status WriterStatus() const = 0;
+
+ protected:
+  EventLog() = default;
+};
+
+}  // namespace marketsync

@@ -1,0 +1,100 @@
+#include "events/event_type.h"
+
+#include <array>
+#include <boost/json.hpp>
+
+#include "events/payload_codec.h"
+#include "events/sync_events.h"
+
+namespace marketsync {
+namespace {
+
+template <typename T>
+boost::json::value JsonOf(T& field);
+
+template <typename T>
+boost::json::object JsonObjectOf(T& value) {
+  boost::json::object o;
+  value.Visit([&o](const char* name, auto& field) { o[name] = JsonOf(field); });
+  return o;
+}
+
+template <typename T>
+boost::json::value JsonOf(T& field) {
+  if constexpr (payload_internal::Visitable<T>) {
+    return JsonObjectOf(field);
+  } else if constexpr (std::is_same_v<T, std::string>) {
+    return boost::json::string(field);
+  } else if constexpr (payload_internal::Sequence<T>) {
+    boost::json::array a;
+    a.reserve(field.size());
+    for (auto& item : field) a.push_back(JsonOf(item));
+    return a;
+  } else if constexpr (std::is_same_v<T, bool>) {
+    return boost::json::value(field);
+  } else if constexpr (std::is_unsigned_v<T>) {
+    return boost::json::value(static_cast<uint64_t>(field));
+  } else {
+    return boost::json::value(static_cast<int64_t>(field));
+  }
+}
+
+template <Payload T>
+Result<std::string> PayloadToJson(uint16_t version, std::string_view bytes) {
+  MS_ASSIGN_OR_RETURN(T payload, DecodePayload<T>(version, bytes));
+  return boost::json::serialize(JsonObjectOf(payload));
+}
+
+template <Payload T>
+constexpr EventTypeInfo Info(std::string_view name) {
+  return EventTypeInfo{T::kType, name, T::kVersion, &PayloadToJson<T>};
+}
+
+// In id order; FindEventType relies on it.
+constexpr std::array kTypes = {
+    Info<SyncRequested>("SyncRequested"),
+    Info<SyncStarted>("SyncStarted"),
+    Info<PageCommitted>("PageCommitted"),
+    Info<PageFailed>("PageFailed"),
+    Info<ProductCreated>("ProductCreated"),
+    Info<ProductUpdated>("ProductUpdated"),
+    Info<ProductRemoved>("ProductRemoved"),
+    Info<SyncCancelRequested>("SyncCancelRequested"),
+    Info<SyncCancelled>("SyncCancelled"),
+    Info<SyncInterrupted>("SyncInterrupted"),
+    Info<SyncResumed>("SyncResumed"),
+    Info<SyncCompleted>("SyncCompleted"),
+    Info<SyncCompletedWithGaps>("SyncCompletedWithGaps"),
+    Info<SyncFailed>("SyncFailed"),
+};
+
+constexpr bool IdsAreDense() {
+  for (size_t i = 0; i < kTypes.size(); ++i) {
+    if (static_cast<size_t>(kTypes[i].type) != i + 1) return false;
+  }
+  return true;
+}
+static_assert(IdsAreDense(), "kTypes must list every EventType in id order, starting at 1");
+
+}  // namespace
+
+std::span<const EventTypeInfo> AllEventTypes() { return kTypes; }
+
+const EventTypeInfo* FindEventType(uint16_t id) {
+  if (id == 0 || id > kTypes.size()) return nullptr;
+  return &kTypes[id - 1];
+}
+
+const EventTypeInfo* FindEventTypeByName(std::string_view name) {
+  for (const auto& info : kTypes) {
+    if (info.name == name) return &info;
+  }
+  return nullptr;
+}
+
+std::string EventTypeName(uint16_t id) {
+  if (const EventTypeInfo* info = FindEventType(id)) return std::string(info->name);
+  return "Unknown(" + std::to_string(id) + ")";
+}
+
+}  // namespace marketsync

@@ -1,0 +1,125 @@
+#pragma once
+
+// Payload encoding: every payload struct lists its fields once, in a Visit member, and that one
+// list drives the cereal portable-binary codec and the JSON rendering for auditors.
+//
+//   struct PageFailed {
+//     static constexpr EventType kType = EventType::kPageFailed;
+//     static constexpr uint16_t kVersion = 1;
+//     uint32_t page = 0;
+//     std::string message;
+//     template <class V> void Visit(V&& v) { v("page", page); v("message", message); }
+//   };
+//
+// A later payload version adds fields at the end and reads old bytes by checking `version`
+// inside Visit. Include this header only in .cc files: it brings in cereal.
+
+#include <cereal/archives/portable_binary.hpp>
+#include <cereal/types/string.hpp>
+#include <cereal/types/vector.hpp>
+#include <cstdint>
+#include <sstream>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <type_traits>
+
+#include "events/event_type.h"
+#include "events/status.h"
+
+namespace marketsync {
+
+template <typename T>
+concept Payload = requires(T t) {
+  { T::kType } -> std::convertible_to<EventType>;
+  { T::kVersion } -> std::convertible_to<uint16_t>;
+};
+
+namespace payload_internal {
+
+template <typename T>
+concept Visitable = requires(T t) { t.Visit([](const char*, auto&) {}); };
+
+template <typename T>
+concept Sequence = requires(T t) { typename T::value_type; t.emplace_back(); };
+
+// `limit` bounds every length read back from stored bytes, so a corrupt length fails instead of
+// allocating: no element or string can be longer than the payload that holds it.
+template <class Archive, typename T>
+void Archive1(Archive& ar, T& field, size_t limit);
+
+template <class Archive, typename T>
+void ArchiveFields(Archive& ar, T& value, size_t limit) {
+  value.Visit([&ar, limit](const char*, auto& field) { Archive1(ar, field, limit); });
+}
+
+template <class Archive>
+cereal::size_type ArchiveSize(Archive& ar, size_t current, size_t limit) {
+  cereal::size_type n = current;
+  ar(cereal::make_size_tag(n));
+  if (Archive::is_loading::value && n > limit) {
+    throw std::length_error("length " + std::to_string(n) + " exceeds the payload size");
+  }
+  return n;
+}
+
+template <class Archive, typename T>
+void Archive1(Archive& ar, T& field, size_t limit) {
+  if constexpr (Visitable<T>) {
+    ArchiveFields(ar, field, limit);
+  } else if constexpr (std::is_same_v<T, std::string>) {
+    cereal::size_type n = ArchiveSize(ar, field.size(), limit);
+    if (Archive::is_loading::value) field.resize(static_cast<size_t>(n));
+    ar(cereal::binary_data(field.data(), static_cast<size_t>(n)));
+  } else if constexpr (Sequence<T>) {
+    cereal::size_type n = ArchiveSize(ar, field.size(), limit);
+    if (Archive::is_loading::value) {
+      field.clear();
+      for (cereal::size_type i = 0; i < n; ++i) Archive1(ar, field.emplace_back(), limit);
+    } else {
+      for (auto& item : field) Archive1(ar, item, limit);
+    }
+  } else {
+    static_assert(std::is_arithmetic_v<T>, "payload fields are numbers, strings, lists or structs");
+    ar(field);
+  }
+}
+
+}  // namespace payload_internal
+
+// A payload's stored bytes.
+template <Payload T>
+std::string EncodePayload(const T& payload) {
+  std::ostringstream os(std::ios::binary);
+  {
+    cereal::PortableBinaryOutputArchive ar(os);
+    payload_internal::ArchiveFields(ar, const_cast<T&>(payload), SIZE_MAX);
+  }
+  return std::move(os).str();
+}
+
+// Decodes stored bytes of the given version. Errors: kCorruption (never an exception) when the
+// version is unknown, the bytes end early, or bytes are left over.
+template <Payload T>
+Result<T> DecodePayload(uint16_t version, std::string_view bytes) {
+  if (version == 0 || version > T::kVersion) {
+    return Status::Corruption("unknown payload version " + std::to_string(version) + " of " +
+                              EventTypeName(static_cast<uint16_t>(T::kType)));
+  }
+  T out;
+  try {
+    std::istringstream is(std::string(bytes), std::ios::binary);
+    cereal::PortableBinaryInputArchive ar(is);
+    payload_internal::ArchiveFields(ar, out, bytes.size());
+    if (is.peek() != std::char_traits<char>::eof()) {
+      return Status::Corruption("trailing bytes after " +
+                                EventTypeName(static_cast<uint16_t>(T::kType)) + " payload");
+    }
+  } catch (const std::exception& e) {
+    return Status::Corruption("undecodable " + EventTypeName(static_cast<uint16_t>(T::kType)) +
+                              " payload: " + e.what());
+  }
+  return out;
+}
+
+}  // namespace marketsync

@@ -1,0 +1,189 @@
+#include "events/envelope_codec.h"
+
+#include <gtest/gtest.h>
+
+#include "events/event_type.h"
+#include "events/internal/coding.h"
+#include "events/internal/crc32c.h"
+#include "tests/testutil/status_matchers.h"
+
+namespace marketsync {
+namespace {
+
+Envelope Sample() {
+  Envelope e;
+  e.seq = 42;
+  e.stream_id = "run-abc";
+  e.stream_version = 7;
+  e.type = static_cast<uint16_t>(EventType::kPageCommitted);
+  e.payload_version = 1;
+  e.recorded_at_us = 1'764'000'000'123'456;
+  e.correlation_id = "cmd-1";
+  e.payload = std::string("\x00\x01\x02payload\xff", 11);
+  for (size_t i = 0; i < e.prev_hash.size(); ++i) e.prev_hash[i] = static_cast<uint8_t>(i * 7);
+  return e;
+}
+
+std::string Encoded(Envelope& e) {
+  std::string out;
+  SealAndEncodeEnvelope(e, &out);
+  return out;
+}
+
+// Rewrites the checksum so a deliberate change reaches the checks behind it.
+void Reseal(std::string& bytes) {
+  bytes.resize(bytes.size() - 4);
+  internal::PutFixedLE<uint32_t>(&bytes, internal::Crc32c(bytes.data(), bytes.size()));
+}
+
+TEST(EnvelopeCodecTest, RoundTripsEveryField) {
+  Envelope e = Sample();
+  std::string bytes = Encoded(e);
+  auto d = DecodeEnvelope(bytes, 42);
+  ASSERT_OK(d);
+  EXPECT_EQ(*d, e);
+  EXPECT_EQ(d->format_version, kEnvelopeFormatVersion);
+  EXPECT_EQ(d->seq, 42u);
+  EXPECT_EQ(d->stream_id, "run-abc");
+  EXPECT_EQ(d->stream_version, 7u);
+  EXPECT_EQ(d->type, static_cast<uint16_t>(EventType::kPageCommitted));
+  EXPECT_EQ(d->payload_version, 1);
+  EXPECT_EQ(d->recorded_at_us, 1'764'000'000'123'456);
+  EXPECT_EQ(d->correlation_id, "cmd-1");
+  EXPECT_EQ(d->payload, e.payload);
+  EXPECT_EQ(d->prev_hash, e.prev_hash);
+  EXPECT_EQ(d->hash, e.hash);
+  EXPECT_EQ(ComputeStoredBodyHash(bytes), e.hash);
+}
+
+TEST(EnvelopeCodecTest, HashDependsOnEveryField) {
+  Envelope base = Sample();
+  Encoded(base);
+  auto differs = [&](auto mutate) {
+    Envelope e = Sample();
+    mutate(e);
+    Encoded(e);
+    return e.hash != base.hash;
+  };
+  EXPECT_TRUE(differs([](Envelope& e) { e.seq++; }));
+  EXPECT_TRUE(differs([](Envelope& e) { e.stream_id += "x"; }));
+  EXPECT_TRUE(differs([](Envelope& e) { e.stream_version++; }));
+  EXPECT_TRUE(differs([](Envelope& e) { e.type++; }));
+  EXPECT_TRUE(differs([](Envelope& e) { e.recorded_at_us++; }));
+  EXPECT_TRUE(differs([](Envelope& e) { e.correlation_id = "other"; }));
+  EXPECT_TRUE(differs([](Envelope& e) { e.payload[0] ^= 1; }));
+  EXPECT_TRUE(differs([](Envelope& e) { e.prev_hash[31] ^= 1; }));
+}
+
+TEST(EnvelopeCodecTest, RejectsEveryTruncation) {
+  Envelope e = Sample();
+  std::string bytes = Encoded(e);
+  for (size_t n = 0; n < bytes.size(); ++n) {
+    auto d = DecodeEnvelope(std::string_view(bytes).substr(0, n), 42);
+    ASSERT_FALSE(d.ok()) << "length " << n;
+    EXPECT_TRUE(d.status().IsCorruption());
+    EXPECT_NE(d.status().message().find("seq 42"), std::string::npos) << d.status().ToString();
+  }
+}
+
+TEST(EnvelopeCodecTest, RejectsEveryFlippedBit) {
+  Envelope e = Sample();
+  const std::string bytes = Encoded(e);
+  for (size_t i = 0; i < bytes.size() * 8; ++i) {
+    std::string bad = bytes;
+    bad[i / 8] = static_cast<char>(bad[i / 8] ^ (1 << (i % 8)));
+    auto d = DecodeEnvelope(bad, 42);
+    ASSERT_FALSE(d.ok()) << "bit " << i;
+    EXPECT_TRUE(d.status().IsCorruption());
+  }
+}
+
+TEST(EnvelopeCodecTest, RejectsUnknownType) {
+  Envelope e = Sample();
+  std::string bytes = Encoded(e);
+  bytes[1] = static_cast<char>(0xEE);  // type, low byte
+  bytes[2] = static_cast<char>(0x7F);
+  Reseal(bytes);
+  auto d = DecodeEnvelope(bytes, 42);
+  ASSERT_FALSE(d.ok());
+  EXPECT_TRUE(d.status().IsCorruption());
+  EXPECT_NE(d.status().message().find("unknown event type"), std::string::npos) << d.status().ToString();
+}
+
+TEST(EnvelopeCodecTest, RejectsUnknownFormatVersion) {
+  Envelope e = Sample();
+  std::string bytes = Encoded(e);
+  bytes[0] = 2;
+  Reseal(bytes);
+  auto d = DecodeEnvelope(bytes, 42);
+  ASSERT_FALSE(d.ok());
+  EXPECT_NE(d.status().message().find("unknown format version 2"), std::string::npos);
+}
+
+TEST(EnvelopeCodecTest, RejectsUnknownPayloadVersion) {
+  Envelope e = Sample();
+  std::string bytes = Encoded(e);
+  bytes[3] = 9;
+  Reseal(bytes);
+  auto d = DecodeEnvelope(bytes, 42);
+  ASSERT_FALSE(d.ok());
+  EXPECT_NE(d.status().message().find("unknown payload version 9"), std::string::npos);
+}
+
+TEST(EnvelopeCodecTest, RejectsWrongLength) {
+  Envelope e = Sample();
+  const std::string bytes = Encoded(e);
+  // The stream id length field sits after the 29-byte fixed header.
+  for (uint32_t len : {0u, 6u, 8u, 1000u, 0xFFFFFFFFu}) {
+    std::string bad = bytes;
+    std::string field;
+    internal::PutFixedLE<uint32_t>(&field, len);
+    bad.replace(29, 4, field);
+    Reseal(bad);
+    auto d = DecodeEnvelope(bad, 42);
+    ASSERT_FALSE(d.ok()) << len;
+    EXPECT_TRUE(d.status().IsCorruption());
+  }
+  std::string longer = bytes;
+  longer.insert(longer.size() - 36, "zz");
+  Reseal(longer);
+  auto d = DecodeEnvelope(longer, 42);
+  ASSERT_FALSE(d.ok());
+  EXPECT_NE(d.status().message().find("wrong length"), std::string::npos) << d.status().ToString();
+}
+
+TEST(EnvelopeCodecTest, ValidatesFieldsAWriterControls) {
+  Envelope e = Sample();
+  EXPECT_OK(ValidateEnvelopeFields(e));
+  e.stream_id = "";
+  EXPECT_EQ(ValidateEnvelopeFields(e).code(), Status::Code::kInvalidArgument);
+  e.stream_id = std::string("a\0b", 3);
+  EXPECT_EQ(ValidateEnvelopeFields(e).code(), Status::Code::kInvalidArgument);
+  e = Sample();
+  e.type = 999;
+  EXPECT_EQ(ValidateEnvelopeFields(e).code(), Status::Code::kInvalidArgument);
+  e = Sample();
+  e.payload_version = 0;
+  EXPECT_EQ(ValidateEnvelopeFields(e).code(), Status::Code::kInvalidArgument);
+}
+
+TEST(EnvelopeCodecTest, SeqKeysSortNumerically) {
+  EXPECT_LT(EncodeSeqKey(255), EncodeSeqKey(256));
+  EXPECT_LT(EncodeSeqKey(1), EncodeSeqKey(UINT64_MAX));
+  auto k = DecodeSeqKey(EncodeSeqKey(123456789));
+  ASSERT_OK(k);
+  EXPECT_EQ(*k, 123456789u);
+  EXPECT_FALSE(DecodeSeqKey("short").ok());
+}
+
+TEST(Crc32cTest, MatchesKnownValues) {
+  // RFC 3720 test vectors.
+  std::string zeros(32, '\0');
+  EXPECT_EQ(internal::Crc32c(zeros.data(), zeros.size()), 0x8A9136AAu);
+  std::string ones(32, '\xff');
+  EXPECT_EQ(internal::Crc32c(ones.data(), ones.size()), 0x62A8AB43u);
+  EXPECT_EQ(internal::Crc32c("123456789", 9), 0xE3069283u);
+}
+
+}  // namespace
+}  // namespace marketsync

@@ -1,0 +1,372 @@
+#include "events/event_log.h"
+
+#include <gtest/gtest.h>
+#include <rocksdb/env.h>
+#include <rocksdb/file_system.h>
+
+#include <atomic>
+#include <map>
+#include <thread>
+
+#include "events/envelope_codec.h"
+#include "tests/testutil/log_fixtures.h"
+#include "tests/testutil/status_matchers.h"
+#include "tests/testutil/temp_dir.h"
+
+namespace marketsync {
+namespace {
+
+using testing::CountingProjection;
+using testing::MakeStep;
+
+EventLogOptions WithCounting() {
+  EventLogOptions o;
+  o.projections.push_back(std::make_unique<CountingProjection>());
+  return o;
+}
+
+std::unique_ptr<EventLog> OpenOrDie(const std::string& path, EventLogOptions options = {}) {
+  auto log = EventLog::Open(path, std::move(options));
+  EXPECT_TRUE(log.ok()) << log.status().ToString();
+  return log.ok() ? std::move(log).value() : nullptr;
+}
+
+TEST(EventLogTest, AppendAssignsGapFreeSeqsAndChains) {
+  testing::TempDir dir;
+  auto log = OpenOrDie(dir.Sub("db"));
+  auto r1 = log->Append(MakeStep("run-a", 3));
+  ASSERT_OK(r1);
+  EXPECT_EQ(r1->first_seq, 1u);
+  EXPECT_EQ(r1->last_seq, 3u);
+  auto r2 = log->Append(MakeStep("run-b", 2));
+  ASSERT_OK(r2);
+  EXPECT_EQ(r2->first_seq, 4u);
+  EXPECT_EQ(r2->last_seq, 5u);
+
+  Hash256 prev{};
+  uint64_t expected = 1;
+  auto it = log->Read(1);
+  for (; it->Valid(); it->Next(), ++expected) {
+    EXPECT_EQ(it->envelope().seq, expected);
+    EXPECT_EQ(it->envelope().prev_hash, prev);
+    prev = it->envelope().hash;
+  }
+  ASSERT_OK(it->status());
+  EXPECT_EQ(expected, 6u);
+  EXPECT_EQ(log->Head().seq, 5u);
+  EXPECT_EQ(log->Head().hash, prev);
+  auto v = log->Verify();
+  ASSERT_OK(v);
+  EXPECT_TRUE(v->ok) << v->reason;
+  EXPECT_EQ(v->events_checked, 5u);
+}
+
+TEST(EventLogTest, StreamVersionsAndReads) {
+  testing::TempDir dir;
+  auto log = OpenOrDie(dir.Sub("db"));
+  ASSERT_OK(log->Append(MakeStep("run-a", 2, 0, kNoStream)));
+  ASSERT_OK(log->Append(MakeStep("run-ab", 1, 0, kNoStream)));  // shares a prefix with run-a
+  ASSERT_OK(log->Append(MakeStep("run-a", 1, 0, 2)));
+  EXPECT_EQ(*log->StreamVersion("run-a"), 3u);
+  EXPECT_EQ(*log->StreamVersion("run-ab"), 1u);
+  EXPECT_EQ(*log->StreamVersion("run-"), 0u);
+  auto events = log->ReadStream("run-a");
+  ASSERT_OK(events);
+  ASSERT_EQ(events->size(), 3u);
+  EXPECT_EQ((*events)[0].seq, 1u);
+  EXPECT_EQ((*events)[2].seq, 4u);
+  EXPECT_EQ((*events)[2].stream_version, 3u);
+  auto tail = log->ReadStream("run-a", 3);
+  ASSERT_OK(tail);
+  ASSERT_EQ(tail->size(), 1u);
+  EXPECT_TRUE(log->ReadStream("nothing")->empty());
+}
+
+TEST(EventLogTest, ExpectedVersionMismatchWritesNothing) {
+  testing::TempDir dir;
+  auto log = OpenOrDie(dir.Sub("db"), WithCounting());
+  ASSERT_OK(log->Append(MakeStep("run-a", 1, 0, kNoStream)));
+  Step step = MakeStep("run-b", 1, 0, kNoStream);
+  step.streams.push_back(MakeStep("run-a", 1, 0, kNoStream).streams[0]);  // run-a exists
+  step.writes.push_back({"meta", "lease/main", "run-b"});
+  auto r = log->Append(std::move(step));
+  ASSERT_FALSE(r.ok());
+  EXPECT_TRUE(r.status().IsFailedPrecondition()) << r.status().ToString();
+  EXPECT_NE(r.status().message().find("run-a is at version 1, expected 0"), std::string::npos);
+  EXPECT_EQ(log->Head().seq, 1u);
+  EXPECT_EQ(*log->StreamVersion("run-b"), 0u);
+  EXPECT_FALSE(log->Get("meta", "lease/main")->has_value());
+  EXPECT_FALSE(log->Get(CountingProjection::kFamily, "run-b")->has_value());
+  // The next step continues the sequence with no gap.
+  auto next = log->Append(MakeStep("run-c", 1));
+  ASSERT_OK(next);
+  EXPECT_EQ(next->first_seq, 2u);
+}
+
+TEST(EventLogTest, BadStepsAreRejected) {
+  testing::TempDir dir;
+  auto log = OpenOrDie(dir.Sub("db"));
+  Step no_family = MakeStep("run-a", 1);
+  no_family.writes.push_back({"no_such_family", "k", "v"});
+  EXPECT_EQ(log->Append(std::move(no_family)).status().code(), Status::Code::kInvalidArgument);
+  Step raw_events = MakeStep("run-a", 1);
+  raw_events.writes.push_back({"events", "k", "v"});
+  EXPECT_EQ(log->Append(std::move(raw_events)).status().code(), Status::Code::kInvalidArgument);
+  Step bad_type = MakeStep("run-a", 1);
+  bad_type.streams[0].events[0].type = 999;
+  EXPECT_EQ(log->Append(std::move(bad_type)).status().code(), Status::Code::kInvalidArgument);
+  EXPECT_EQ(log->Append(MakeStep("", 1)).status().code(), Status::Code::kInvalidArgument);
+  EXPECT_EQ(log->Head().seq, 0u);
+}
+
+TEST(EventLogTest, ExtraWritesLandWithTheEvents) {
+  testing::TempDir dir;
+  auto log = OpenOrDie(dir.Sub("db"));
+  Step step = MakeStep("run-a", 1);
+  step.writes.push_back({"meta", "lease/main", "run-a"});
+  ASSERT_OK(log->Append(std::move(step)));
+  EXPECT_EQ(log->Get("meta", "lease/main")->value_or(""), "run-a");
+  Step release;
+  release.writes.push_back({"meta", "lease/main", std::nullopt});
+  ASSERT_OK(log->Append(std::move(release)));
+  EXPECT_FALSE(log->Get("meta", "lease/main")->has_value());
+}
+
+TEST(EventLogTest, ProjectionFoldsInTheSameBatchWithItsCheckpoint) {
+  testing::TempDir dir;
+  {
+    auto log = OpenOrDie(dir.Sub("db"), WithCounting());
+    ASSERT_OK(log->Append(MakeStep("run-a", 3)));
+    ASSERT_OK(log->Append(MakeStep("run-a", 2)));
+    EXPECT_EQ(log->Get(CountingProjection::kFamily, "run-a")->value_or(""), "5");
+    EXPECT_EQ(*log->Checkpoint("counting"), 5u);
+    // A projection error rejects that step alone.
+    auto r = log->Append(MakeStep("poison", 1));
+    EXPECT_EQ(r.status().code(), Status::Code::kInvalidArgument);
+    EXPECT_NE(r.status().message().find("projection counting"), std::string::npos);
+    EXPECT_EQ(log->Head().seq, 5u);
+    EXPECT_OK(log->WriterStatus());
+  }
+  // A projection registered later is brought up to the head at open.
+  auto log = OpenOrDie(dir.Sub("db"));
+  ASSERT_OK(log->Append(MakeStep("run-b", 4)));
+  log.reset();
+  log = OpenOrDie(dir.Sub("db"), WithCounting());
+  EXPECT_EQ(log->Get(CountingProjection::kFamily, "run-b")->value_or(""), "4");
+  EXPECT_EQ(*log->Checkpoint("counting"), 9u);
+}
+
+TEST(EventLogTest, ProjectionSeesEarlierStepsOfTheSameGroup) {
+  testing::TempDir dir;
+  EventLogOptions o = WithCounting();
+  auto log = OpenOrDie(dir.Sub("db"), std::move(o));
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&] {
+      for (int i = 0; i < 200; ++i) ASSERT_OK(log->Append(MakeStep("shared", 1)));
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(log->Get(CountingProjection::kFamily, "shared")->value_or(""), "800");
+}
+
+TEST(EventLogTest, ConcurrentAppendersStayGapFreeAndChained) {
+  testing::TempDir dir;
+  auto log = OpenOrDie(dir.Sub("db"));
+  constexpr int kThreads = 8;
+  constexpr int kSteps = 10000;
+  std::vector<std::vector<uint64_t>> seqs(kThreads);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      const std::string stream = "run-" + std::to_string(t);
+      for (int i = 0; i < kSteps; ++i) {
+        auto r = log->Append(MakeStep(stream, 1, 64, static_cast<uint64_t>(i)));
+        ASSERT_TRUE(r.ok()) << r.status().ToString();
+        seqs[t].push_back(r->first_seq);
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(log->Head().seq, uint64_t{kThreads} * kSteps);
+  std::vector<bool> seen(kThreads * kSteps + 1, false);
+  for (const auto& v : seqs) {
+    for (size_t i = 1; i < v.size(); ++i) EXPECT_LT(v[i - 1], v[i]);
+    for (uint64_t s : v) {
+      ASSERT_FALSE(seen[s]) << "seq " << s << " given twice";
+      seen[s] = true;
+    }
+  }
+  for (int t = 0; t < kThreads; ++t) EXPECT_EQ(*log->StreamVersion("run-" + std::to_string(t)), uint64_t{kSteps});
+  auto v = log->Verify();
+  ASSERT_OK(v);
+  EXPECT_TRUE(v->ok) << v->first_bad_seq << ": " << v->reason;
+  EXPECT_EQ(v->events_checked, uint64_t{kThreads} * kSteps);
+}
+
+TEST(EventLogTest, ExpectedVersionRaceHasExactlyOneWinner) {
+  testing::TempDir dir;
+  auto log = OpenOrDie(dir.Sub("db"));
+  for (int round = 0; round < 50; ++round) {
+    const std::string stream = "lease-" + std::to_string(round);
+    std::atomic<int> winners{0}, conflicts{0};
+    std::vector<std::thread> threads;
+    for (int t = 0; t < 8; ++t) {
+      threads.emplace_back([&] {
+        auto r = log->Append(MakeStep(stream, 1, 0, kNoStream));
+        if (r.ok()) {
+          ++winners;
+        } else if (r.status().IsFailedPrecondition()) {
+          ++conflicts;
+        }
+      });
+    }
+    for (auto& t : threads) t.join();
+    EXPECT_EQ(winners.load(), 1);
+    EXPECT_EQ(conflicts.load(), 7);
+    EXPECT_EQ(*log->StreamVersion(stream), 1u);
+  }
+}
+
+TEST(EventLogTest, WaitForSeqWakesOnAppend) {
+  testing::TempDir dir;
+  auto log = OpenOrDie(dir.Sub("db"));
+  EXPECT_EQ(log->WaitForSeq(0, std::chrono::milliseconds(10)), 0u);
+  std::thread writer([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    ASSERT_OK(log->Append(MakeStep("run-a", 1)));
+  });
+  EXPECT_EQ(log->WaitForSeq(0, std::chrono::seconds(30)), 1u);
+  writer.join();
+}
+
+TEST(EventLogTest, ReopenKeepsHeadAndVersions) {
+  testing::TempDir dir;
+  LogHead head;
+  {
+    auto log = OpenOrDie(dir.Sub("db"));
+    ASSERT_OK(log->Append(MakeStep("run-a", 5)));
+    head = log->Head();
+  }
+  auto log = OpenOrDie(dir.Sub("db"));
+  EXPECT_EQ(log->Head().seq, head.seq);
+  EXPECT_EQ(log->Head().hash, head.hash);
+  auto r = log->Append(MakeStep("run-a", 1, 0, 5));
+  ASSERT_OK(r);
+  EXPECT_EQ(r->first_seq, 6u);
+  EXPECT_TRUE(log->Verify()->ok);
+}
+
+TEST(EventLogTest, SecondWriterIsRefusedButReadersAreNot) {
+  testing::TempDir dir;
+  auto log = OpenOrDie(dir.Sub("db"));
+  ASSERT_OK(log->Append(MakeStep("run-a", 2)));
+  auto second = EventLog::Open(dir.Sub("db"), {});
+  ASSERT_FALSE(second.ok());
+  EXPECT_EQ(second.status().code(), Status::Code::kIOError);
+
+  EventLogOptions ro;
+  ro.mode = EventLogOptions::Mode::kReadOnly;
+  auto reader = EventLog::Open(dir.Sub("db"), std::move(ro));
+  ASSERT_OK(reader);
+  EXPECT_EQ((*reader)->Head().seq, 2u);
+  EXPECT_EQ((*reader)->Append(MakeStep("x", 1)).status().code(), Status::Code::kUnavailable);
+
+  EventLogOptions so;
+  so.mode = EventLogOptions::Mode::kSecondary;
+  so.secondary_path = dir.Sub("secondary");
+  auto follower = EventLog::Open(dir.Sub("db"), std::move(so));
+  ASSERT_OK(follower);
+  EXPECT_EQ((*follower)->Head().seq, 2u);
+  ASSERT_OK(log->Append(MakeStep("run-a", 3)));
+  EXPECT_EQ((*follower)->WaitForSeq(2, std::chrono::seconds(30)), 5u);
+  auto it = (*follower)->Read(3);
+  int n = 0;
+  for (; it->Valid(); it->Next()) ++n;
+  EXPECT_EQ(n, 3);
+}
+
+TEST(EventLogTest, OpeningAMissingLogReadOnlyIsNotFound) {
+  testing::TempDir dir;
+  EventLogOptions ro;
+  ro.mode = EventLogOptions::Mode::kReadOnly;
+  auto r = EventLog::Open(dir.Sub("nothing"), std::move(ro));
+  ASSERT_FALSE(r.ok());
+  EXPECT_TRUE(r.status().IsNotFound()) << r.status().ToString();
+}
+
+// A file system whose WAL writes fail on demand.
+class FailingFs final : public rocksdb::FileSystemWrapper {
+ public:
+  explicit FailingFs(std::shared_ptr<rocksdb::FileSystem> base) : FileSystemWrapper(std::move(base)) {}
+  const char* Name() const override { return "FailingFs"; }
+  std::atomic<bool> fail{false};
+
+  rocksdb::IOStatus NewWritableFile(const std::string& name, const rocksdb::FileOptions& options,
+                                    std::unique_ptr<rocksdb::FSWritableFile>* result,
+                                    rocksdb::IODebugContext* dbg) override {
+    auto s = target()->NewWritableFile(name, options, result, dbg);
+    if (s.ok() && name.ends_with(".log")) *result = std::make_unique<File>(std::move(*result), this);
+    return s;
+  }
+
+ private:
+  class File final : public rocksdb::FSWritableFileOwnerWrapper {
+   public:
+    File(std::unique_ptr<rocksdb::FSWritableFile> f, FailingFs* fs)
+        : FSWritableFileOwnerWrapper(std::move(f)), fs_(fs) {}
+    rocksdb::IOStatus Append(const rocksdb::Slice& data, const rocksdb::IOOptions& o,
+                             rocksdb::IODebugContext* dbg) override {
+      if (fs_->fail) return rocksdb::IOStatus::IOError("injected write failure");
+      return FSWritableFileOwnerWrapper::Append(data, o, dbg);
+    }
+    rocksdb::IOStatus Append(const rocksdb::Slice& data, const rocksdb::IOOptions& o,
+                             const rocksdb::DataVerificationInfo& info,
+                             rocksdb::IODebugContext* dbg) override {
+      if (fs_->fail) return rocksdb::IOStatus::IOError("injected write failure");
+      return FSWritableFileOwnerWrapper::Append(data, o, info, dbg);
+    }
+
+   private:
+    FailingFs* fs_;
+  };
+};
+
+TEST(EventLogTest, FailedWriteIsInvisibleAndFailStops) {
+  testing::TempDir dir;
+  auto fs = std::make_shared<FailingFs>(rocksdb::FileSystem::Default());
+  std::unique_ptr<rocksdb::Env> env = rocksdb::NewCompositeEnv(fs);
+  {
+    EventLogOptions o = WithCounting();
+    o.env_for_test = env.get();
+    auto log = OpenOrDie(dir.Sub("db"), std::move(o));
+    ASSERT_OK(log->Append(MakeStep("run-a", 2)));
+    fs->fail = true;
+    Step step = MakeStep("run-b", 3);
+    step.writes.push_back({"meta", "lease/main", "run-b"});
+    auto r = log->Append(std::move(step));
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.status().code(), Status::Code::kIOError);
+    // Fail-stop: even with the disk healthy again, nothing more is accepted.
+    fs->fail = false;
+    auto after = log->Append(MakeStep("run-c", 1));
+    EXPECT_EQ(after.status().code(), Status::Code::kIOError);
+    EXPECT_FALSE(log->WriterStatus().ok());
+    EXPECT_EQ(log->Head().seq, 2u);
+    EXPECT_EQ(*log->StreamVersion("run-b"), 0u);
+    EXPECT_FALSE(log->Get("meta", "lease/main")->has_value());
+  }
+  auto log = OpenOrDie(dir.Sub("db"), WithCounting());
+  EXPECT_EQ(log->Head().seq, 2u);
+  EXPECT_EQ(*log->StreamVersion("run-b"), 0u);
+  EXPECT_FALSE(log->Get("meta", "lease/main")->has_value());
+  EXPECT_FALSE(log->Get(CountingProjection::kFamily, "run-b")->has_value());
+  EXPECT_OK(log->WriterStatus());
+  auto r = log->Append(MakeStep("run-c", 1));
+  ASSERT_OK(r);
+  EXPECT_EQ(r->first_seq, 3u);
+  EXPECT_TRUE(log->Verify()->ok);
+}
+
+}  // namespace
+}  // namespace marketsync

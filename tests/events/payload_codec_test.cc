@@ -1,0 +1,94 @@
+#include "events/payload_codec.h"
+
+#include <gtest/gtest.h>
+
+#include "events/event_type.h"
+#include "events/sync_events.h"
+#include "tests/testutil/status_matchers.h"
+
+namespace marketsync {
+namespace {
+
+SyncCompletedWithGaps SamplePayload() {
+  SyncCompletedWithGaps p;
+  p.totals.processed = 1200;
+  p.totals.created = 1100;
+  p.totals.updated = 100;
+  p.totals.pages_processed = 12;
+  p.totals.pages_failed = 1;
+  p.missing_pages = {7};
+  p.total_items_at_end = 1275;
+  p.count_changed = true;
+  p.duplicate_part_numbers.push_back({"SKU-1", {10, 11}});
+  return p;
+}
+
+TEST(PayloadCodecTest, RoundTripsNestedFields) {
+  const auto p = SamplePayload();
+  auto d = DecodePayload<SyncCompletedWithGaps>(1, EncodePayload(p));
+  ASSERT_OK(d);
+  EXPECT_EQ(d->totals.processed, 1200u);
+  EXPECT_EQ(d->totals.pages_failed, 1u);
+  EXPECT_EQ(d->missing_pages, std::vector<uint32_t>{7});
+  EXPECT_TRUE(d->count_changed);
+  ASSERT_EQ(d->duplicate_part_numbers.size(), 1u);
+  EXPECT_EQ(d->duplicate_part_numbers[0].part_number, "SKU-1");
+  EXPECT_EQ(d->duplicate_part_numbers[0].offer_ids, (std::vector<uint64_t>{10, 11}));
+}
+
+TEST(PayloadCodecTest, TruncatedOrTrailingBytesAreCorruption) {
+  const std::string bytes = EncodePayload(SamplePayload());
+  for (size_t n = 0; n < bytes.size(); ++n) {
+    auto d = DecodePayload<SyncCompletedWithGaps>(1, bytes.substr(0, n));
+    ASSERT_FALSE(d.ok()) << n;
+    EXPECT_TRUE(d.status().IsCorruption());
+  }
+  auto d = DecodePayload<SyncCompletedWithGaps>(1, bytes + "x");
+  ASSERT_FALSE(d.ok());
+  EXPECT_TRUE(d.status().IsCorruption());
+}
+
+TEST(PayloadCodecTest, HugeLengthFailsWithoutAllocating) {
+  // A SyncFailed whose first string length says 2^60 bytes.
+  SyncFailed p;
+  p.message = "m";
+  std::string bytes = EncodePayload(p);
+  // totals = 11 u64/u32 fields; error_class length follows them. Overwrite it.
+  const size_t at = 8 * 9 + 4 * 2;
+  bytes.replace(at + 1, 8, std::string("\0\0\0\0\0\0\0\x10", 8));
+  auto d = DecodePayload<SyncFailed>(1, bytes);
+  ASSERT_FALSE(d.ok());
+  EXPECT_TRUE(d.status().IsCorruption());
+}
+
+TEST(PayloadCodecTest, UnknownVersionIsCorruption) {
+  auto d = DecodePayload<SyncFailed>(2, EncodePayload(SyncFailed{}));
+  ASSERT_FALSE(d.ok());
+  EXPECT_NE(d.status().message().find("unknown payload version 2"), std::string::npos);
+}
+
+TEST(EventTypeRegistryTest, EveryTypeHasANameAndRendersJson) {
+  ASSERT_EQ(AllEventTypes().size(), 14u);
+  for (const auto& info : AllEventTypes()) {
+    EXPECT_EQ(FindEventTypeByName(info.name), &info);
+    EXPECT_EQ(FindEventType(static_cast<uint16_t>(info.type)), &info);
+  }
+  EXPECT_EQ(FindEventType(0), nullptr);
+  EXPECT_EQ(FindEventType(999), nullptr);
+  EXPECT_EQ(EventTypeName(999), "Unknown(999)");
+}
+
+TEST(EventTypeRegistryTest, RendersPayloadAsJson) {
+  const EventTypeInfo* info = FindEventType(static_cast<uint16_t>(EventType::kSyncCompletedWithGaps));
+  ASSERT_NE(info, nullptr);
+  auto json = info->payload_to_json(1, EncodePayload(SamplePayload()));
+  ASSERT_OK(json);
+  EXPECT_NE(json->find("\"missing_pages\":[7]"), std::string::npos) << *json;
+  EXPECT_NE(json->find("\"count_changed\":true"), std::string::npos) << *json;
+  EXPECT_NE(json->find("\"part_number\":\"SKU-1\""), std::string::npos) << *json;
+  EXPECT_NE(json->find("\"created\":1100"), std::string::npos) << *json;
+  EXPECT_FALSE(info->payload_to_json(1, "garbage").ok());
+}
+
+}  // namespace
+}  // namespace marketsync
