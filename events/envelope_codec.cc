@@ -1,10 +1,9 @@
 #include "events/envelope_codec.h"
 
-#include <openssl/sha.h>
-
 #include "events/event_type.h"
 #include "events/internal/coding.h"
 #include "events/internal/crc32c.h"
+#include "events/internal/sha256.h"
 
 namespace marketsync {
 namespace {
@@ -73,21 +72,26 @@ void SealAndEncodeEnvelope(Envelope& e, std::string* out) {
   PutFixedLE<uint32_t>(out, static_cast<uint32_t>(e.payload.size()));
   out->append(e.payload);
   out->append(reinterpret_cast<const char*>(e.prev_hash.data()), e.prev_hash.size());
-  SHA256(reinterpret_cast<const unsigned char*>(out->data() + start), out->size() - start,
-         e.hash.data());
+  internal::Sha256(out->data() + start, out->size() - start, e.hash.data());
   out->append(reinterpret_cast<const char*>(e.hash.data()), e.hash.size());
   const uint32_t crc = internal::Crc32c(out->data() + start, out->size() - start);
   PutFixedLE<uint32_t>(out, crc);
 }
 
 Result<Envelope> DecodeEnvelope(std::string_view bytes, uint64_t key_seq) {
+  Envelope e;
+  MS_RETURN_IF_ERROR(DecodeEnvelopeInto(bytes, key_seq, &e));
+  return e;
+}
+
+Status DecodeEnvelopeInto(std::string_view bytes, uint64_t key_seq, Envelope* out) {
   if (bytes.size() < kTrailerBytes + 1) return Corrupt(key_seq, "value too short");
   const size_t crc_at = bytes.size() - 4;
   const auto stored_crc = internal::GetFixedLE<uint32_t>(bytes.data() + crc_at);
   if (internal::Crc32c(bytes.data(), crc_at) != stored_crc) return Corrupt(key_seq, "bad checksum");
 
   internal::Reader r(bytes.substr(0, bytes.size() - kTrailerBytes));
-  Envelope e;
+  Envelope& e = *out;
   if (!r.Fixed(&e.format_version)) return Corrupt(key_seq, "truncated header");
   if (e.format_version != kEnvelopeFormatVersion) {
     return Corrupt(key_seq, "unknown format version " + std::to_string(e.format_version));
@@ -101,10 +105,8 @@ Result<Envelope> DecodeEnvelope(std::string_view bytes, uint64_t key_seq) {
     return Corrupt(key_seq, "wrong length");
   }
   if (r.remaining() != 0) return Corrupt(key_seq, "wrong length: trailing bytes");
-  if (!IsRegisteredEventType(e.type)) {
-    return Corrupt(key_seq, "unknown event type " + std::to_string(e.type));
-  }
   const EventTypeInfo* info = FindEventType(e.type);
+  if (info == nullptr) return Corrupt(key_seq, "unknown event type " + std::to_string(e.type));
   if (e.payload_version == 0 || e.payload_version > info->current_version) {
     return Corrupt(key_seq, "unknown payload version " + std::to_string(e.payload_version) +
                                 " of " + std::string(info->name));
@@ -115,14 +117,13 @@ Result<Envelope> DecodeEnvelope(std::string_view bytes, uint64_t key_seq) {
   std::copy(prev_hash.begin(), prev_hash.end(), e.prev_hash.begin());
   const char* h = bytes.data() + bytes.size() - kTrailerBytes;
   std::copy(h, h + 32, e.hash.begin());
-  return e;
+  return Status::Ok();
 }
 
 Hash256 ComputeStoredBodyHash(std::string_view bytes) {
   Hash256 out{};
   if (bytes.size() < kTrailerBytes) return out;
-  SHA256(reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size() - kTrailerBytes,
-         out.data());
+  internal::Sha256(bytes.data(), bytes.size() - kTrailerBytes, out.data());
   return out;
 }
 

@@ -46,6 +46,8 @@ void SealAndEncodeEnvelope(Envelope& e, std::string* out);
 // version or unknown type. The hash is not recomputed here (the checksum covers it); Verify
 // recomputes it.
 Result<Envelope> DecodeEnvelope(std::string_view bytes, uint64_t key_seq);
+// The same, into *out, reusing its strings' capacity (for scans). *out is unspecified on error.
+Status DecodeEnvelopeInto(std::string_view bytes, uint64_t key_seq, Envelope* out);
 
 // Recomputes SHA-256 of the body of a stored value that DecodeEnvelope accepted.
 Hash256 ComputeStoredBodyHash(std::string_view bytes);

@@ -11,7 +11,6 @@
 #include <condition_variable>
 #include <deque>
 #include <filesystem>
-#include <future>
 #include <map>
 #include <mutex>
 #include <set>
@@ -28,6 +27,8 @@ constexpr std::string_view kHeadKey = "head";
 constexpr std::string_view kCheckpointPrefix = "checkpoint/";
 // Stream versions cached by the writer; cleared when it grows past this many streams.
 constexpr size_t kMaxCachedStreams = 1 << 20;
+// Most events one StreamAppend may carry (one streams row counts them in a u32).
+constexpr size_t kMaxEventsPerStreamAppend = 1 << 20;
 
 Status FromRocks(const rocksdb::Status& s, std::string_view what) {
   if (s.ok()) return Status::Ok();
@@ -44,6 +45,9 @@ int64_t SystemNowUs() {
       .count();
 }
 
+// `streams` rows: one per run of consecutive events a step appends to a stream.
+//   key   := stream_id 0x00 first_version:u64be
+//   value := first_seq:u64be count:u32be      (versions first_version.. are seqs first_seq..)
 std::string StreamKey(std::string_view stream_id, uint64_t version) {
   std::string k;
   k.reserve(stream_id.size() + 9);
@@ -51,6 +55,34 @@ std::string StreamKey(std::string_view stream_id, uint64_t version) {
   k.push_back('\0');
   internal::PutFixed64BE(&k, version);
   return k;
+}
+
+std::string StreamValue(uint64_t first_seq, uint32_t count) {
+  std::string v;
+  internal::PutFixed64BE(&v, first_seq);
+  internal::PutFixed32BE(&v, count);
+  return v;
+}
+
+struct StreamRange {
+  uint64_t first_version = 0;
+  uint64_t first_seq = 0;
+  uint32_t count = 0;
+};
+
+bool IsStreamKeyOf(std::string_view key, std::string_view stream_id) {
+  return key.size() == stream_id.size() + 9 && key.substr(0, stream_id.size()) == stream_id &&
+         key[stream_id.size()] == '\0';
+}
+
+Result<StreamRange> DecodeStreamRow(std::string_view key, std::string_view value) {
+  if (value.size() != 12 || key.size() < 9) return Status::Corruption("malformed streams row");
+  StreamRange r;
+  r.first_version = internal::GetFixed64BE(key.data() + key.size() - 8);
+  r.first_seq = internal::GetFixed64BE(value.data());
+  r.count = internal::GetFixed32BE(value.data() + 8);
+  if (r.count == 0) return Status::Corruption("empty streams row");
+  return r;
 }
 
 std::string EncodeHead(const LogHead& head) {
@@ -101,13 +133,8 @@ class RocksEventIterator final : public EventIterator {
       status_ = seq.status();
       return;
     }
-    auto e = DecodeEnvelope({it_->value().data(), it_->value().size()}, *seq);
-    if (!e.ok()) {
-      status_ = e.status();
-      return;
-    }
-    current_ = std::move(e).value();
-    valid_ = true;
+    status_ = DecodeEnvelopeInto({it_->value().data(), it_->value().size()}, *seq, &current_);
+    valid_ = status_.ok();
   }
 
   std::unique_ptr<rocksdb::Iterator> it_;
@@ -225,9 +252,12 @@ class BatchStore final : public ProjectionStore {
   std::vector<Undo> undo_;
 };
 
+// One Append call waiting in the queue. Lives on its caller's stack.
 struct PendingAppend {
-  Step step;
-  std::promise<Result<AppendResult>> done;
+  Step* step;
+  std::optional<Result<AppendResult>> result;  // set by the leader that wrote it
+  bool leader = false;                         // this caller is to write the next group
+  std::condition_variable cv;
 };
 
 class RocksEventLog final : public EventLog {
@@ -239,13 +269,10 @@ class RocksEventLog final : public EventLog {
   }
 
   ~RocksEventLog() override {
-    if (writer_.joinable()) {
-      {
-        std::lock_guard lk(queue_mu_);
-        stopping_ = true;
-      }
-      queue_cv_.notify_all();
-      writer_.join();
+    {
+      std::unique_lock lk(queue_mu_);
+      stopping_ = true;
+      idle_cv_.wait(lk, [&] { return !writer_active_; });
     }
     if (db_ != nullptr) {
       for (auto* h : handles_) db_->DestroyColumnFamilyHandle(h).PermitUncheckedError();
@@ -331,25 +358,52 @@ class RocksEventLog final : public EventLog {
 
   Status Start() {
     if (options_.mode != EventLogOptions::Mode::kReadWrite) return Status::Ok();
-    MS_RETURN_IF_ERROR(CatchUpProjections());
-    writer_ = std::thread([this] { WriterLoop(); });
-    return Status::Ok();
+    return CatchUpProjections();
   }
 
+  // Group commit, leader style (as RocksDB's WriteThread): the caller that finds no write in
+  // flight becomes the writer for everything queued; callers that arrive meanwhile wait, and
+  // the first of them leads the next group. One writer at a time, and no thread hand-off when
+  // appends do not overlap.
   Result<AppendResult> Append(Step step) override {
     if (options_.mode != EventLogOptions::Mode::kReadWrite) {
       return Status::Unavailable("the event log is open read-only");
     }
-    auto pending = std::make_unique<PendingAppend>();
-    pending->step = std::move(step);
-    auto future = pending->done.get_future();
+    PendingAppend me{&step, std::nullopt, false, {}};
+    std::vector<PendingAppend*> group;
+    {
+      std::unique_lock lk(queue_mu_);
+      if (stopping_) return Status::Unavailable("the event log is closing");
+      queue_.push_back(&me);
+      if (!writer_active_) {
+        writer_active_ = true;
+        me.leader = true;
+      } else {
+        me.cv.wait(lk, [&] { return me.result.has_value() || me.leader; });
+        if (me.result.has_value()) return std::move(*me.result);
+      }
+      // The leader is always at the front of the queue.
+      while (!queue_.empty() && group.size() < options_.max_group_steps) {
+        group.push_back(queue_.front());
+        queue_.pop_front();
+      }
+    }
+    std::vector<Result<AppendResult>> results = WriteGroup(group);
     {
       std::lock_guard lk(queue_mu_);
-      if (stopping_) return Status::Unavailable("the event log is closing");
-      queue_.push_back(std::move(pending));
+      for (size_t i = 1; i < group.size(); ++i) {
+        group[i]->result = std::move(results[i]);
+        group[i]->cv.notify_one();
+      }
+      if (!queue_.empty()) {
+        queue_.front()->leader = true;
+        queue_.front()->cv.notify_one();
+      } else {
+        writer_active_ = false;
+        idle_cv_.notify_all();
+      }
     }
-    queue_cv_.notify_one();
-    return future.get();
+    return std::move(results[0]);
   }
 
   LogHead Head() const override {
@@ -358,26 +412,35 @@ class RocksEventLog final : public EventLog {
   }
 
   std::unique_ptr<EventIterator> Read(uint64_t from_seq) const override {
+    rocksdb::ReadOptions ro;
+    ro.readahead_size = 2 << 20;  // scans read the log front to back
     return std::make_unique<RocksEventIterator>(
-        std::unique_ptr<rocksdb::Iterator>(db_->NewIterator(rocksdb::ReadOptions(), events_)),
+        std::unique_ptr<rocksdb::Iterator>(db_->NewIterator(ro, events_)),
         std::max<uint64_t>(from_seq, 1));
   }
 
   Result<std::vector<Envelope>> ReadStream(std::string_view stream_id,
                                            uint64_t from_version) const override {
+    from_version = std::max<uint64_t>(from_version, 1);
     std::vector<Envelope> out;
-    std::string prefix(stream_id);
-    prefix.push_back('\0');
     std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), streams_));
-    for (it->Seek(StreamKey(stream_id, std::max<uint64_t>(from_version, 1)));
-         it->Valid() && it->key().starts_with(prefix); it->Next()) {
-      if (it->value().size() != 8) return Status::Corruption("streams row of " + std::string(stream_id) + " is not a seq");
-      const uint64_t seq = internal::GetFixed64BE(it->value().data());
-      std::string value;
-      rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), events_, EncodeSeqKey(seq), &value);
-      if (!s.ok()) return FromRocks(s, "reading seq " + std::to_string(seq) + " of " + std::string(stream_id));
-      MS_ASSIGN_OR_RETURN(Envelope e, DecodeEnvelope(value, seq));
-      out.push_back(std::move(e));
+    // The row holding from_version starts at or before it.
+    it->SeekForPrev(StreamKey(stream_id, from_version));
+    if (!it->Valid() || !IsStreamKeyOf({it->key().data(), it->key().size()}, stream_id)) {
+      it->Seek(StreamKey(stream_id, 0));
+    }
+    std::string value;
+    for (; it->Valid() && IsStreamKeyOf({it->key().data(), it->key().size()}, stream_id); it->Next()) {
+      MS_ASSIGN_OR_RETURN(StreamRange range, DecodeStreamRow({it->key().data(), it->key().size()},
+                                                             {it->value().data(), it->value().size()}));
+      for (uint32_t i = 0; i < range.count; ++i) {
+        if (range.first_version + i < from_version) continue;
+        const uint64_t seq = range.first_seq + i;
+        rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), events_, EncodeSeqKey(seq), &value);
+        if (!s.ok()) return FromRocks(s, "reading seq " + std::to_string(seq) + " of " + std::string(stream_id));
+        MS_ASSIGN_OR_RETURN(Envelope e, DecodeEnvelope(value, seq));
+        out.push_back(std::move(e));
+      }
     }
     MS_RETURN_IF_ERROR(FromRocks(it->status(), "reading stream"));
     return out;
@@ -469,18 +532,15 @@ class RocksEventLog final : public EventLog {
 
   Result<uint64_t> StoredStreamVersion(std::string_view stream_id) const {
     std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), streams_));
-    const std::string last = StreamKey(stream_id, UINT64_MAX);
-    it->SeekForPrev(last);
+    it->SeekForPrev(StreamKey(stream_id, UINT64_MAX));
     if (!it->Valid()) {
       MS_RETURN_IF_ERROR(FromRocks(it->status(), "reading stream version"));
       return uint64_t{0};
     }
     std::string_view key(it->key().data(), it->key().size());
-    if (key.size() != stream_id.size() + 9 || key.substr(0, stream_id.size()) != stream_id ||
-        key[stream_id.size()] != '\0') {
-      return uint64_t{0};
-    }
-    return internal::GetFixed64BE(key.data() + stream_id.size() + 1);
+    if (!IsStreamKeyOf(key, stream_id)) return uint64_t{0};
+    MS_ASSIGN_OR_RETURN(StreamRange range, DecodeStreamRow(key, {it->value().data(), it->value().size()}));
+    return range.first_version + range.count - 1;
   }
 
   // Applies every projection to one event inside the batch.
@@ -525,23 +585,6 @@ class RocksEventLog final : public EventLog {
     return Status::Ok();
   }
 
-  void WriterLoop() {
-    std::vector<std::unique_ptr<PendingAppend>> group;
-    while (true) {
-      {
-        std::unique_lock lk(queue_mu_);
-        queue_cv_.wait(lk, [&] { return stopping_ || !queue_.empty(); });
-        if (queue_.empty()) return;  // stopping, and everything queued was answered
-        while (!queue_.empty() && group.size() < options_.max_group_steps) {
-          group.push_back(std::move(queue_.front()));
-          queue_.pop_front();
-        }
-      }
-      WriteGroup(group);
-      group.clear();
-    }
-  }
-
   uint64_t CurrentVersion(const std::string& stream_id,
                           const std::unordered_map<std::string, uint64_t>& step_versions,
                           Status* error) {
@@ -578,6 +621,10 @@ class RocksEventLog final : public EventLog {
                                           std::to_string(version) + ", expected " +
                                           std::to_string(sa.expected_version));
       }
+      if (sa.events.size() > kMaxEventsPerStreamAppend) {
+        return Status::InvalidArgument("more than " + std::to_string(kMaxEventsPerStreamAppend) +
+                                       " events for stream " + sa.stream_id + " in one step");
+      }
       for (auto& ne : sa.events) {
         Envelope e;
         e.seq = seq + 1;
@@ -593,13 +640,14 @@ class RocksEventLog final : public EventLog {
         value.clear();
         SealAndEncodeEnvelope(e, &value);
         batch.Put(events_, EncodeSeqKey(e.seq), value);
-        std::string seq_value;
-        internal::PutFixed64BE(&seq_value, e.seq);
-        batch.Put(streams_, StreamKey(e.stream_id, e.stream_version), seq_value);
         MS_RETURN_IF_ERROR(ApplyProjections(e, store));
         seq = e.seq;
         hash = e.hash;
         version = e.stream_version;
+      }
+      if (!sa.events.empty()) {
+        const auto count = static_cast<uint32_t>(sa.events.size());
+        batch.Put(streams_, StreamKey(sa.stream_id, version - count + 1), StreamValue(seq - count + 1, count));
       }
       step_versions[sa.stream_id] = version;
     }
@@ -614,12 +662,10 @@ class RocksEventLog final : public EventLog {
     return Status::Ok();
   }
 
-  void WriteGroup(std::vector<std::unique_ptr<PendingAppend>>& group) {
+  // Writes one group and returns each step's result, in group order. Leader only.
+  std::vector<Result<AppendResult>> WriteGroup(const std::vector<PendingAppend*>& group) {
     Status failed = WriterStatus();
-    if (!failed.ok()) {
-      for (auto& p : group) p->done.set_value(failed);
-      return;
-    }
+    if (!failed.ok()) return std::vector<Result<AppendResult>>(group.size(), failed);
     const LogHead start = Head();
     uint64_t seq = start.seq;
     Hash256 hash = start.hash;
@@ -635,7 +681,7 @@ class RocksEventLog final : public EventLog {
       uint64_t step_seq = seq;
       Hash256 step_hash = hash;
       std::unordered_map<std::string, uint64_t> step_versions;
-      Status s = BuildStep(group[i]->step, batch, store, now, step_seq, step_hash, step_versions);
+      Status s = BuildStep(*group[i]->step, batch, store, now, step_seq, step_hash, step_versions);
       if (!s.ok()) {
         batch.RollbackToSavePoint().PermitUncheckedError();
         store.Rollback();
@@ -650,7 +696,7 @@ class RocksEventLog final : public EventLog {
         r.last_seq = step_seq;
       }
       results[i] = r;
-      any_write = any_write || step_seq > seq || !group[i]->step.writes.empty();
+      any_write = any_write || step_seq > seq || !group[i]->step->writes.empty();
       seq = step_seq;
       hash = step_hash;
     }
@@ -684,7 +730,10 @@ class RocksEventLog final : public EventLog {
         head_cv_.notify_all();
       }
     }
-    for (size_t i = 0; i < group.size(); ++i) group[i]->done.set_value(std::move(*results[i]));
+    std::vector<Result<AppendResult>> out;
+    out.reserve(group.size());
+    for (auto& r : results) out.push_back(std::move(*r));
+    return out;
   }
 
   const std::string path_;
@@ -703,15 +752,15 @@ class RocksEventLog final : public EventLog {
   LogHead head_;
   Status failed_;
 
-  std::mutex queue_mu_;  // guards queue_ and stopping_
-  std::condition_variable queue_cv_;
-  std::deque<std::unique_ptr<PendingAppend>> queue_;
+  std::mutex queue_mu_;  // guards queue_, writer_active_ and stopping_
+  std::condition_variable idle_cv_;  // signalled when writer_active_ turns false
+  std::deque<PendingAppend*> queue_;
+  bool writer_active_ = false;
   bool stopping_ = false;
 
-  // Writer thread only.
+  // The current leader's only.
   std::unordered_map<std::string, uint64_t> version_cache_;
   std::unordered_map<std::string, uint64_t> group_versions_;
-  std::thread writer_;
 };
 
 Result<VerifyReport> RocksEventLog::Verify(uint64_t from_seq, uint64_t to_seq) const {

@@ -122,8 +122,10 @@ struct EventLogOptions {
   rocksdb::Env* env_for_test = nullptr;
 };
 
-// Thread safety: every method may be called from any thread. Appends are serialised by one
-// writer thread that groups concurrent steps into one synced RocksDB write (group commit).
+// Thread safety: every method may be called from any thread. Appends are serialised: one writer
+// at a time (the appending thread that leads the current group) assigns seqs, chains hashes,
+// folds projections and writes every step queued meanwhile in one synced RocksDB write (group
+// commit). Destroying the log while an Append is in flight is not allowed.
 class EventLog {
  public:
   static constexpr std::string_view kEventsFamily = "events";

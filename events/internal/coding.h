@@ -29,6 +29,18 @@ inline void PutFixed64BE(std::string* out, uint64_t v) {
   out->append(buf, 8);
 }
 
+inline void PutFixed32BE(std::string* out, uint32_t v) {
+  char buf[4];
+  for (int i = 0; i < 4; ++i) buf[i] = static_cast<char>((v >> (24 - 8 * i)) & 0xFF);
+  out->append(buf, 4);
+}
+
+inline uint32_t GetFixed32BE(const char* p) {
+  uint32_t v = 0;
+  for (int i = 0; i < 4; ++i) v = (v << 8) | static_cast<uint8_t>(p[i]);
+  return v;
+}
+
 inline uint64_t GetFixed64BE(const char* p) {
   uint64_t v = 0;
   for (int i = 0; i < 8; ++i) v = (v << 8) | static_cast<uint8_t>(p[i]);
