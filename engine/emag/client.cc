@@ -160,12 +160,11 @@ class HttpClient final : public EmagClient {
     if (code == 429) {
       ++stats->rate_limit_hits;
       const auto now = options_.clock->Now();
-      const std::string retry_after = HeaderOr(*res, "Retry-After");
-      if (!retry_after.empty()) {
-        const long seconds = std::strtol(retry_after.c_str(), nullptr, 10);
-        if (seconds > 0 && seconds <= 3600) limiter_.BlockUntil(now + std::chrono::seconds(seconds));
-      }
-      if (HeaderOr(*res, "X-RateLimit-Remaining-3second") == "0") {
+      // Retry-After is the most specific; without it an exhausted 3-second window is waited out.
+      const long retry_after = std::strtol(HeaderOr(*res, "Retry-After", "0").c_str(), nullptr, 10);
+      if (retry_after > 0 && retry_after <= 3600) {
+        limiter_.BlockUntil(now + std::chrono::seconds(retry_after));
+      } else if (HeaderOr(*res, "X-RateLimit-Remaining-3second") == "0") {
         limiter_.BlockUntil(now + std::chrono::seconds(3));
       }
       a.kind = Attempt::Kind::kRetry;

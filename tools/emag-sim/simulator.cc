@@ -1,0 +1,483 @@
+#include "tools/emag-sim/simulator.h"
+
+#include <httplib.h>
+#include <spdlog/spdlog.h>
+
+#include <atomic>
+#include <boost/json.hpp>
+#include <charconv>
+#include <condition_variable>
+#include <deque>
+#include <map>
+#include <mutex>
+#include <random>
+#include <thread>
+
+#include "tools/emag-sim/faults.h"
+
+namespace marketsync::sim {
+namespace {
+
+namespace json = boost::json;
+using Clock = std::chrono::steady_clock;
+
+constexpr const char* kNotAllowed = "You are not allowed to use this API.";
+
+std::string Envelope(bool is_error, const std::vector<std::string>& messages, std::string_view results_json) {
+  json::array m;
+  for (const auto& s : messages) m.push_back(json::string(s));
+  std::string out = "{\"isError\":" + std::string(is_error ? "true" : "false") + ",\"messages\":" +
+                    json::serialize(m) + ",\"results\":";
+  out += results_json;
+  out += "}";
+  return out;
+}
+
+std::string ErrorBody(const std::string& message) { return Envelope(true, {message}, "[]"); }
+
+std::optional<std::string> DecodeBase64(std::string_view in) {
+  static constexpr std::string_view kAlphabet =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string out;
+  uint32_t buffer = 0;
+  int bits = 0;
+  for (char c : in) {
+    if (c == '=') break;
+    const size_t v = kAlphabet.find(c);
+    if (v == std::string_view::npos) return std::nullopt;
+    buffer = (buffer << 6) | static_cast<uint32_t>(v);
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      out.push_back(static_cast<char>((buffer >> bits) & 0xFF));
+    }
+  }
+  return out;
+}
+
+std::string UrlDecode(std::string_view s) {
+  std::string out;
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '+') {
+      out.push_back(' ');
+    } else if (s[i] == '%' && i + 2 < s.size()) {
+      int v = 0;
+      auto [p, ec] = std::from_chars(s.data() + i + 1, s.data() + i + 3, v, 16);
+      if (ec == std::errc() && p == s.data() + i + 3) {
+        out.push_back(static_cast<char>(v));
+        i += 2;
+      } else {
+        out.push_back(s[i]);
+      }
+    } else {
+      out.push_back(s[i]);
+    }
+  }
+  return out;
+}
+
+// A parameter value as given: numbers and strings both arrive.
+std::optional<int64_t> AsInt(const json::value& v) {
+  if (v.is_int64()) return v.get_int64();
+  if (v.is_uint64()) return static_cast<int64_t>(v.get_uint64());
+  if (v.is_double()) return static_cast<int64_t>(v.get_double());
+  if (v.is_string()) {
+    int64_t out = 0;
+    std::string_view s = v.get_string();
+    auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
+    if (ec == std::errc() && p == s.data() + s.size()) return out;
+  }
+  return std::nullopt;
+}
+
+// The request's parameters from any of the three body forms: JSON at the top level, JSON under
+// "data", or form-encoded data[...] fields.
+Result<json::object> RequestParams(const httplib::Request& req) {
+  const std::string type = req.get_header_value("Content-Type");
+  if (req.body.empty()) return json::object{};
+  if (type.find("application/x-www-form-urlencoded") != std::string::npos) {
+    json::object params;
+    std::string_view body = req.body;
+    while (!body.empty()) {
+      const size_t amp = body.find('&');
+      std::string_view pair = body.substr(0, amp);
+      body = amp == std::string_view::npos ? std::string_view() : body.substr(amp + 1);
+      const size_t eq = pair.find('=');
+      std::string key = UrlDecode(pair.substr(0, eq));
+      std::string value = eq == std::string_view::npos ? "" : UrlDecode(pair.substr(eq + 1));
+      if (key.starts_with("data[") && key.ends_with("]")) key = key.substr(5, key.size() - 6);
+      params[key] = value;
+    }
+    return params;
+  }
+  boost::system::error_code ec;
+  json::value v = json::parse(req.body, ec);
+  if (ec || !v.is_object()) return Status::InvalidArgument("the request body is not a JSON object");
+  auto& o = v.get_object();
+  if (auto it = o.find("data"); it != o.end() && it->value().is_object()) return it->value().get_object();
+  return o;
+}
+
+struct AccountState {
+  SimAccount login;
+  Catalog catalog;
+  uint64_t requests = 0;
+  uint64_t rate_limited = 0;
+  uint64_t in_flight = 0;
+  uint64_t max_in_flight = 0;
+  std::deque<Clock::time_point> accepted;  // arrival times inside the last minute
+};
+
+class HttpSimulator final : public Simulator {
+ public:
+  HttpSimulator(SimulatorOptions options, std::string host)
+      : options_(std::move(options)), host_(std::move(host)), faults_(options_.seed), rng_(options_.seed) {
+    uint32_t index = 0;
+    for (const auto& a : options_.accounts) {
+      accounts_.emplace(a.name, AccountState{a, Catalog(options_.seed, index++, options_.offers), 0, 0, 0, 0, {}});
+    }
+  }
+
+  ~HttpSimulator() override { Stop(); }
+
+  Status Bind(int port) {
+    const size_t threads = std::max<size_t>(options_.threads, 4);
+    // httplib owns the queue it is handed.
+    server_.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
+    server_.set_tcp_nodelay(true);
+    server_.set_keep_alive_max_count(100000);
+    server_.set_read_timeout(30, 0);
+    server_.set_payload_max_length(1 << 20);
+    Routes();
+    if (port == 0) {
+      port_ = server_.bind_to_any_port(host_);
+    } else {
+      port_ = server_.bind_to_port(host_, port) ? port : -1;
+    }
+    if (port_ <= 0) return Status::Unavailable("emag-sim cannot bind " + host_ + ":" + std::to_string(port));
+    thread_ = std::thread([this] { server_.listen_after_bind(); });
+    return Status::Ok();
+  }
+
+  int port() const override { return port_; }
+  std::string BaseUrl() const override {
+    return "http://" + host_ + ":" + std::to_string(port_) + "/api-3";
+  }
+
+  void Stop() override {
+    {
+      std::lock_guard lk(stop_mu_);
+      if (stopped_) return;
+      stopped_ = true;
+    }
+    stop_cv_.notify_all();
+    server_.stop();
+    if (thread_.joinable()) thread_.join();
+  }
+
+  Result<TickChanges> Tick(const std::string& account) override {
+    std::lock_guard lk(mu_);
+    auto it = accounts_.find(account);
+    if (it == accounts_.end()) return Status::NotFound("no account " + account);
+    return it->second.catalog.Tick();
+  }
+
+  Status SetFaults(std::string_view text) override { return faults_.Load(text); }
+
+  Result<AccountStats> Stats(const std::string& account) const override {
+    std::lock_guard lk(mu_);
+    auto it = accounts_.find(account);
+    if (it == accounts_.end()) return Status::NotFound("no account " + account);
+    return AccountStats{it->second.requests, it->second.rate_limited, it->second.max_in_flight};
+  }
+
+  Result<std::vector<std::pair<uint64_t, std::string>>> OffersForTest(const std::string& account) const override {
+    std::lock_guard lk(mu_);
+    auto it = accounts_.find(account);
+    if (it == accounts_.end()) return Status::NotFound("no account " + account);
+    std::vector<std::pair<uint64_t, std::string>> out;
+    for (const auto& o : it->second.catalog.offers()) out.emplace_back(o.id, it->second.catalog.RenderJson(o));
+    return out;
+  }
+
+ private:
+  void Routes() {
+    server_.Post(R"(/api-3/product_offer/(read|count))", [this](const httplib::Request& req, httplib::Response& res) {
+      ServeApi(req, res, req.matches[1].str());
+    });
+    server_.Post(R"(/_sim/accounts/([^/]+)/tick)", [this](const httplib::Request& req, httplib::Response& res) {
+      auto changes = Tick(req.matches[1].str());
+      if (!changes.ok()) return Json(res, 404, json::object{{"error", changes.status().message()}});
+      auto ids = [](const std::vector<uint64_t>& v) { return json::value_from(v); };
+      Json(res, 200, json::object{{"created", ids(changes->created)}, {"updated", ids(changes->updated)},
+                                  {"removed", ids(changes->removed)}});
+    });
+    server_.Get(R"(/_sim/accounts/([^/]+)/stats)", [this](const httplib::Request& req, httplib::Response& res) {
+      auto stats = Stats(req.matches[1].str());
+      if (!stats.ok()) return Json(res, 404, json::object{{"error", stats.status().message()}});
+      Json(res, 200, json::object{{"requests", stats->requests}, {"rate_limited", stats->rate_limited},
+                                  {"max_in_flight", stats->max_in_flight}});
+    });
+    server_.Get("/_sim/faults", [this](const httplib::Request&, httplib::Response& res) {
+      res.set_content(faults_.ToJson(), "application/json");
+    });
+    server_.Put("/_sim/faults", [this](const httplib::Request& req, httplib::Response& res) {
+      Status s = faults_.Load(req.body);
+      if (!s.ok()) return Json(res, 400, json::object{{"error", s.message()}});
+      res.set_content(faults_.ToJson(), "application/json");
+    });
+    server_.Delete("/_sim/faults", [this](const httplib::Request&, httplib::Response& res) {
+      faults_.Clear();
+      res.set_content(faults_.ToJson(), "application/json");
+    });
+    server_.Get("/_sim/health", [](const httplib::Request&, httplib::Response& res) {
+      res.set_content(R"({"status":"ok"})", "application/json");
+    });
+  }
+
+  static void Json(httplib::Response& res, int status, const json::object& body) {
+    res.status = status;
+    res.set_content(json::serialize(body), "application/json");
+  }
+
+  // Waits, cut short by Stop().
+  void Sleep(std::chrono::milliseconds d) {
+    std::unique_lock lk(stop_mu_);
+    stop_cv_.wait_for(lk, d, [&] { return stopped_; });
+  }
+
+  void ServeApi(const httplib::Request& req, httplib::Response& res, const std::string& resource) {
+    const auto started = Clock::now();
+    std::string account_name = "?";
+    uint32_t page = 0;
+    Answer(req, res, resource, &account_name, &page);
+    if (options_.log_requests) {
+      spdlog::info("emag-sim {} {} {}{} -> {} ({} ms)", account_name, req.method, req.path,
+                   page > 0 ? " page=" + std::to_string(page) : "", res.status == -1 ? 200 : res.status,
+                   std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started).count());
+    }
+  }
+
+  void Answer(const httplib::Request& req, httplib::Response& res, const std::string& resource,
+              std::string* account_name, uint32_t* page_out) {
+    // Authentication: Basic, checked against the accounts' logins.
+    const std::string auth = req.get_header_value("Authorization");
+    std::optional<std::string> decoded;
+    if (auth.starts_with("Basic ")) decoded = DecodeBase64(std::string_view(auth).substr(6));
+    if (!decoded || decoded->find(':') == std::string::npos) {
+      res.status = 401;
+      res.set_content(ErrorBody(kNotAllowed), "application/json");
+      return;
+    }
+    const std::string username = decoded->substr(0, decoded->find(':'));
+    const std::string password = decoded->substr(decoded->find(':') + 1);
+    std::unique_lock lk(mu_);
+    AccountState* account = nullptr;
+    for (auto& [name, state] : accounts_) {
+      if (state.login.username == username) account = &state;
+    }
+    if (account == nullptr || account->login.password != password) {
+      res.status = 403;
+      res.set_content(ErrorBody(kNotAllowed), "application/json");
+      return;
+    }
+    *account_name = account->login.name;
+    const uint64_t nth = ++account->requests;
+    if (!options_.ip_allow.empty() &&
+        std::find(options_.ip_allow.begin(), options_.ip_allow.end(), req.remote_addr) == options_.ip_allow.end()) {
+      res.set_content(ErrorBody("ERROR: Invalid vendor ip [" + req.remote_addr + "]"), "application/json");
+      return;
+    }
+    // eMAG's limits, counted at arrival over every route of the account.
+    if (options_.rate_limit) {
+      const auto now = Clock::now();
+      while (!account->accepted.empty() && now - account->accepted.front() >= std::chrono::seconds(60)) {
+        account->accepted.pop_front();
+      }
+      const size_t in_minute = account->accepted.size();
+      size_t in_second = 0;
+      for (auto it = account->accepted.rbegin(); it != account->accepted.rend() && now - *it < std::chrono::seconds(1); ++it) {
+        ++in_second;
+      }
+      if (in_second >= options_.per_second || in_minute >= options_.per_minute) {
+        ++account->rate_limited;
+        lk.unlock();
+        RateLimited(res, 0);
+        return;
+      }
+      account->accepted.push_back(now);
+    }
+
+    auto params = RequestParams(req);
+    if (!params.ok()) {
+      res.status = 400;
+      res.set_content(ErrorBody(params.status().message()), "application/json");
+      return;
+    }
+    int64_t current_page = 1, per_page = 100;
+    std::optional<int64_t> status_filter, id_filter;
+    std::optional<std::string> pn_filter, pnk_filter;
+    for (const auto& [key, value] : *params) {
+      if (key == "currentPage") {
+        current_page = AsInt(value).value_or(-1);
+      } else if (key == "itemsPerPage") {
+        per_page = AsInt(value).value_or(-1);
+      } else if (key == "status") {
+        status_filter = AsInt(value);
+      } else if (key == "id") {
+        id_filter = AsInt(value);
+      } else if (key == "part_number" && value.is_string()) {
+        pn_filter = std::string(value.get_string());
+      } else if (key == "part_number_key" && value.is_string()) {
+        pnk_filter = std::string(value.get_string());
+      }  // unknown filter keys are ignored, as eMAG is reported to do
+    }
+    if (current_page < 1 || per_page < 1) {
+      res.set_content(ErrorBody("Invalid currentPage or itemsPerPage"), "application/json");
+      return;
+    }
+    per_page = std::min<int64_t>(per_page, 100);  // capped silently
+    *page_out = resource == "read" ? static_cast<uint32_t>(current_page) : 0;
+
+    // Render under the lock (the catalogue may drift), answer outside it.
+    std::vector<const SimOffer*> matching;
+    const Catalog& catalog = account->catalog;
+    for (const auto& o : catalog.offers()) {
+      if (status_filter && o.status != *status_filter) continue;
+      if (id_filter && static_cast<int64_t>(o.id) != *id_filter) continue;
+      if (pn_filter && o.part_number != *pn_filter) continue;
+      if (pnk_filter) {
+        // PNKs are derived from the product; render to compare.
+        json::value v = json::parse(catalog.RenderJson(o));
+        if (v.at("part_number_key").as_string() != *pnk_filter) continue;
+      }
+      matching.push_back(&o);
+    }
+    std::string body;
+    if (resource == "count") {
+      const uint64_t items = matching.size();
+      const uint64_t pages = (items + static_cast<uint64_t>(per_page) - 1) / static_cast<uint64_t>(per_page);
+      body = Envelope(false, {}, "{\"noOfItems\":\"" + std::to_string(items) + "\",\"noOfPages\":\"" +
+                                     std::to_string(pages) + "\",\"itemsPerPage\":\"" + std::to_string(per_page) + "\"}");
+    } else {
+      std::string results = "[";
+      const uint64_t from = static_cast<uint64_t>(current_page - 1) * static_cast<uint64_t>(per_page);
+      for (uint64_t i = from; i < matching.size() && i < from + static_cast<uint64_t>(per_page); ++i) {
+        if (results.size() > 1) results += ",";
+        results += catalog.RenderJson(*matching[i]);
+      }
+      results += "]";
+      body = Envelope(false, {}, results);
+    }
+    const std::optional<FaultRule> fault =
+        faults_.Match({account->login.name, resource, *page_out, nth});
+    const uint32_t jitter = options_.jitter_ms > 0 ? static_cast<uint32_t>(rng_() % (options_.jitter_ms + 1)) : 0;
+    account->max_in_flight = std::max(account->max_in_flight, ++account->in_flight);
+    lk.unlock();
+
+    if (options_.latency_ms + jitter > 0) Sleep(std::chrono::milliseconds(options_.latency_ms + jitter));
+    if (fault) {
+      ApplyFault(*fault, req, res, std::move(body));
+    } else {
+      res.set_content(std::move(body), "application/json");
+    }
+    lk.lock();
+    --account->in_flight;
+  }
+
+  void RateLimited(httplib::Response& res, int retry_after) {
+    res.status = 429;
+    res.set_header("X-RateLimit-Limit-3second", std::to_string(options_.per_second * 3));
+    res.set_header("X-RateLimit-Remaining-3second", "0");
+    if (retry_after > 0) res.set_header("Retry-After", std::to_string(retry_after));
+    res.set_content(R"({"message":"API rate limit exceeded"})", "application/json");
+  }
+
+  void ApplyFault(const FaultRule& fault, const httplib::Request& req, httplib::Response& res, std::string body) {
+    auto status_page = [&](int code, const char* text) {
+      res.status = code;
+      res.set_content(std::string("<html><body><h1>") + std::to_string(code) + " " + text + "</h1></body></html>", "text/html");
+    };
+    switch (fault.fault) {
+      case FaultKind::kHttp500: return status_page(500, "Internal Server Error");
+      case FaultKind::kHttp502: return status_page(502, "Bad Gateway");
+      case FaultKind::kHttp504: return status_page(504, "Gateway Time-out");
+      case FaultKind::kHttp408: return status_page(408, "Request Timeout");
+      case FaultKind::kHttp400:
+        res.status = 400;
+        res.set_content(ErrorBody(fault.message.empty() ? "Bad request" : fault.message), "application/json");
+        return;
+      case FaultKind::kHttp429: return RateLimited(res, 1);
+      case FaultKind::kHttp401:
+        res.status = 401;
+        res.set_content(ErrorBody(kNotAllowed), "application/json");
+        return;
+      case FaultKind::kHttp403:
+        res.status = 403;
+        res.set_content(ErrorBody(kNotAllowed), "application/json");
+        return;
+      case FaultKind::kSlow:
+        Sleep(std::chrono::milliseconds(fault.delay_ms));
+        res.set_content(std::move(body), "application/json");
+        return;
+      case FaultKind::kReset: {
+        // Announce the whole body, send half, then drop the connection.
+        auto shared = std::make_shared<std::string>(std::move(body));
+        res.set_content_provider(shared->size(), "application/json",
+                                 [shared](size_t offset, size_t, httplib::DataSink& sink) {
+                                   if (offset == 0) sink.write(shared->data(), shared->size() / 2);
+                                   return offset == 0 ? true : false;
+                                 });
+        return;
+      }
+      case FaultKind::kTruncated:
+        body.resize(body.size() / 2);
+        res.set_content(std::move(body), "application/json");
+        return;
+      case FaultKind::kMalformed:
+        res.set_content(R"({"isError":false,,"results":[{"id":)", "application/json");
+        return;
+      case FaultKind::kIsError:
+        res.set_content(ErrorBody(fault.message.empty() ? "Simulated error" : fault.message), "application/json");
+        return;
+      case FaultKind::kInvalidIp:
+        res.set_content(ErrorBody("ERROR: Invalid vendor ip [" + req.remote_addr + "]"), "application/json");
+        return;
+    }
+  }
+
+  const SimulatorOptions options_;
+  const std::string host_;
+  httplib::Server server_;
+  std::thread thread_;
+  int port_ = 0;
+  FaultScript faults_;
+
+  mutable std::mutex mu_;  // guards accounts_ and rng_
+  std::map<std::string, AccountState> accounts_;
+  std::mt19937_64 rng_;
+
+  std::mutex stop_mu_;  // guards stopped_
+  std::condition_variable stop_cv_;
+  bool stopped_ = false;
+};
+
+}  // namespace
+
+SimAccount DemoAccount(const std::string& name) {
+  return SimAccount{name, "demo-" + name, "demo-" + name + "-secret"};
+}
+
+Result<std::unique_ptr<Simulator>> Simulator::Start(SimulatorOptions options, const std::string& host, int port) {
+  if (options.accounts.empty()) return Status::InvalidArgument("the simulator needs at least one account");
+  for (const auto& a : options.accounts) {
+    if (a.name.empty() || a.username.empty()) return Status::InvalidArgument("every account needs a name and a username");
+  }
+  if (port < 0 || port > 65535) return Status::InvalidArgument("port must be 0..65535");
+  auto sim = std::make_unique<HttpSimulator>(options, host);
+  if (!options.faults_json.empty()) MS_RETURN_IF_ERROR(sim->SetFaults(options.faults_json).WithContext("fault script"));
+  MS_RETURN_IF_ERROR(sim->Bind(port));
+  return std::unique_ptr<Simulator>(std::move(sim));
+}
+
+}  // namespace marketsync::sim
