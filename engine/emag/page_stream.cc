@@ -6,7 +6,7 @@ PageStream::PageStream(EmagClient& client, OfferFilter filter, uint32_t first, u
                        uint32_t items_per_page, uint32_t window, CallControl control)
     : client_(client), filter_(std::move(filter)), last_(last), items_per_page_(items_per_page),
       window_(std::max<uint32_t>(window, 1)), outer_(control), next_start_(first), next_hand_(first) {
-  const uint32_t pages = last >= first ? last - first + 1 : 0;
+  const uint32_t pages = last >= first ? last - first + 1 : 0;  // huge when open-ended
   const uint32_t threads = std::min(window_, pages);
   workers_.reserve(threads);
   for (uint32_t i = 0; i < threads; ++i) workers_.emplace_back([this] { Work(); });
@@ -57,6 +57,14 @@ void PageStream::Work() {
     }
     cv_.notify_all();
   }
+}
+
+void PageStream::SetLastPage(uint32_t last) {
+  {
+    std::lock_guard lk(mu_);
+    last_ = std::min(last_, last);
+  }
+  cv_.notify_all();
 }
 
 std::optional<FetchedPage> PageStream::Next() {

@@ -27,7 +27,9 @@ struct FetchedPage {
 class PageStream {
  public:
   // Fetches pages first..last (inclusive) of `filter`, at most `window` requests in flight and
-  // at most `window` pages ahead of the consumer. `client` and `control.cancel` must outlive it.
+  // at most `window` pages ahead of the consumer. `last` may be kOpenEnded when the page count is
+  // not known yet (product_offer/count is still in flight): the stream then runs until
+  // SetLastPage. `client` and `control.cancel` must outlive it.
   PageStream(EmagClient& client, OfferFilter filter, uint32_t first, uint32_t last,
              uint32_t items_per_page, uint32_t window, CallControl control);
   // Stops: abandons requests in flight and joins the workers.
@@ -40,6 +42,11 @@ class PageStream {
   std::optional<FetchedPage> Next();
   // Starts no more pages and abandons those in flight.
   void Stop();
+  // Ends the stream after `last` (lowering it only), e.g. once product_offer/count answered or
+  // a short page showed where the catalogue ends. Thread-safe.
+  void SetLastPage(uint32_t last);
+
+  static constexpr uint32_t kOpenEnded = UINT32_MAX - 1;
 
  private:
   void Work();
@@ -47,13 +54,13 @@ class PageStream {
 
   EmagClient& client_;
   const OfferFilter filter_;
-  const uint32_t last_;
+  uint32_t last_;  // guarded by mu_
   const uint32_t items_per_page_;
   const uint32_t window_;
   const CallControl outer_;
   std::atomic<bool> stop_{false};
 
-  std::mutex mu_;  // guards next_start_, next_hand_, ready_, in_flight_
+  std::mutex mu_;  // guards last_, next_start_, next_hand_, ready_, in_flight_
   std::condition_variable cv_;
   uint32_t next_start_;
   uint32_t next_hand_;
