@@ -189,24 +189,35 @@ class BatchStore final : public ProjectionStore {
 
   Result<std::optional<std::string>> Get(std::string_view cf, std::string_view key) override {
     MS_ASSIGN_OR_RETURN(rocksdb::ColumnFamilyHandle * h, Family(cf));
+    return GetRaw(h, key);
+  }
+  Status Put(std::string_view cf, std::string_view key, std::string_view value) override {
+    MS_ASSIGN_OR_RETURN(rocksdb::ColumnFamilyHandle * h, Family(cf));
+    return PutRaw(h, key, value);
+  }
+  Status Delete(std::string_view cf, std::string_view key) override {
+    MS_ASSIGN_OR_RETURN(rocksdb::ColumnFamilyHandle * h, Family(cf));
+    return DeleteRaw(h, key);
+  }
+
+  // The same, for any column family (step writes and expectations).
+  Result<std::optional<std::string>> GetRaw(rocksdb::ColumnFamilyHandle* h, std::string_view key) {
     auto it = overlay_.find(OverlayKey(h, key));
     if (it != overlay_.end()) return it->second;
     std::string value;
     rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), h, rocksdb::Slice(key.data(), key.size()), &value);
     if (s.IsNotFound()) return std::optional<std::string>();
-    if (!s.ok()) return FromRocks(s, "projection read");
+    if (!s.ok()) return FromRocks(s, "batch read");
     return std::optional<std::string>(std::move(value));
   }
-  Status Put(std::string_view cf, std::string_view key, std::string_view value) override {
-    MS_ASSIGN_OR_RETURN(rocksdb::ColumnFamilyHandle * h, Family(cf));
+  Status PutRaw(rocksdb::ColumnFamilyHandle* h, std::string_view key, std::string_view value) {
     MS_RETURN_IF_ERROR(FromRocks(batch_->Put(h, rocksdb::Slice(key.data(), key.size()),
                                              rocksdb::Slice(value.data(), value.size())),
                                  "batch put"));
     Remember(OverlayKey(h, key), std::string(value));
     return Status::Ok();
   }
-  Status Delete(std::string_view cf, std::string_view key) override {
-    MS_ASSIGN_OR_RETURN(rocksdb::ColumnFamilyHandle * h, Family(cf));
+  Status DeleteRaw(rocksdb::ColumnFamilyHandle* h, std::string_view key) {
     MS_RETURN_IF_ERROR(FromRocks(batch_->Delete(h, rocksdb::Slice(key.data(), key.size())), "batch delete"));
     Remember(OverlayKey(h, key), std::nullopt);
     return Status::Ok();
@@ -304,6 +315,7 @@ class RocksEventLog final : public EventLog {
       for (const auto& p : options_.projections) {
         for (const auto& cf : p->column_families()) names.insert(cf);
       }
+      for (const auto& cf : options_.extra_column_families) names.insert(cf);
     } else if (!names.contains(std::string(kEventsFamily))) {
       return Status::NotFound("no event log at " + path_);
     }
@@ -603,12 +615,22 @@ class RocksEventLog final : public EventLog {
   Status BuildStep(Step& step, rocksdb::WriteBatch& batch, BatchStore& store, int64_t now,
                    uint64_t& seq, Hash256& hash,
                    std::unordered_map<std::string, uint64_t>& step_versions) {
-    for (const auto& w : step.writes) {
-      if (w.column_family == kEventsFamily || w.column_family == kStreamsFamily) {
-        return Status::InvalidArgument("a step may not write the " + w.column_family + " column family directly");
+    auto family = [&](const std::string& cf) -> Result<rocksdb::ColumnFamilyHandle*> {
+      if (cf == kEventsFamily || cf == kStreamsFamily) {
+        return Status::InvalidArgument("a step may not touch the " + cf + " column family directly");
       }
-      if (!families_.contains(w.column_family)) {
-        return Status::InvalidArgument("no column family " + w.column_family);
+      auto it = families_.find(cf);
+      if (it == families_.end()) return Status::InvalidArgument("no column family " + cf);
+      return it->second;
+    };
+    for (const auto& w : step.writes) MS_RETURN_IF_ERROR(family(w.column_family).status());
+    for (const auto& x : step.expect) {
+      MS_ASSIGN_OR_RETURN(rocksdb::ColumnFamilyHandle * h, family(x.column_family));
+      MS_ASSIGN_OR_RETURN(std::optional<std::string> current, store.GetRaw(h, x.key));
+      if (current != x.value) {
+        return Status::FailedPrecondition(x.column_family + "/" + x.key + " is " +
+                                          (current ? "\"" + *current + "\"" : "absent") + ", expected " +
+                                          (x.value ? "\"" + *x.value + "\"" : "absent"));
       }
     }
     std::string value;
@@ -653,11 +675,7 @@ class RocksEventLog final : public EventLog {
     }
     for (const auto& w : step.writes) {
       rocksdb::ColumnFamilyHandle* h = families_.at(w.column_family);
-      if (w.value.has_value()) {
-        batch.Put(h, w.key, *w.value);
-      } else {
-        batch.Delete(h, w.key);
-      }
+      MS_RETURN_IF_ERROR(w.value.has_value() ? store.PutRaw(h, w.key, *w.value) : store.DeleteRaw(h, w.key));
     }
     return Status::Ok();
   }

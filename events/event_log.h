@@ -47,11 +47,20 @@ struct KeyValueWrite {
   std::optional<std::string> value;  // nullopt deletes the key
 };
 
+// A condition a step needs to hold when it is written (a lease free, a key unused).
+struct KeyExpectation {
+  std::string column_family;
+  std::string key;
+  std::optional<std::string> value;  // nullopt: the key must be absent
+};
+
 // A step: everything that must land together or not at all.
 struct Step {
   std::string correlation_id;
   std::vector<StreamAppend> streams;
   std::vector<KeyValueWrite> writes;
+  // Checked against the log as it stands with every earlier step of the same group applied.
+  std::vector<KeyExpectation> expect;
 };
 
 struct AppendResult {
@@ -114,6 +123,9 @@ struct EventLogOptions {
   // Read models folded in each step's batch. Read-write opens create their column families
   // and bring them up to the head before returning.
   std::vector<std::unique_ptr<Projection>> projections;
+  // Column families for state other than projections (e.g. the engine's product state),
+  // created by a read-write open and written through Step::writes.
+  std::vector<std::string> extra_column_families;
   // The clock for recorded_at, in UTC microseconds. Defaults to the system clock.
   std::function<int64_t()> now_us;
   // Most steps grouped into one synced write.
@@ -141,7 +153,8 @@ class EventLog {
   EventLog& operator=(const EventLog&) = delete;
 
   // Appends a step in one synced write and returns once it is durable.
-  // Errors: kFailedPrecondition (an expected version did not match; nothing written),
+  // Errors: kFailedPrecondition (an expected version or key expectation did not match; nothing
+  // written),
   // kInvalidArgument (bad step; nothing written), kIOError (the write failed: the log is now
   // fail-stopped and every later append fails until it is reopened; the step's outcome is
   // unknown until then), kUnavailable (closing, or opened read-only).

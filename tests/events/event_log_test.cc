@@ -228,6 +228,51 @@ TEST(EventLogTest, ExpectedVersionRaceHasExactlyOneWinner) {
   }
 }
 
+TEST(EventLogTest, KeyExpectationsAreCheckedAtomicallyWithinAGroup) {
+  testing::TempDir dir;
+  EventLogOptions options;
+  options.extra_column_families = {"engine_state"};
+  auto log = OpenOrDie(dir.Sub("db"), std::move(options));
+  std::atomic<int> winners{0};
+  std::vector<std::string> refusals(8);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 8; ++t) {
+    threads.emplace_back([&, t] {
+      Step step = MakeStep("run-" + std::to_string(t), 1);
+      step.expect.push_back({"meta", "lease/main", std::nullopt});
+      step.writes.push_back({"meta", "lease/main", "run-" + std::to_string(t)});
+      step.writes.push_back({"engine_state", "k" + std::to_string(t), "v"});
+      auto r = log->Append(std::move(step));
+      if (r.ok()) {
+        ++winners;
+      } else {
+        refusals[t] = r.status().ToString();
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(winners.load(), 1);
+  auto holder = log->Get("meta", "lease/main");
+  ASSERT_OK(holder);
+  ASSERT_TRUE(holder->has_value());
+  for (int t = 0; t < 8; ++t) {
+    const bool won = **holder == "run-" + std::to_string(t);
+    EXPECT_EQ(*log->StreamVersion("run-" + std::to_string(t)), won ? 1u : 0u);
+    EXPECT_EQ(log->Get("engine_state", "k" + std::to_string(t))->has_value(), won);
+    if (!won) {
+      EXPECT_NE(refusals[t].find("meta/lease/main is \"" + **holder + "\""), std::string::npos) << refusals[t];
+    }
+  }
+  Step release;
+  release.expect.push_back({"meta", "lease/main", **holder});
+  release.writes.push_back({"meta", "lease/main", std::nullopt});
+  ASSERT_OK(log->Append(std::move(release)));
+  EXPECT_FALSE(log->Get("meta", "lease/main")->has_value());
+  Step bad;
+  bad.expect.push_back({"events", "x", std::nullopt});
+  EXPECT_EQ(log->Append(std::move(bad)).status().code(), Status::Code::kInvalidArgument);
+}
+
 TEST(EventLogTest, WaitForSeqWakesOnAppend) {
   testing::TempDir dir;
   auto log = OpenOrDie(dir.Sub("db"));
