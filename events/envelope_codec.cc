@@ -3,7 +3,7 @@
 #include "events/event_type.h"
 #include "events/internal/coding.h"
 #include "events/internal/crc32c.h"
-#include "events/internal/sha256.h"
+#include "events/sha256.h"
 
 namespace marketsync {
 namespace {
@@ -72,7 +72,7 @@ void SealAndEncodeEnvelope(Envelope& e, std::string* out) {
   PutFixedLE<uint32_t>(out, static_cast<uint32_t>(e.payload.size()));
   out->append(e.payload);
   out->append(reinterpret_cast<const char*>(e.prev_hash.data()), e.prev_hash.size());
-  internal::Sha256(out->data() + start, out->size() - start, e.hash.data());
+  Sha256(out->data() + start, out->size() - start, e.hash.data());
   out->append(reinterpret_cast<const char*>(e.hash.data()), e.hash.size());
   const uint32_t crc = internal::Crc32c(out->data() + start, out->size() - start);
   PutFixedLE<uint32_t>(out, crc);
@@ -123,7 +123,7 @@ Status DecodeEnvelopeInto(std::string_view bytes, uint64_t key_seq, Envelope* ou
 Hash256 ComputeStoredBodyHash(std::string_view bytes) {
   Hash256 out{};
   if (bytes.size() < kTrailerBytes) return out;
-  internal::Sha256(bytes.data(), bytes.size() - kTrailerBytes, out.data());
+  Sha256(bytes.data(), bytes.size() - kTrailerBytes, out.data());
   return out;
 }
 

@@ -24,6 +24,7 @@
 #include <string_view>
 #include <type_traits>
 
+#include "events/event_log.h"
 #include "events/event_type.h"
 #include "events/status.h"
 
@@ -87,39 +88,59 @@ void Archive1(Archive& ar, T& field, size_t limit) {
 
 }  // namespace payload_internal
 
-// A payload's stored bytes.
-template <Payload T>
-std::string EncodePayload(const T& payload) {
+// The stored bytes of any struct with a Visit member (payloads, and state rows kept beside the
+// log, e.g. the engine's product state).
+template <typename T>
+  requires payload_internal::Visitable<T>
+std::string EncodeFields(const T& value) {
   std::ostringstream os(std::ios::binary);
   {
     cereal::PortableBinaryOutputArchive ar(os);
-    payload_internal::ArchiveFields(ar, const_cast<T&>(payload), SIZE_MAX);
+    payload_internal::ArchiveFields(ar, const_cast<T&>(value), SIZE_MAX);
   }
   return std::move(os).str();
 }
 
-// Decodes stored bytes of the given version. Errors: kCorruption (never an exception) when the
-// version is unknown, the bytes end early, or bytes are left over.
-template <Payload T>
-Result<T> DecodePayload(uint16_t version, std::string_view bytes) {
-  if (version == 0 || version > T::kVersion) {
-    return Status::Corruption("unknown payload version " + std::to_string(version) + " of " +
-                              EventTypeName(static_cast<uint16_t>(T::kType)));
-  }
+// Decodes EncodeFields bytes. Errors: kCorruption (never an exception) naming `what` when the
+// bytes end early or are left over.
+template <typename T>
+  requires payload_internal::Visitable<T>
+Result<T> DecodeFields(std::string_view bytes, std::string_view what) {
   T out;
   try {
     std::istringstream is(std::string(bytes), std::ios::binary);
     cereal::PortableBinaryInputArchive ar(is);
     payload_internal::ArchiveFields(ar, out, bytes.size());
     if (is.peek() != std::char_traits<char>::eof()) {
-      return Status::Corruption("trailing bytes after " +
-                                EventTypeName(static_cast<uint16_t>(T::kType)) + " payload");
+      return Status::Corruption("trailing bytes after " + std::string(what));
     }
   } catch (const std::exception& e) {
-    return Status::Corruption("undecodable " + EventTypeName(static_cast<uint16_t>(T::kType)) +
-                              " payload: " + e.what());
+    return Status::Corruption("undecodable " + std::string(what) + ": " + e.what());
   }
   return out;
+}
+
+// A payload's stored bytes.
+template <Payload T>
+std::string EncodePayload(const T& payload) {
+  return EncodeFields(payload);
+}
+
+// Decodes stored bytes of the given version. Errors: kCorruption (never an exception) when the
+// version is unknown, the bytes end early, or bytes are left over.
+template <Payload T>
+Result<T> DecodePayload(uint16_t version, std::string_view bytes) {
+  const std::string name = EventTypeName(static_cast<uint16_t>(T::kType));
+  if (version == 0 || version > T::kVersion) {
+    return Status::Corruption("unknown payload version " + std::to_string(version) + " of " + name);
+  }
+  return DecodeFields<T>(bytes, name + " payload");
+}
+
+// A payload as an event to append.
+template <Payload T>
+NewEvent MakeEvent(const T& payload) {
+  return NewEvent{static_cast<uint16_t>(T::kType), T::kVersion, EncodePayload(payload)};
 }
 
 }  // namespace marketsync

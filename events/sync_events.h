@@ -114,6 +114,7 @@ struct PageCommitted {
   uint32_t rate_limit_hits = 0;
   uint32_t retries = 0;
   uint64_t latency_us = 0;
+  std::vector<uint64_t> offer_ids;  // the offers this page held, in order (duplicates included)
   template <class V> void Visit(V&& v) {
     v("page", page);
     v("items", items);
@@ -126,6 +127,7 @@ struct PageCommitted {
     v("rate_limit_hits", rate_limit_hits);
     v("retries", retries);
     v("latency_us", latency_us);
+    v("offer_ids", offer_ids);
   }
 };
 

@@ -16,6 +16,9 @@ namespace marketsync::emag {
 // A decimal with up to 4 places, held exactly as units of 1/10000 ("42.0168" = 420168).
 struct Decimal4 {
   int64_t units = 0;
+  template <class V> void Visit(V&& v) {
+    v("units", units);
+  }
   friend bool operator==(const Decimal4&, const Decimal4&) = default;
   // "42.0168", "42", "-0.5": trailing zeros of the fraction dropped.
   std::string ToString() const;
@@ -24,24 +27,40 @@ struct Decimal4 {
 struct WarehouseValue {
   int64_t warehouse_id = 0;
   int64_t value = 0;
+  template <class V> void Visit(V&& v) {
+    v("warehouse_id", warehouse_id);
+    v("value", value);
+  }
   friend bool operator==(const WarehouseValue&, const WarehouseValue&) = default;
 };
 
 struct Image {
   std::string url;
   int64_t display_type = 0;  // 1 main, 2 secondary, 0 other
+  template <class V> void Visit(V&& v) {
+    v("url", url);
+    v("display_type", display_type);
+  }
   friend bool operator==(const Image&, const Image&) = default;
 };
 
 struct Characteristic {
   int64_t id = 0;
   std::string value;
+  template <class V> void Visit(V&& v) {
+    v("id", id);
+    v("value", value);
+  }
   friend bool operator==(const Characteristic&, const Characteristic&) = default;
 };
 
 struct Family {
   int64_t id = 0;  // 0 = no family
   std::string name;
+  template <class V> void Visit(V&& v) {
+    v("id", id);
+    v("name", name);
+  }
   friend bool operator==(const Family&, const Family&) = default;
 };
 
@@ -49,6 +68,11 @@ struct ValidationStatus {
   int64_t value = 0;
   std::string description;
   std::vector<std::string> errors;
+  template <class V> void Visit(V&& v) {
+    v("value", value);
+    v("description", description);
+    v("errors", errors);
+  }
   friend bool operator==(const ValidationStatus&, const ValidationStatus&) = default;
 };
 
@@ -56,6 +80,11 @@ struct Party {  // manufacturer or EU representative
   std::string name;
   std::string address;
   std::string email;
+  template <class V> void Visit(V&& v) {
+    v("name", name);
+    v("address", address);
+    v("email", email);
+  }
   friend bool operator==(const Party&, const Party&) = default;
 };
 
@@ -103,6 +132,49 @@ struct Offer {
   // The offer as eMAG sent it (re-serialised from the parsed JSON value: the same value, with
   // eMAG's whitespace dropped), for the audit trail.
   std::string raw_json;
+
+  // Every field of the record, in a fixed order; raw_json is not a field.
+  template <class V> void Visit(V&& v) {
+    v("id", id);
+    v("part_number", part_number);
+    v("part_number_key", part_number_key);
+    v("name", name);
+    v("brand", brand);
+    v("description", description);
+    v("url", url);
+    v("category_id", category_id);
+    v("vendor_category_id", vendor_category_id);
+    v("ean", ean);
+    v("sale_price", sale_price);
+    v("recommended_price", recommended_price);
+    v("min_sale_price", min_sale_price);
+    v("max_sale_price", max_sale_price);
+    v("best_offer_sale_price", best_offer_sale_price);
+    v("best_offer_recommended_price", best_offer_recommended_price);
+    v("currency", currency);
+    v("vat_id", vat_id);
+    v("warranty", warranty);
+    v("status", status);
+    v("stock", stock);
+    v("general_stock", general_stock);
+    v("estimated_stock", estimated_stock);
+    v("handling_time", handling_time);
+    v("images", images);
+    v("characteristics", characteristics);
+    v("family", family);
+    v("number_of_offers", number_of_offers);
+    v("buy_button_rank", buy_button_rank);
+    v("ownership", ownership);
+    v("validation_status", validation_status);
+    v("offer_validation_status", offer_validation_status);
+    v("translation_validation_status", translation_validation_status);
+    v("doc_errors", doc_errors);
+    v("genius_eligibility", genius_eligibility);
+    v("genius_eligibility_type", genius_eligibility_type);
+    v("manufacturer", manufacturer);
+    v("eu_representative", eu_representative);
+    v("safety_information", safety_information);
+  }
 
   friend bool operator==(const Offer&, const Offer&) = default;
 };

@@ -7,6 +7,8 @@
 #include <string>
 #include <string_view>
 
+#include "events/key_coding.h"
+
 namespace marketsync::internal {
 
 template <typename T>
@@ -23,29 +25,10 @@ inline T GetFixedLE(const char* p) {
   return static_cast<T>(v);
 }
 
-inline void PutFixed64BE(std::string* out, uint64_t v) {
-  char buf[8];
-  for (int i = 0; i < 8; ++i) buf[i] = static_cast<char>((v >> (56 - 8 * i)) & 0xFF);
-  out->append(buf, 8);
-}
-
-inline void PutFixed32BE(std::string* out, uint32_t v) {
-  char buf[4];
-  for (int i = 0; i < 4; ++i) buf[i] = static_cast<char>((v >> (24 - 8 * i)) & 0xFF);
-  out->append(buf, 4);
-}
-
-inline uint32_t GetFixed32BE(const char* p) {
-  uint32_t v = 0;
-  for (int i = 0; i < 4; ++i) v = (v << 8) | static_cast<uint8_t>(p[i]);
-  return v;
-}
-
-inline uint64_t GetFixed64BE(const char* p) {
-  uint64_t v = 0;
-  for (int i = 0; i < 8; ++i) v = (v << 8) | static_cast<uint8_t>(p[i]);
-  return v;
-}
+using marketsync::GetFixed32BE;
+using marketsync::GetFixed64BE;
+using marketsync::PutFixed32BE;
+using marketsync::PutFixed64BE;
 
 // Reads fixed-width fields from a byte range, failing (not crashing) when it runs out.
 class Reader {

@@ -10,7 +10,7 @@ NewEvent MakePageEvent(uint32_t page, size_t bytes) {
   p.page = page;
   p.error_class = "retryable";
   p.message.assign(bytes > 40 ? bytes - 40 : 0, 'x');
-  return NewEvent{static_cast<uint16_t>(PageFailed::kType), PageFailed::kVersion, EncodePayload(p)};
+  return MakeEvent(p);
 }
 
 Step MakeStep(const std::string& stream, size_t events, size_t bytes, uint64_t expected_version) {

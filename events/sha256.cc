@@ -1,11 +1,11 @@
-#include "events/internal/sha256.h"
+#include "events/sha256.h"
 
 #include <openssl/evp.h>
 
 #include <cstdlib>
 #include <memory>
 
-namespace marketsync::internal {
+namespace marketsync {
 namespace {
 
 struct MdFree {
@@ -33,4 +33,4 @@ void Sha256(const void* data, size_t n, uint8_t* out) {
   }
 }
 
-}  // namespace marketsync::internal
+}  // namespace marketsync

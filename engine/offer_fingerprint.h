@@ -1,0 +1,53 @@
+#pragma once
+
+// Change detection: a canonical form of an offer, hashed as a whole (created / updated /
+// unchanged) and field by field (which fields an update changed).
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "engine/emag/offer.h"
+#include "events/status.h"
+
+namespace marketsync {
+
+// The layout of OfferFingerprint::field_hashes; bumped when Offer's field list changes.
+inline constexpr uint32_t kFingerprintVersion = 1;
+
+struct OfferFingerprint {
+  std::string content_hash;           // SHA-256 of the canonical form, 32 raw bytes
+  std::vector<uint64_t> field_hashes; // one per field of Offer::Visit, in its order
+};
+
+// Canonical form: the typed fields (so "42" and 42 are the same value), each length-prefixed
+// and tagged with its name. Lenient parsing has already normalised what eMAG varies.
+OfferFingerprint Fingerprint(const emag::Offer& offer);
+
+// Names of the fields whose hashes differ; all fields when the layouts differ in size.
+std::vector<std::string> ChangedFields(const std::vector<uint64_t>& before,
+                                       const std::vector<uint64_t>& after);
+
+// What the engine keeps per (account, offer id) in its `engine_products` column family.
+struct ProductState {
+  uint32_t fingerprint_version = kFingerprintVersion;
+  std::string content_hash;
+  std::string part_number;
+  std::vector<uint64_t> field_hashes;
+  std::string last_run_id;
+  template <class V> void Visit(V&& v) {
+    v("fingerprint_version", fingerprint_version);
+    v("content_hash", content_hash);
+    v("part_number", part_number);
+    v("field_hashes", field_hashes);
+    v("last_run_id", last_run_id);
+  }
+};
+
+std::string EncodeProductState(const ProductState& state);
+Result<ProductState> DecodeProductState(std::string_view bytes);
+
+// Lower-case hex of raw bytes.
+std::string ToHex(std::string_view bytes);
+
+}  // namespace marketsync

@@ -1,0 +1,749 @@
+#include "engine/sync_engine.h"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <atomic>
+#include <boost/asio/post.hpp>
+#include <boost/asio/thread_pool.hpp>
+#include <condition_variable>
+#include <map>
+#include <mutex>
+#include <random>
+#include <set>
+#include <thread>
+#include <unordered_set>
+
+#include "engine/emag/page_stream.h"
+#include "engine/offer_fingerprint.h"
+#include "events/key_coding.h"
+#include "events/payload_codec.h"
+#include "events/sync_events.h"
+
+namespace marketsync {
+namespace {
+
+using namespace std::chrono_literals;
+
+constexpr std::string_view kLeasePrefix = "lease/";
+constexpr std::string_view kIdempotencyPrefix = "idempotency/";
+constexpr size_t kMaxIdempotencyKey = 200;
+
+std::string LeaseKey(std::string_view account) { return std::string(kLeasePrefix) + std::string(account); }
+std::string IdempotencyKey(std::string_view key) { return std::string(kIdempotencyPrefix) + std::string(key); }
+
+std::string ProductKey(std::string_view account, uint64_t offer_id) {
+  std::string k(account);
+  k.push_back('\0');
+  PutFixed64BE(&k, offer_id);
+  return k;
+}
+
+std::string ProductStreamId(std::string_view account, uint64_t offer_id) {
+  return "product-" + std::string(account) + "-" + std::to_string(offer_id);
+}
+
+int64_t NowUs() {
+  return std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+// What an idempotency key maps to.
+struct IdempotencyRecord {
+  std::string group_id;
+  std::vector<std::string> run_ids;
+  std::vector<std::string> accounts;
+  template <class V> void Visit(V&& v) {
+    v("group_id", group_id);
+    v("run_ids", run_ids);
+    v("accounts", accounts);
+  }
+};
+
+// Flags the commands and the shutdown set for a run that a worker executes.
+// Shared by the worker job and the command paths (either may outlive the other's look-up).
+struct ActiveRun {
+  std::atomic<bool> cancel{false};
+  std::atomic<bool> interrupt{false};
+  std::atomic<bool> stop{false};  // cancel || interrupt: what the page stream watches
+};
+
+// A run reloaded from its stream: the record and the offers its pages held.
+struct RunState {
+  RunRecord record;
+  std::unordered_set<uint64_t> seen;
+};
+
+bool ValidAccountName(std::string_view name) {
+  if (name.empty() || name.size() > 32 || name == "both") return false;
+  return std::all_of(name.begin(), name.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-';
+  });
+}
+
+class Engine final : public SyncEngine {
+ public:
+  Engine(EventLog& log, EngineOptions options) : log_(log), options_(std::move(options)) {}
+
+  ~Engine() override {
+    Shutdown();
+    if (pool_) pool_->join();
+  }
+
+  Status Init() {
+    if (options_.accounts.empty()) return Status::InvalidArgument("no accounts configured");
+    for (auto& account : options_.accounts) {
+      if (!ValidAccountName(account.name)) {
+        return Status::InvalidArgument("account name \"" + account.name +
+                                       "\" must be 1-32 characters of a-z, 0-9, _ or -, and not \"both\"");
+      }
+      if (clients_.contains(account.name)) return Status::InvalidArgument("account " + account.name + " is configured twice");
+      MS_ASSIGN_OR_RETURN(auto client, emag::EmagClient::Create(account, options_.client));
+      clients_.emplace(account.name, std::move(client));
+      names_.push_back(account.name);
+    }
+    if (options_.max_attempts == 0) options_.max_attempts = 1;
+    pool_ = std::make_unique<boost::asio::thread_pool>(std::max<size_t>(2, clients_.size() + 1));
+    return Status::Ok();
+  }
+
+  Status Start() override {
+    {
+      std::lock_guard lk(mu_);
+      if (started_) return Status::Ok();
+      started_ = true;
+    }
+    MS_RETURN_IF_ERROR(Recover());
+    ready_ = true;
+    if (options_.schedule_interval > 0ms) scheduler_ = std::thread([this] { ScheduleLoop(); });
+    return Status::Ok();
+  }
+
+  bool ready() const override { return ready_.load(); }
+
+  Result<StartSyncResult> StartSync(const StartSyncRequest& request) override {
+    MS_ASSIGN_OR_RETURN(std::vector<std::string> accounts, Validate(request));
+    {
+      std::lock_guard lk(mu_);
+      if (shutting_down_) return Status::Unavailable("the engine is shutting down and takes no new syncs");
+    }
+    if (!request.idempotency_key.empty()) {
+      MS_ASSIGN_OR_RETURN(auto replay, Replay(request.idempotency_key));
+      if (replay) return *replay;
+    }
+    MS_RETURN_IF_ERROR(RefuseBusy(accounts));
+
+    StartSyncResult result;
+    result.group_id = NewId();
+    Step step;
+    step.correlation_id = "start-" + result.group_id;
+    SyncParams params;
+    params.mode = request.mode;
+    params.max_pages = request.max_pages.value_or(0);
+    params.items_per_page = request.items_per_page;
+    params.include_inactive = request.include_inactive;
+    params.conflict_strategy = request.conflict_strategy;
+    IdempotencyRecord idem;
+    idem.group_id = result.group_id;
+    for (const auto& account : accounts) {
+      SyncRequested ev;
+      ev.run_id = NewId();
+      ev.group_id = result.group_id;
+      ev.account = account;
+      ev.params = params;
+      ev.triggered_by = request.triggered_by;
+      ev.idempotency_key = request.idempotency_key;
+      step.streams.push_back({RunStreamId(ev.run_id), kNoStream, {MakeEvent(ev)}});
+      step.expect.push_back({std::string(EventLog::kMetaFamily), LeaseKey(account), std::nullopt});
+      step.writes.push_back({std::string(EventLog::kMetaFamily), LeaseKey(account), ev.run_id});
+      result.runs.push_back({ev.run_id, account});
+      idem.run_ids.push_back(ev.run_id);
+      idem.accounts.push_back(account);
+    }
+    if (!request.idempotency_key.empty()) {
+      step.expect.push_back({std::string(EventLog::kMetaFamily), IdempotencyKey(request.idempotency_key), std::nullopt});
+      step.writes.push_back({std::string(EventLog::kMetaFamily), IdempotencyKey(request.idempotency_key), EncodeFields(idem)});
+    }
+    auto appended = log_.Append(std::move(step));
+    if (!appended.ok()) {
+      if (appended.status().IsFailedPrecondition()) {
+        // Lost a race: the same key, or another start for one of these accounts.
+        if (!request.idempotency_key.empty()) {
+          MS_ASSIGN_OR_RETURN(auto replay, Replay(request.idempotency_key));
+          if (replay) return *replay;
+        }
+        MS_RETURN_IF_ERROR(RefuseBusy(accounts));
+      }
+      return appended.status();
+    }
+    for (const auto& run : result.runs) {
+      spdlog::info("run {} requested: account {}, {} sync, triggered by {}", run.run_id, run.account, request.mode,
+                   request.triggered_by);
+      Launch(run.run_id);
+    }
+    return result;
+  }
+
+  Result<CancelResult> CancelSync(const std::string& run_id, const std::string& requested_by) override {
+    for (int tries = 0; tries < 3; ++tries) {
+      MS_ASSIGN_OR_RETURN(RunRecord record, GetRun(run_id));
+      if (record.terminal()) return CancelResult{CancelResult::Outcome::kAlreadyFinished, record.status};
+      if (record.cancel_requested) {
+        SignalCancel(run_id);
+        return CancelResult{CancelResult::Outcome::kAlreadyRequested, record.status};
+      }
+      SyncCancelRequested ev;
+      ev.requested_by = requested_by;
+      Step step;
+      step.correlation_id = "cancel-" + run_id;
+      step.streams.push_back({RunStreamId(run_id), kAnyVersion, {MakeEvent(ev)}});
+      // Only while the run still holds its account: not on top of its terminal step.
+      step.expect.push_back({std::string(EventLog::kMetaFamily), LeaseKey(record.account_type), run_id});
+      auto r = log_.Append(std::move(step));
+      if (r.ok()) {
+        spdlog::info("run {} cancel requested by {}", run_id, requested_by);
+        SignalCancel(run_id);
+        return CancelResult{CancelResult::Outcome::kRequested, record.status};
+      }
+      if (!r.status().IsFailedPrecondition()) return r.status();
+      // The run finished meanwhile: look again.
+    }
+    return Status::Unavailable("run " + run_id + " changed state while cancelling; try again");
+  }
+
+  Result<RunRecord> GetRun(const std::string& run_id) const override {
+    MS_ASSIGN_OR_RETURN(RunState state, LoadRun(run_id, false));
+    return state.record;
+  }
+
+  Result<RunRecord> WaitForRun(const std::string& run_id, std::chrono::milliseconds timeout) override {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (true) {
+      MS_ASSIGN_OR_RETURN(RunRecord record, GetRun(run_id));
+      if (record.terminal() || std::chrono::steady_clock::now() >= deadline) return record;
+      std::unique_lock lk(mu_);
+      changed_cv_.wait_for(lk, 50ms);
+    }
+  }
+
+  void Shutdown() override {
+    {
+      std::lock_guard lk(mu_);
+      if (shutting_down_) return;
+      shutting_down_ = true;
+      for (auto& [id, run] : active_) {
+        run->interrupt = true;
+        run->stop = true;
+      }
+    }
+    changed_cv_.notify_all();
+    if (scheduler_.joinable()) scheduler_.join();
+    std::unique_lock lk(mu_);
+    changed_cv_.wait(lk, [&] { return active_.empty(); });
+  }
+
+  std::vector<std::string> account_names() const override { return names_; }
+
+  emag::EmagClient* client(const std::string& account) override {
+    auto it = clients_.find(account);
+    return it == clients_.end() ? nullptr : it->second.get();
+  }
+
+ private:
+  std::string NewId() {
+    std::lock_guard lk(id_mu_);
+    // Sortable by time: 16 hex digits of microseconds, then 8 random.
+    return fmt::format("{:016x}{:08x}", static_cast<uint64_t>(NowUs()), static_cast<uint32_t>(id_rng_()));
+  }
+
+  Result<std::vector<std::string>> Validate(const StartSyncRequest& r) const {
+    std::vector<std::string> accounts;
+    if (r.account_type.empty()) return Status::InvalidArgument("account_type is required: one of " + AccountList());
+    if (r.account_type == "both") {
+      accounts = names_;
+    } else if (clients_.contains(r.account_type)) {
+      accounts.push_back(r.account_type);
+    } else {
+      return Status::InvalidArgument("unknown account_type \"" + r.account_type + "\": one of " + AccountList());
+    }
+    if (r.mode != "full" && r.mode != "incremental") {
+      return Status::InvalidArgument("mode must be \"full\" or \"incremental\", not \"" + r.mode + "\"");
+    }
+    if (r.max_pages && *r.max_pages < 1) {
+      return Status::InvalidArgument("max_pages must be at least 1 (leave it out for no limit)");
+    }
+    if (r.items_per_page < 1 || r.items_per_page > 100) {
+      return Status::InvalidArgument("items_per_page must be 1..100 (eMAG pages hold at most 100 offers)");
+    }
+    if (r.conflict_strategy != "emag_priority") {
+      return Status::InvalidArgument("conflict_strategy \"" + r.conflict_strategy +
+                                     "\" is not supported: marketsync pulls from eMAG into a read-only mirror, "
+                                     "so eMAG's data always wins; use \"emag_priority\"");
+    }
+    if (r.idempotency_key.size() > kMaxIdempotencyKey) {
+      return Status::InvalidArgument("the idempotency key is longer than " + std::to_string(kMaxIdempotencyKey) + " bytes");
+    }
+    for (char c : r.idempotency_key) {
+      if (static_cast<unsigned char>(c) < 0x20 || c == 0x7F) {
+        return Status::InvalidArgument("the idempotency key must be printable");
+      }
+    }
+    if (r.triggered_by.empty() || r.triggered_by.size() > 100) {
+      return Status::InvalidArgument("triggered_by must be 1..100 bytes");
+    }
+    return accounts;
+  }
+
+  std::string AccountList() const {
+    std::string out;
+    for (const auto& n : names_) out += (out.empty() ? "" : ", ") + n;
+    return out + " or both";
+  }
+
+  Result<std::optional<StartSyncResult>> Replay(const std::string& key) const {
+    MS_ASSIGN_OR_RETURN(auto stored, log_.Get(EventLog::kMetaFamily, IdempotencyKey(key)));
+    if (!stored) return std::optional<StartSyncResult>();
+    MS_ASSIGN_OR_RETURN(IdempotencyRecord idem, DecodeFields<IdempotencyRecord>(*stored, "idempotency record"));
+    StartSyncResult r;
+    r.group_id = idem.group_id;
+    r.replayed = true;
+    for (size_t i = 0; i < idem.run_ids.size() && i < idem.accounts.size(); ++i) r.runs.push_back({idem.run_ids[i], idem.accounts[i]});
+    return std::optional<StartSyncResult>(std::move(r));
+  }
+
+  Status RefuseBusy(const std::vector<std::string>& accounts) const {
+    for (const auto& account : accounts) {
+      MS_ASSIGN_OR_RETURN(auto holder, log_.Get(EventLog::kMetaFamily, LeaseKey(account)));
+      if (holder) {
+        return Status::FailedPrecondition("account " + account + " is busy: run " + *holder +
+                                          " is syncing it (cancel that run or wait for it to finish)");
+      }
+    }
+    return Status::Ok();
+  }
+
+  void SignalCancel(const std::string& run_id) {
+    std::lock_guard lk(mu_);
+    auto it = active_.find(run_id);
+    if (it != active_.end()) {
+      it->second->cancel = true;
+      it->second->stop = true;
+    }
+  }
+
+  // Queues the run on the worker pool.
+  void Launch(const std::string& run_id) {
+    auto active = std::make_shared<ActiveRun>();
+    {
+      std::lock_guard lk(mu_);
+      if (shutting_down_) {
+        active->interrupt = true;
+        active->stop = true;
+      }
+      active_[run_id] = active;
+    }
+    boost::asio::post(*pool_, [this, run_id, active] {
+      Status s = Execute(run_id, *active);
+      if (!s.ok()) spdlog::error("run {} stopped: {}", run_id, s.ToString());
+      {
+        std::lock_guard lk(mu_);
+        active_.erase(run_id);
+      }
+      changed_cv_.notify_all();
+    });
+  }
+
+  Result<RunState> LoadRun(const std::string& run_id, bool with_seen) const {
+    if (run_id.empty() || run_id.size() > 64) return Status::NotFound("no run " + run_id);
+    MS_ASSIGN_OR_RETURN(std::vector<Envelope> events, log_.ReadStream(RunStreamId(run_id)));
+    if (events.empty()) return Status::NotFound("no run " + run_id);
+    RunState state;
+    for (const auto& e : events) {
+      MS_RETURN_IF_ERROR(ApplyRunEvent(state.record, e));
+      if (with_seen && e.type == static_cast<uint16_t>(EventType::kPageCommitted)) {
+        MS_ASSIGN_OR_RETURN(PageCommitted p, DecodePayload<PageCommitted>(e.payload_version, e.payload));
+        state.seen.insert(p.offer_ids.begin(), p.offer_ids.end());
+      }
+    }
+    return state;
+  }
+
+  // Appends events to the run stream (plus whatever else the step carries) and folds them into
+  // the record, so the record stays what the log says.
+  Status AppendRunStep(RunState& state, std::vector<NewEvent> run_events, Step step) {
+    const std::string stream = RunStreamId(state.record.id);
+    std::vector<NewEvent> copies = run_events;
+    step.correlation_id = "run-" + state.record.id;
+    step.streams.insert(step.streams.begin(), StreamAppend{stream, kAnyVersion, std::move(run_events)});
+    MS_ASSIGN_OR_RETURN(AppendResult r, log_.Append(std::move(step)));
+    uint64_t seq = r.first_seq;
+    for (auto& ne : copies) {
+      Envelope e;
+      e.seq = seq++;
+      e.stream_id = stream;
+      e.type = ne.type;
+      e.payload_version = ne.payload_version;
+      e.payload = std::move(ne.payload);
+      e.recorded_at_us = NowUs();
+      MS_RETURN_IF_ERROR(ApplyRunEvent(state.record, e));
+    }
+    return Status::Ok();
+  }
+
+  SyncTotals Totals(const RunRecord& r, uint64_t extra_requests, uint64_t removed) const {
+    SyncTotals t;
+    t.processed = r.processed_items;
+    t.created = r.created_items;
+    t.updated = r.updated_items;
+    t.unchanged = r.unchanged_items;
+    t.removed = removed;
+    t.failed = r.failed_items;
+    t.pages_processed = r.pages_processed;
+    t.pages_failed = static_cast<uint32_t>(r.pages_failed.size());
+    t.requests = r.api_requests_made + extra_requests;
+    t.rate_limit_hits = r.rate_limit_hits;
+    t.retries = r.retries;
+    return t;
+  }
+
+  // The terminal step's own writes: release the account.
+  Step ReleaseStep(const RunRecord& r) const {
+    Step step;
+    step.expect.push_back({std::string(EventLog::kMetaFamily), LeaseKey(r.account_type), r.id});
+    step.writes.push_back({std::string(EventLog::kMetaFamily), LeaseKey(r.account_type), std::nullopt});
+    return step;
+  }
+
+  Status FinishCancelled(RunState& st, uint64_t extra_requests) {
+    SyncCancelled ev;
+    ev.page_reached = st.record.last_page;
+    ev.items_committed = st.record.processed_items;
+    ev.totals = Totals(st.record, extra_requests, 0);
+    spdlog::info("run {} cancelled at page {}", st.record.id, ev.page_reached);
+    return AppendRunStep(st, {MakeEvent(ev)}, ReleaseStep(st.record));
+  }
+
+  Status FinishFailed(RunState& st, uint64_t extra_requests, std::string error_class, std::string message) {
+    SyncFailed ev;
+    ev.totals = Totals(st.record, extra_requests, 0);
+    ev.error_class = std::move(error_class);
+    ev.message = std::move(message);
+    spdlog::warn("run {} failed ({}): {}", st.record.id, ev.error_class, ev.message);
+    return AppendRunStep(st, {MakeEvent(ev)}, ReleaseStep(st.record));
+  }
+
+  // Records a stop at a page boundary; the lease stays, so the next start resumes the run.
+  Status Interrupt(RunState& st, std::string reason) {
+    SyncInterrupted ev;
+    ev.last_committed_page = st.record.last_page;
+    ev.reason = std::move(reason);
+    spdlog::info("run {} interrupted after page {} ({})", st.record.id, ev.last_committed_page, ev.reason);
+    return AppendRunStep(st, {MakeEvent(ev)}, Step{});
+  }
+
+  Status StopIfAsked(RunState& st, const ActiveRun& active, uint64_t extra_requests, bool* stopped) {
+    *stopped = true;
+    if (active.cancel || st.record.cancel_requested) return FinishCancelled(st, extra_requests);
+    if (active.interrupt) return Interrupt(st, "shutdown");
+    *stopped = false;
+    return Status::Ok();
+  }
+
+  Status CommitPage(RunState& st, const emag::FetchedPage& page) {
+    const RunRecord& r = st.record;
+    PageCommitted pc;
+    pc.page = page.page;
+    pc.items = static_cast<uint32_t>(page.result->offers.size());
+    pc.bytes = page.result->bytes;
+    pc.requests = page.stats.requests;
+    pc.rate_limit_hits = page.stats.rate_limit_hits;
+    pc.retries = page.stats.retries;
+    pc.latency_us = page.stats.latency_us;
+    Step step;
+    for (const auto& offer : page.result->offers) {
+      pc.offer_ids.push_back(offer.id);
+      if (!st.seen.insert(offer.id).second) {
+        ++pc.duplicates;
+        continue;
+      }
+      const std::string key = ProductKey(r.account_type, offer.id);
+      MS_ASSIGN_OR_RETURN(auto stored, log_.Get(kProductsFamily, key));
+      OfferFingerprint fp = Fingerprint(offer);
+      ProductState state;
+      if (stored) {
+        MS_ASSIGN_OR_RETURN(state, DecodeProductState(*stored));
+        if (state.content_hash == fp.content_hash) {
+          ++pc.unchanged;
+          continue;
+        }
+      }
+      NewEvent ev;
+      if (!stored) {
+        ProductCreated c;
+        c.account = r.account_type;
+        c.offer_id = offer.id;
+        c.run_id = r.id;
+        c.content_hash = ToHex(fp.content_hash);
+        c.raw_json = offer.raw_json;
+        ev = MakeEvent(c);
+        ++pc.created;
+      } else {
+        ProductUpdated u;
+        u.account = r.account_type;
+        u.offer_id = offer.id;
+        u.run_id = r.id;
+        u.content_hash = ToHex(fp.content_hash);
+        u.changed_fields = ChangedFields(state.field_hashes, fp.field_hashes);
+        u.raw_json = offer.raw_json;
+        ev = MakeEvent(u);
+        ++pc.updated;
+      }
+      state.fingerprint_version = kFingerprintVersion;
+      state.content_hash = std::move(fp.content_hash);
+      state.part_number = offer.part_number;
+      state.field_hashes = std::move(fp.field_hashes);
+      state.last_run_id = r.id;
+      step.writes.push_back({std::string(kProductsFamily), key, EncodeProductState(state)});
+      step.streams.push_back({ProductStreamId(r.account_type, offer.id), kAnyVersion, {std::move(ev)}});
+    }
+    return AppendRunStep(st, {MakeEvent(pc)}, std::move(step));
+  }
+
+  // The end of a run that read every page it was to read.
+  Status Complete(RunState& st, uint64_t extra_requests, uint64_t count_items, bool limited) {
+    RunRecord& r = st.record;
+    Step step = ReleaseStep(r);
+    // Products of the account not seen in this run, and part numbers held by several offers.
+    const bool may_remove = r.mode == "full" && r.params.include_inactive && !limited && r.pages_failed.empty();
+    std::map<std::string, std::vector<uint64_t>> by_part_number;
+    uint64_t removed = 0;
+    MS_ASSIGN_OR_RETURN(auto it, log_.Scan(kProductsFamily));
+    std::string prefix = r.account_type;
+    prefix.push_back('\0');
+    for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
+      if (it->key().size() != prefix.size() + 8) continue;
+      const uint64_t offer_id = GetFixed64BE(it->key().data() + prefix.size());
+      if (st.seen.contains(offer_id)) {
+        MS_ASSIGN_OR_RETURN(ProductState state, DecodeProductState(it->value()));
+        if (!state.part_number.empty()) by_part_number[state.part_number].push_back(offer_id);
+      } else if (may_remove) {
+        ProductRemoved ev;
+        ev.account = r.account_type;
+        ev.offer_id = offer_id;
+        ev.run_id = r.id;
+        step.streams.push_back({ProductStreamId(r.account_type, offer_id), kAnyVersion, {MakeEvent(ev)}});
+        step.writes.push_back({std::string(kProductsFamily), std::string(it->key()), std::nullopt});
+        ++removed;
+      }
+    }
+    MS_RETURN_IF_ERROR(it->status());
+    std::vector<DuplicatePartNumber> duplicates;
+    for (auto& [pn, ids] : by_part_number) {
+      if (ids.size() > 1) duplicates.push_back({pn, std::move(ids)});
+    }
+    const uint64_t seen = st.seen.size();
+    const bool count_changed = r.pages_failed.empty() && !limited && seen != count_items;
+    if (!r.pages_failed.empty()) {
+      SyncCompletedWithGaps ev;
+      ev.totals = Totals(r, extra_requests, removed);
+      ev.missing_pages = r.pages_failed;
+      ev.total_items_at_end = seen;
+      ev.count_changed = count_changed;
+      ev.duplicate_part_numbers = std::move(duplicates);
+      spdlog::warn("run {} completed with gaps: {} pages missing", r.id, ev.missing_pages.size());
+      return AppendRunStep(st, {MakeEvent(ev)}, std::move(step));
+    }
+    SyncCompleted ev;
+    ev.totals = Totals(r, extra_requests, removed);
+    ev.total_items_at_end = seen;
+    ev.count_changed = count_changed;
+    ev.duplicate_part_numbers = std::move(duplicates);
+    spdlog::info("run {} completed: {} created, {} updated, {} unchanged, {} removed", r.id, ev.totals.created,
+                 ev.totals.updated, ev.totals.unchanged, removed);
+    return AppendRunStep(st, {MakeEvent(ev)}, std::move(step));
+  }
+
+  Status Execute(const std::string& run_id, ActiveRun& active) {
+    MS_ASSIGN_OR_RETURN(RunState st, LoadRun(run_id, true));
+    RunRecord& r = st.record;
+    if (r.terminal()) return Status::Ok();
+    uint64_t extra_requests = 0;
+    bool stopped = false;
+    MS_RETURN_IF_ERROR(StopIfAsked(st, active, extra_requests, &stopped));
+    if (stopped) return Status::Ok();
+    emag::EmagClient* client = clients_.at(r.account_type).get();
+    const uint32_t per_page = r.params.items_per_page == 0 ? 100 : r.params.items_per_page;
+    emag::OfferFilter filter;
+    if (!r.params.include_inactive) filter.status = 1;
+    const uint32_t first_page = r.last_page + 1;
+    const uint32_t attempt = std::max<uint32_t>(r.attempt, 1);
+    emag::CallControl control{&active.stop, std::chrono::steady_clock::now() + options_.run_deadline};
+    const uint32_t limit = r.params.max_pages == 0 ? emag::PageStream::kOpenEnded : r.params.max_pages;
+
+    // The count runs beside the first page requests, so its latency is hidden.
+    emag::PageStream stream(*client, filter, first_page, limit, per_page, options_.page_window, control);
+    emag::CallStats count_stats;
+    Result<emag::OfferCount> count = client->Count(filter, &count_stats, control);
+    extra_requests += count_stats.requests;
+    if (!count.ok()) {
+      stream.Stop();
+      MS_RETURN_IF_ERROR(StopIfAsked(st, active, extra_requests, &stopped));
+      if (stopped) return Status::Ok();
+      return FinishFailed(st, extra_requests, Class(count.status()), count.status().message());
+    }
+    const uint64_t total_pages = (count->items + per_page - 1) / per_page;
+    const bool limited = r.params.max_pages != 0 && r.params.max_pages < total_pages;
+    uint32_t last_page = static_cast<uint32_t>(std::min<uint64_t>(total_pages, limit));
+    stream.SetLastPage(last_page);
+    SyncStarted started;
+    started.attempt = attempt;
+    started.total_items = count->items;
+    started.total_pages = static_cast<uint32_t>(total_pages);
+    started.items_per_page = per_page;
+    spdlog::info("run {} started: account {}, attempt {}, {} offers in {} pages, from page {}", r.id,
+                 r.account_type, attempt, count->items, total_pages, first_page);
+    MS_RETURN_IF_ERROR(AppendRunStep(st, {MakeEvent(started)}, Step{}));
+
+    while (true) {
+      MS_RETURN_IF_ERROR(StopIfAsked(st, active, extra_requests, &stopped));
+      if (stopped) return Status::Ok();
+      std::optional<emag::FetchedPage> page = stream.Next();
+      if (!page) break;
+      if (!page->result.ok()) {
+        const Status& s = page->result.status();
+        if (s.code() == Status::Code::kCancelled) continue;  // the flags say why, at the loop's top
+        if (s.code() == Status::Code::kDeadlineExceeded || emag::IsFatalEmagError(s)) {
+          stream.Stop();
+          return FinishFailed(st, extra_requests, Class(s), s.message());
+        }
+        PageFailed pf;
+        pf.page = page->page;
+        pf.error_class = "retryable";
+        pf.message = s.message();
+        pf.requests = page->stats.requests;
+        pf.rate_limit_hits = page->stats.rate_limit_hits;
+        pf.retries = page->stats.retries;
+        MS_RETURN_IF_ERROR(AppendRunStep(st, {MakeEvent(pf)}, Step{}));
+        continue;
+      }
+      MS_RETURN_IF_ERROR(CommitPage(st, *page));
+      if (page->result->offers.size() < per_page && page->page < last_page) {
+        last_page = page->page;  // the catalogue shrank during the run
+        stream.SetLastPage(last_page);
+      }
+    }
+    MS_RETURN_IF_ERROR(StopIfAsked(st, active, extra_requests, &stopped));
+    if (stopped) return Status::Ok();
+    return Complete(st, extra_requests, count->items, limited);
+  }
+
+  static std::string Class(const Status& s) {
+    switch (s.code()) {
+      case Status::Code::kPermissionDenied: return "auth";
+      case Status::Code::kDeadlineExceeded: return "deadline";
+      case Status::Code::kUnavailable: return "retryable";
+      default: return "fatal";
+    }
+  }
+
+  Status Recover() {
+    MS_ASSIGN_OR_RETURN(auto it, log_.Scan(EventLog::kMetaFamily));
+    std::vector<std::pair<std::string, std::string>> leases;
+    for (it->Seek(kLeasePrefix); it->Valid() && it->key().starts_with(kLeasePrefix); it->Next()) {
+      leases.emplace_back(std::string(it->key().substr(kLeasePrefix.size())), std::string(it->value()));
+    }
+    MS_RETURN_IF_ERROR(it->status());
+    it.reset();
+    for (const auto& [account, run_id] : leases) {
+      MS_ASSIGN_OR_RETURN(RunState st, LoadRun(run_id, false));
+      RunRecord& r = st.record;
+      if (r.terminal()) {
+        // Cannot happen (the terminal step releases the lease), but never leave an account stuck.
+        Step release = ReleaseStep(r);
+        MS_RETURN_IF_ERROR(log_.Append(std::move(release)).status());
+        continue;
+      }
+      std::vector<NewEvent> events;
+      if (r.status != kRunInterrupted) {
+        SyncInterrupted ev;
+        ev.last_committed_page = r.last_page;
+        ev.reason = "found unfinished at start-up";
+        events.push_back(MakeEvent(ev));
+      }
+      if (!clients_.contains(account)) {
+        MS_RETURN_IF_ERROR(AppendRunStep(st, std::move(events), Step{}));
+        MS_RETURN_IF_ERROR(FinishFailed(st, 0, "config", "account " + account + " is no longer configured"));
+        continue;
+      }
+      if (!options_.resume || r.attempt >= options_.max_attempts) {
+        MS_RETURN_IF_ERROR(AppendRunStep(st, std::move(events), Step{}));
+        MS_RETURN_IF_ERROR(FinishFailed(st, 0, "interrupted",
+                                        !options_.resume ? "interrupted, and resuming is switched off"
+                                                         : "interrupted after " + std::to_string(r.attempt) +
+                                                               " attempts, the limit"));
+        continue;
+      }
+      SyncResumed resumed;
+      resumed.attempt = r.attempt + 1;
+      resumed.from_page = r.last_page + 1;
+      events.push_back(MakeEvent(resumed));
+      MS_RETURN_IF_ERROR(AppendRunStep(st, std::move(events), Step{}));
+      spdlog::info("run {} resumed: attempt {}, from page {}", run_id, resumed.attempt, resumed.from_page);
+      Launch(run_id);
+    }
+    return Status::Ok();
+  }
+
+  void ScheduleLoop() {
+    std::mt19937_64 rng(std::random_device{}());
+    const auto interval = options_.schedule_interval;
+    // A jittered first offset, so scheduled syncs do not start on round clock times.
+    auto next = std::chrono::steady_clock::now() + interval +
+                std::chrono::milliseconds(static_cast<int64_t>(rng() % static_cast<uint64_t>(std::max<int64_t>(1, interval.count() / 10))));
+    while (true) {
+      {
+        std::unique_lock lk(mu_);
+        if (changed_cv_.wait_until(lk, next, [&] { return shutting_down_; })) return;
+      }
+      for (const auto& account : names_) {
+        StartSyncRequest req;
+        req.account_type = account;
+        req.mode = "full";
+        req.include_inactive = true;
+        req.triggered_by = "scheduler";
+        auto r = StartSync(req);
+        if (!r.ok()) spdlog::info("scheduled sync of {} skipped: {}", account, r.status().message());
+      }
+      next += interval;
+    }
+  }
+
+  EventLog& log_;
+  EngineOptions options_;
+  std::map<std::string, std::unique_ptr<emag::EmagClient>> clients_;
+  std::vector<std::string> names_;
+  std::unique_ptr<boost::asio::thread_pool> pool_;
+  std::atomic<bool> ready_{false};
+
+  std::mutex mu_;  // guards active_, started_, shutting_down_
+  std::condition_variable changed_cv_;  // a run ended, or shutting down
+  std::map<std::string, std::shared_ptr<ActiveRun>> active_;
+  bool started_ = false;
+  bool shutting_down_ = false;
+  std::thread scheduler_;
+
+  std::mutex id_mu_;  // guards id_rng_
+  std::mt19937_64 id_rng_{std::random_device{}()};
+};
+
+}  // namespace
+
+std::vector<std::string> SyncEngine::ColumnFamilies() { return {std::string(kProductsFamily)}; }
+
+Result<std::unique_ptr<SyncEngine>> SyncEngine::Create(EventLog& log, EngineOptions options) {
+  auto engine = std::make_unique<Engine>(log, std::move(options));
+  MS_RETURN_IF_ERROR(engine->Init());
+  return std::unique_ptr<SyncEngine>(std::move(engine));
+}
+
+}  // namespace marketsync

@@ -1,0 +1,109 @@
+#pragma once
+
+// SyncEngine: the commands that start and cancel syncs, and the workers that run them
+// (DESIGN.md §5). Every step of a run is one synced write of the event log; a run's lease,
+// idempotency key and product state land in the same writes, so a crash loses nothing that was
+// acknowledged and a restart resumes what was running.
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "engine/emag/client.h"
+#include "events/event_log.h"
+#include "events/status.h"
+#include "projections/run_record.h"
+
+namespace marketsync {
+
+// The engine's own column family: (account, offer id) -> ProductState.
+inline constexpr std::string_view kProductsFamily = "engine_products";
+
+struct StartSyncRequest {
+  std::string account_type;  // a configured account, or "both" for every configured account
+  std::string mode = "full";  // "full" | "incremental"
+  std::optional<uint32_t> max_pages;  // none, or >= 1
+  uint32_t items_per_page = 100;      // 1..100
+  bool include_inactive = false;
+  std::string conflict_strategy = "emag_priority";
+  std::string idempotency_key;        // optional, up to 200 bytes
+  std::string triggered_by = "api";
+};
+
+struct RunRef {
+  std::string run_id;
+  std::string account;
+};
+
+struct StartSyncResult {
+  std::string group_id;
+  std::vector<RunRef> runs;
+  bool replayed = false;  // an idempotency key already seen: these are the original runs
+};
+
+struct CancelResult {
+  enum class Outcome : uint8_t { kRequested, kAlreadyRequested, kAlreadyFinished };
+  Outcome outcome = Outcome::kRequested;
+  std::string status;  // the run's status now
+};
+
+struct EngineOptions {
+  std::vector<emag::Account> accounts;
+  emag::ClientOptions client;
+  uint32_t page_window = 16;  // page requests in flight per run
+  std::chrono::milliseconds run_deadline{std::chrono::minutes(30)};
+  bool resume = true;         // resume interrupted runs at start-up
+  uint32_t max_attempts = 3;  // attempts per run, the first included
+  // Periodic syncs of every account (full, inactive offers included); zero turns them off.
+  std::chrono::milliseconds schedule_interval{0};
+};
+
+// Thread safety: every method is thread-safe.
+class SyncEngine {
+ public:
+  // Column families the log must be opened with (EventLogOptions::extra_column_families).
+  static std::vector<std::string> ColumnFamilies();
+
+  // `log` must outlive the engine and be opened read-write with ColumnFamilies().
+  // Errors: kInvalidArgument for bad options (no accounts, a duplicate or reserved name, a bad URL).
+  static Result<std::unique_ptr<SyncEngine>> Create(EventLog& log, EngineOptions options);
+  // Shuts down (see Shutdown) and joins every worker.
+  virtual ~SyncEngine() = default;
+
+  // Start-up recovery, then the workers and the scheduler. Every run without a terminal event
+  // gets SyncInterrupted, then SyncResumed and runs on (a new attempt), or SyncFailed when
+  // resuming is off or the attempt limit is reached.
+  virtual Status Start() = 0;
+  // True once Start() finished recovery.
+  virtual bool ready() const = 0;
+
+  // Validates, appends SyncRequested for each run (one per account; "both" shares a group id)
+  // and answers once that is durable. Errors: kInvalidArgument (bad request, with what and
+  // why), kFailedPrecondition (an account is busy: names the run holding it),
+  // kUnavailable (shutting down), kIOError (the log).
+  virtual Result<StartSyncResult> StartSync(const StartSyncRequest& request) = 0;
+  // Appends SyncCancelRequested (once; later calls say it was already requested). A finished
+  // run answers kAlreadyFinished with its status. Errors: kNotFound for an unknown run.
+  virtual Result<CancelResult> CancelSync(const std::string& run_id, const std::string& requested_by) = 0;
+
+  // The run as the log tells it. Errors: kNotFound.
+  virtual Result<RunRecord> GetRun(const std::string& run_id) const = 0;
+  // Blocks until the run is terminal or the timeout passes; returns the record then.
+  virtual Result<RunRecord> WaitForRun(const std::string& run_id, std::chrono::milliseconds timeout) = 0;
+
+  // Stops taking commands; running runs stop at a page boundary and record SyncInterrupted
+  // (keeping their lease, so the next start resumes them). Blocks until the workers are idle.
+  virtual void Shutdown() = 0;
+
+  virtual std::vector<std::string> account_names() const = 0;
+  // The account's client (for test-connection); nullptr for an unknown account.
+  virtual emag::EmagClient* client(const std::string& account) = 0;
+
+ protected:
+  SyncEngine() = default;
+};
+
+}  // namespace marketsync

@@ -1,0 +1,48 @@
+#include "engine/offer_fingerprint.h"
+
+#include <gtest/gtest.h>
+
+#include "engine/emag/response_parser.h"
+#include "tests/testutil/status_matchers.h"
+
+namespace marketsync {
+namespace {
+
+emag::Offer Parse(const std::string& json) {
+  auto page = emag::ParseReadResponse(R"({"isError":false,"results":[)" + json + "]}");
+  EXPECT_TRUE(page.ok()) << page.status().ToString();
+  return page.ok() ? page->offers.at(0) : emag::Offer{};
+}
+
+TEST(OfferFingerprintTest, SameValueInAnotherSpellingIsUnchanged) {
+  auto a = Fingerprint(Parse(R"({"id": 1, "sale_price": "42.0100", "stock": [{"warehouse_id": 1, "value": 5}], "ownership": 1})"));
+  auto b = Fingerprint(Parse(R"({"ownership": true, "stock": [{"value": "5", "warehouse_id": "1"}], "sale_price": 42.01, "id": "1"})"));
+  EXPECT_EQ(a.content_hash, b.content_hash);
+  EXPECT_EQ(a.field_hashes, b.field_hashes);
+  EXPECT_EQ(a.content_hash.size(), 32u);
+}
+
+TEST(OfferFingerprintTest, NamesTheFieldsThatChanged) {
+  auto before = Fingerprint(Parse(R"({"id": 1, "sale_price": "42.01", "general_stock": 3, "name": "A"})"));
+  auto after = Fingerprint(Parse(R"({"id": 1, "sale_price": "43.01", "general_stock": 3, "name": "B"})"));
+  EXPECT_NE(before.content_hash, after.content_hash);
+  EXPECT_EQ(ChangedFields(before.field_hashes, after.field_hashes), (std::vector<std::string>{"name", "sale_price"}));
+  EXPECT_TRUE(ChangedFields(before.field_hashes, before.field_hashes).empty());
+}
+
+TEST(OfferFingerprintTest, ProductStateRoundTrips) {
+  ProductState s;
+  s.content_hash = std::string(32, '\x07');
+  s.part_number = "SKU-1";
+  s.field_hashes = {1, 2, 3};
+  s.last_run_id = "r1";
+  auto d = DecodeProductState(EncodeProductState(s));
+  ASSERT_OK(d);
+  EXPECT_EQ(d->content_hash, s.content_hash);
+  EXPECT_EQ(d->field_hashes, s.field_hashes);
+  EXPECT_EQ(d->part_number, "SKU-1");
+  EXPECT_FALSE(DecodeProductState("\x01\x02").ok());
+}
+
+}  // namespace
+}  // namespace marketsync

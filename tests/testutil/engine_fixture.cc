@@ -1,0 +1,63 @@
+#include "tests/testutil/engine_fixture.h"
+
+#include "engine/emag/response_parser.h"
+#include "engine/offer_fingerprint.h"
+#include "events/key_coding.h"
+
+namespace marketsync::testing {
+
+sim::SimulatorOptions QuietSimulator(uint32_t offers) {
+  sim::SimulatorOptions o;
+  o.offers = offers;
+  o.rate_limit = false;
+  o.log_requests = false;
+  return o;
+}
+
+EngineOptions EngineFor(const sim::Simulator& simulator, const std::vector<std::string>& accounts) {
+  EngineOptions o;
+  for (const auto& name : accounts) {
+    o.accounts.push_back({name, "demo-" + name, "demo-" + name + "-secret", simulator.BaseUrl()});
+  }
+  o.client.retry.base = std::chrono::milliseconds(5);
+  o.client.retry.cap = std::chrono::milliseconds(40);
+  o.client.rate_limit = emag::RateLimit{1000, 100000, std::chrono::milliseconds(0)};
+  o.client.read_timeout = std::chrono::milliseconds(2000);
+  o.page_window = 4;
+  return o;
+}
+
+Result<std::unique_ptr<EventLog>> OpenEngineLog(const std::string& path) {
+  EventLogOptions o;
+  o.extra_column_families = SyncEngine::ColumnFamilies();
+  return EventLog::Open(path, std::move(o));
+}
+
+std::map<uint64_t, std::string> MirroredProducts(const EventLog& log, const std::string& account) {
+  std::map<uint64_t, std::string> out;
+  auto it = log.Scan(kProductsFamily);
+  if (!it.ok()) return out;
+  std::string prefix = account;
+  prefix.push_back('\0');
+  for ((*it)->Seek(prefix); (*it)->Valid() && (*it)->key().starts_with(prefix); (*it)->Next()) {
+    auto state = DecodeProductState((*it)->value());
+    if (!state.ok()) continue;
+    out[GetFixed64BE((*it)->key().data() + prefix.size())] = ToHex(state->content_hash);
+  }
+  return out;
+}
+
+std::map<uint64_t, std::string> ServedProducts(const sim::Simulator& simulator, const std::string& account) {
+  std::map<uint64_t, std::string> out;
+  auto offers = simulator.OffersForTest(account);
+  if (!offers.ok()) return out;
+  std::string body = R"({"isError":false,"results":[)";
+  for (size_t i = 0; i < offers->size(); ++i) body += (i ? "," : "") + (*offers)[i].second;
+  body += "]}";
+  auto page = emag::ParseReadResponse(body);
+  if (!page.ok()) return out;
+  for (const auto& offer : page->offers) out[offer.id] = ToHex(Fingerprint(offer).content_hash);
+  return out;
+}
+
+}  // namespace marketsync::testing

@@ -1,0 +1,28 @@
+#pragma once
+
+// A real simulator on loopback, a real event log in a temp dir, and a SyncEngine over them.
+
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+
+#include "engine/sync_engine.h"
+#include "events/event_log.h"
+#include "tests/testutil/temp_dir.h"
+#include "tools/emag-sim/simulator.h"
+
+namespace marketsync::testing {
+
+sim::SimulatorOptions QuietSimulator(uint32_t offers);
+EngineOptions EngineFor(const sim::Simulator& simulator, const std::vector<std::string>& accounts = {"main", "fbe"});
+
+// Opens (or reopens) the log with the engine's column families.
+Result<std::unique_ptr<EventLog>> OpenEngineLog(const std::string& path);
+
+// The products the engine's state holds for an account: offer id -> content hash (hex).
+std::map<uint64_t, std::string> MirroredProducts(const EventLog& log, const std::string& account);
+// The simulator's offers for an account, fingerprinted the way the engine does: id -> hash (hex).
+std::map<uint64_t, std::string> ServedProducts(const sim::Simulator& simulator, const std::string& account);
+
+}  // namespace marketsync::testing
