@@ -15,9 +15,13 @@ sim::SimulatorOptions QuietSimulator(uint32_t offers) {
 }
 
 EngineOptions EngineFor(const sim::Simulator& simulator, const std::vector<std::string>& accounts) {
+  return EngineFor(simulator.BaseUrl(), accounts);
+}
+
+EngineOptions EngineFor(const std::string& base_url, const std::vector<std::string>& accounts) {
   EngineOptions o;
   for (const auto& name : accounts) {
-    o.accounts.push_back({name, "demo-" + name, "demo-" + name + "-secret", simulator.BaseUrl()});
+    o.accounts.push_back({name, "demo-" + name, "demo-" + name + "-secret", base_url});
   }
   o.client.retry.base = std::chrono::milliseconds(5);
   o.client.retry.cap = std::chrono::milliseconds(40);

@@ -16,6 +16,7 @@ namespace marketsync::testing {
 
 sim::SimulatorOptions QuietSimulator(uint32_t offers);
 EngineOptions EngineFor(const sim::Simulator& simulator, const std::vector<std::string>& accounts = {"main", "fbe"});
+EngineOptions EngineFor(const std::string& base_url, const std::vector<std::string>& accounts = {"main", "fbe"});
 
 // Opens (or reopens) the log with the engine's column families.
 Result<std::unique_ptr<EventLog>> OpenEngineLog(const std::string& path);

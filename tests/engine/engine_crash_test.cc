@@ -1,0 +1,153 @@
+// The crash campaign: the engine runs syncs in a child process that is killed with SIGKILL at
+// random moments and restarted. Every start that was answered keeps its SyncRequested; after
+// recovery every run ends; the log has no gaps and its chain verifies; after a last clean sync
+// the mirror equals what the simulator serves.
+
+#include <gtest/gtest.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <random>
+#include <set>
+
+#include "events/payload_codec.h"
+#include "tests/testutil/engine_fixture.h"
+#include "tests/testutil/status_matchers.h"
+
+#ifndef MARKETSYNC_ENGINE_CHILD
+#error "MARKETSYNC_ENGINE_CHILD must name the engine_child binary"
+#endif
+
+namespace marketsync {
+namespace {
+
+using namespace std::chrono_literals;
+
+struct Child {
+  pid_t pid = -1;
+  int out = -1;
+};
+
+Child Spawn(const std::string& db, const std::string& url, const char* mode) {
+  int fds[2];
+  EXPECT_EQ(::pipe(fds), 0);
+  Child c;
+  c.pid = ::fork();
+  if (c.pid == 0) {
+    ::dup2(fds[1], STDOUT_FILENO);
+    ::close(fds[0]);
+    ::close(fds[1]);
+    ::execl(MARKETSYNC_ENGINE_CHILD, MARKETSYNC_ENGINE_CHILD, db.c_str(), url.c_str(), mode, nullptr);
+    ::_exit(127);
+  }
+  ::close(fds[1]);
+  c.out = fds[0];
+  return c;
+}
+
+// Reads lines until the deadline or EOF.
+void ReadLines(int fd, std::chrono::steady_clock::time_point deadline, std::string& buffer, std::vector<std::string>& lines) {
+  char chunk[4096];
+  while (std::chrono::steady_clock::now() < deadline) {
+    pollfd p{fd, POLLIN, 0};
+    if (::poll(&p, 1, 5) <= 0) continue;
+    ssize_t n = ::read(fd, chunk, sizeof chunk);
+    if (n <= 0) break;
+    buffer.append(chunk, static_cast<size_t>(n));
+  }
+  size_t nl;
+  while ((nl = buffer.find('\n')) != std::string::npos) {
+    lines.push_back(buffer.substr(0, nl));
+    buffer.erase(0, nl + 1);
+  }
+}
+
+TEST(EngineCrashTest, KilledEngineLosesNothingAndEveryRunEnds) {
+  testing::TempDir dir;
+  const std::string db = dir.Sub("db");
+  sim::SimulatorOptions so = testing::QuietSimulator(700);
+  so.latency_ms = 4;
+  auto sim = sim::Simulator::Start(so, "127.0.0.1", 0);
+  ASSERT_OK(sim);
+  ASSERT_OK((*sim)->SetFaults(R"({"rules":[{"probability":0.03,"fault":"http_500"}]})"));
+  std::mt19937 rng(20261128);
+  std::set<std::string> answered;
+  constexpr int kKills = 30;
+  for (int round = 0; round < kKills; ++round) {
+    if (round % 5 == 4) ASSERT_OK((*sim)->Tick(round % 10 == 4 ? "main" : "fbe"));
+    Child c = Spawn(db, (*sim)->BaseUrl(), "drive");
+    std::string buffer;
+    std::vector<std::string> lines;
+    ReadLines(c.out, std::chrono::steady_clock::now() + std::chrono::milliseconds(150 + rng() % 600), buffer, lines);
+    ::kill(c.pid, SIGKILL);
+    ReadLines(c.out, std::chrono::steady_clock::now() + 50ms, buffer, lines);  // acknowledged before the kill
+    ::close(c.out);
+    int status = 0;
+    ::waitpid(c.pid, &status, 0);
+    ASSERT_TRUE(WIFSIGNALED(status)) << "round " << round << ": the child exited by itself (" << status << ")";
+    for (const auto& line : lines) {
+      if (line.starts_with("started ")) answered.insert(line.substr(8));
+    }
+    // Between kills: every answered start is in the log, and the log verifies.
+    auto log = testing::OpenEngineLog(db);
+    ASSERT_OK(log);
+    auto report = (*log)->Verify();
+    ASSERT_OK(report);
+    ASSERT_TRUE(report->ok) << "round " << round << ": seq " << report->first_bad_seq << " " << report->reason;
+    for (const auto& id : answered) {
+      auto events = (*log)->ReadStream(RunStreamId(id));
+      ASSERT_OK(events);
+      ASSERT_FALSE(events->empty()) << "run " << id << " was answered but is not in the log";
+      EXPECT_EQ(events->front().type, static_cast<uint16_t>(EventType::kSyncRequested));
+    }
+  }
+  EXPECT_GT(answered.size(), 4u);
+
+  ASSERT_OK((*sim)->SetFaults(R"({"rules":[]})"));
+  Child c = Spawn(db, (*sim)->BaseUrl(), "finish");
+  std::string buffer;
+  std::vector<std::string> lines;
+  int status = 0;
+  for (int i = 0; i < 1200 && ::waitpid(c.pid, &status, WNOHANG) == 0; ++i) {
+    ReadLines(c.out, std::chrono::steady_clock::now() + 100ms, buffer, lines);
+  }
+  ReadLines(c.out, std::chrono::steady_clock::now() + 50ms, buffer, lines);
+  ::close(c.out);
+  ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "final run failed: " << status;
+  ASSERT_FALSE(lines.empty());
+  EXPECT_EQ(lines.back(), "done");
+
+  auto log = testing::OpenEngineLog(db);
+  ASSERT_OK(log);
+  auto report = (*log)->Verify();
+  ASSERT_OK(report);
+  EXPECT_TRUE(report->ok) << report->first_bad_seq << " " << report->reason;
+  EXPECT_EQ(report->events_checked, (*log)->Head().seq);
+  // Every run ever requested reached a terminal event.
+  std::set<std::string> requested;
+  int resumed = 0;
+  for (auto it = (*log)->Read(1); it->Valid(); it->Next()) {
+    if (it->envelope().type == static_cast<uint16_t>(EventType::kSyncRequested)) {
+      requested.insert(it->envelope().stream_id.substr(4));
+    }
+    resumed += it->envelope().type == static_cast<uint16_t>(EventType::kSyncResumed) ? 1 : 0;
+  }
+  // The kills landed inside runs, so recovery had work to do.
+  EXPECT_GT(resumed, 0);
+  std::printf("%zu starts answered, %zu runs, %d resumptions\n", answered.size(), requested.size(), resumed);
+  for (const auto& id : answered) EXPECT_TRUE(requested.contains(id));
+  for (const auto& id : requested) {
+    auto events = (*log)->ReadStream(RunStreamId(id));
+    ASSERT_OK(events);
+    RunRecord r;
+    for (const auto& e : *events) ASSERT_OK(ApplyRunEvent(r, e));
+    EXPECT_TRUE(r.terminal()) << "run " << id << " ended " << r.status;
+  }
+  EXPECT_EQ(testing::MirroredProducts(**log, "main"), testing::ServedProducts(**sim, "main"));
+  EXPECT_EQ(testing::MirroredProducts(**log, "fbe"), testing::ServedProducts(**sim, "fbe"));
+}
+
+}  // namespace
+}  // namespace marketsync
