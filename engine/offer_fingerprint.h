@@ -31,19 +31,14 @@ std::vector<std::string> ChangedFields(const std::vector<uint64_t>& before,
 // What the engine keeps per (account, offer id) in its `engine_products` column family.
 struct ProductState {
   uint32_t fingerprint_version = kFingerprintVersion;
+  std::string raw_hash;      // SHA-256 of the offer's JSON text: equal text needs no fingerprint
   std::string content_hash;
   std::string part_number;
   std::vector<uint64_t> field_hashes;
   std::string last_run_id;
-  template <class V> void Visit(V&& v) {
-    v("fingerprint_version", fingerprint_version);
-    v("content_hash", content_hash);
-    v("part_number", part_number);
-    v("field_hashes", field_hashes);
-    v("last_run_id", last_run_id);
-  }
 };
 
+// The row's layout is documented in offer_fingerprint.cc. Decode errors: kCorruption.
 std::string EncodeProductState(const ProductState& state);
 Result<ProductState> DecodeProductState(std::string_view bytes);
 

@@ -7,6 +7,8 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <condition_variable>
+#include <deque>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <random>
@@ -18,6 +20,7 @@
 #include "engine/offer_fingerprint.h"
 #include "events/key_coding.h"
 #include "events/payload_codec.h"
+#include "events/sha256.h"
 #include "events/sync_events.h"
 
 namespace marketsync {
@@ -72,6 +75,79 @@ struct ActiveRun {
 struct RunState {
   RunRecord record;
   std::unordered_set<uint64_t> seen;
+};
+
+// Appends a run's page steps in order on a thread of its own, so that preparing page N+1
+// (product state reads, fingerprints) overlaps page N's synced write. At most two steps wait.
+// After a failed append it takes no more steps and reports that failure.
+class StepPipeline {
+ public:
+  using AppendFn = std::function<Status(std::vector<NewEvent>, Step)>;
+  explicit StepPipeline(AppendFn append) : append_(std::move(append)), thread_([this] { Loop(); }) {}
+  ~StepPipeline() {
+    Drain().IgnoreError();  // the caller already saw any failure through Push or Drain
+    {
+      std::lock_guard lk(mu_);
+      stop_ = true;
+    }
+    cv_.notify_all();
+    thread_.join();
+  }
+  StepPipeline(const StepPipeline&) = delete;
+  StepPipeline& operator=(const StepPipeline&) = delete;
+
+  Status Push(std::vector<NewEvent> run_events, Step step) {
+    std::unique_lock lk(mu_);
+    cv_.wait(lk, [&] { return queue_.size() < 2 || !error_.ok(); });
+    if (!error_.ok()) return error_;
+    queue_.push_back({std::move(run_events), std::move(step)});
+    cv_.notify_all();
+    return Status::Ok();
+  }
+  // Waits until every pushed step is written; the first failure, if any.
+  Status Drain() {
+    std::unique_lock lk(mu_);
+    cv_.wait(lk, [&] { return (queue_.empty() && !busy_) || !error_.ok(); });
+    return error_;
+  }
+
+ private:
+  struct Item {
+    std::vector<NewEvent> run_events;
+    Step step;
+  };
+  void Loop() {
+    while (true) {
+      Item item;
+      {
+        std::unique_lock lk(mu_);
+        cv_.wait(lk, [&] { return stop_ || !queue_.empty(); });
+        if (queue_.empty()) return;
+        item = std::move(queue_.front());
+        queue_.pop_front();
+        busy_ = true;
+      }
+      Status s = append_(std::move(item.run_events), std::move(item.step));
+      {
+        std::lock_guard lk(mu_);
+        busy_ = false;
+        if (!s.ok() && error_.ok()) {
+          error_ = s;
+          queue_.clear();
+        }
+      }
+      cv_.notify_all();
+    }
+  }
+
+  AppendFn append_;
+  std::mutex mu_;  // guards queue_, busy_, stop_, error_
+  std::condition_variable cv_;
+  std::deque<Item> queue_;
+  bool busy_ = false;
+  bool stop_ = false;
+  Status error_;
+  std::thread thread_;  // last: starts after the rest is built
 };
 
 bool ValidAccountName(std::string_view name) {
@@ -449,7 +525,9 @@ class Engine final : public SyncEngine {
     return Status::Ok();
   }
 
-  Status CommitPage(RunState& st, const emag::FetchedPage& page) {
+  // The step of one fetched page: its PageCommitted and the changed products. Reads only the
+  // run's id and account of the record (the pipeline may be folding other fields meanwhile).
+  Status PreparePage(RunState& st, emag::FetchedPage& page, std::vector<NewEvent>* run_events, Step* out) {
     const RunRecord& r = st.record;
     PageCommitted pc;
     pc.page = page.page;
@@ -460,22 +538,37 @@ class Engine final : public SyncEngine {
     pc.retries = page.stats.retries;
     pc.latency_us = page.stats.latency_us;
     Step step;
-    for (const auto& offer : page.result->offers) {
+    // The stored state of every offer of the page, in one read.
+    std::vector<std::string> keys;
+    keys.reserve(page.result->offers.size());
+    for (const auto& offer : page.result->offers) keys.push_back(ProductKey(r.account_type, offer.id));
+    MS_ASSIGN_OR_RETURN(auto stored_states, log_.MultiGet(kProductsFamily, keys));
+    for (size_t i = 0; i < page.result->offers.size(); ++i) {
+      emag::Offer& offer = page.result->offers[i];
       pc.offer_ids.push_back(offer.id);
       if (!st.seen.insert(offer.id).second) {
         ++pc.duplicates;
         continue;
       }
-      const std::string key = ProductKey(r.account_type, offer.id);
-      MS_ASSIGN_OR_RETURN(auto stored, log_.Get(kProductsFamily, key));
-      OfferFingerprint fp = Fingerprint(offer);
+      const std::string& key = keys[i];
+      const std::optional<std::string>& stored = stored_states[i];
+      std::string raw_hash(32, '\0');
+      Sha256(offer.raw_json.data(), offer.raw_json.size(), reinterpret_cast<uint8_t*>(raw_hash.data()));
       ProductState state;
       if (stored) {
         MS_ASSIGN_OR_RETURN(state, DecodeProductState(*stored));
-        if (state.content_hash == fp.content_hash) {
+        // The same text is the same offer; other text may still be the same values.
+        if (state.raw_hash == raw_hash) {
           ++pc.unchanged;
           continue;
         }
+      }
+      OfferFingerprint fp = Fingerprint(offer);
+      if (stored && state.content_hash == fp.content_hash) {
+        ++pc.unchanged;
+        state.raw_hash = std::move(raw_hash);  // remember the new spelling
+        step.writes.push_back({std::string(kProductsFamily), key, EncodeProductState(state)});
+        continue;
       }
       NewEvent ev;
       if (!stored) {
@@ -484,7 +577,7 @@ class Engine final : public SyncEngine {
         c.offer_id = offer.id;
         c.run_id = r.id;
         c.content_hash = ToHex(fp.content_hash);
-        c.raw_json = offer.raw_json;
+        c.raw_json = std::move(offer.raw_json);  // the page is done with it
         ev = MakeEvent(c);
         ++pc.created;
       } else {
@@ -494,11 +587,12 @@ class Engine final : public SyncEngine {
         u.run_id = r.id;
         u.content_hash = ToHex(fp.content_hash);
         u.changed_fields = ChangedFields(state.field_hashes, fp.field_hashes);
-        u.raw_json = offer.raw_json;
+        u.raw_json = std::move(offer.raw_json);
         ev = MakeEvent(u);
         ++pc.updated;
       }
       state.fingerprint_version = kFingerprintVersion;
+      state.raw_hash = std::move(raw_hash);
       state.content_hash = std::move(fp.content_hash);
       state.part_number = offer.part_number;
       state.field_hashes = std::move(fp.field_hashes);
@@ -506,7 +600,9 @@ class Engine final : public SyncEngine {
       step.writes.push_back({std::string(kProductsFamily), key, EncodeProductState(state)});
       step.streams.push_back({ProductStreamId(r.account_type, offer.id), kAnyVersion, {std::move(ev)}});
     }
-    return AppendRunStep(st, {MakeEvent(pc)}, std::move(step));
+    run_events->push_back(MakeEvent(pc));
+    *out = std::move(step);
+    return Status::Ok();
   }
 
   // The end of a run that read every page it was to read.
@@ -604,34 +700,47 @@ class Engine final : public SyncEngine {
                  r.account_type, attempt, count->items, total_pages, first_page);
     MS_RETURN_IF_ERROR(AppendRunStep(st, {MakeEvent(started)}, Step{}));
 
-    while (true) {
-      MS_RETURN_IF_ERROR(StopIfAsked(st, active, extra_requests, &stopped));
-      if (stopped) return Status::Ok();
-      std::optional<emag::FetchedPage> page = stream.Next();
-      if (!page) break;
-      if (!page->result.ok()) {
-        const Status& s = page->result.status();
-        if (s.code() == Status::Code::kCancelled) continue;  // the flags say why, at the loop's top
-        if (s.code() == Status::Code::kDeadlineExceeded || emag::IsFatalEmagError(s)) {
-          stream.Stop();
-          return FinishFailed(st, extra_requests, Class(s), s.message());
+    Status stop_reason;  // set when the run must end early: failed
+    std::string fail_class;
+    {
+      StepPipeline pipeline([&](std::vector<NewEvent> events, Step step) {
+        return AppendRunStep(st, std::move(events), std::move(step));
+      });
+      while (!active.stop) {
+        std::optional<emag::FetchedPage> page = stream.Next();
+        if (!page) break;
+        if (!page->result.ok()) {
+          const Status& s = page->result.status();
+          if (s.code() == Status::Code::kCancelled) continue;  // the flags say why
+          if (s.code() == Status::Code::kDeadlineExceeded || emag::IsFatalEmagError(s)) {
+            stream.Stop();
+            stop_reason = s;
+            fail_class = Class(s);
+            break;
+          }
+          PageFailed pf;
+          pf.page = page->page;
+          pf.error_class = "retryable";
+          pf.message = s.message();
+          pf.requests = page->stats.requests;
+          pf.rate_limit_hits = page->stats.rate_limit_hits;
+          pf.retries = page->stats.retries;
+          MS_RETURN_IF_ERROR(pipeline.Push({MakeEvent(pf)}, Step{}));
+          continue;
         }
-        PageFailed pf;
-        pf.page = page->page;
-        pf.error_class = "retryable";
-        pf.message = s.message();
-        pf.requests = page->stats.requests;
-        pf.rate_limit_hits = page->stats.rate_limit_hits;
-        pf.retries = page->stats.retries;
-        MS_RETURN_IF_ERROR(AppendRunStep(st, {MakeEvent(pf)}, Step{}));
-        continue;
+        std::vector<NewEvent> events;
+        Step step;
+        MS_RETURN_IF_ERROR(PreparePage(st, *page, &events, &step));
+        MS_RETURN_IF_ERROR(pipeline.Push(std::move(events), std::move(step)));
+        if (page->result->offers.size() < per_page && page->page < last_page) {
+          last_page = page->page;  // the catalogue shrank during the run
+          stream.SetLastPage(last_page);
+        }
       }
-      MS_RETURN_IF_ERROR(CommitPage(st, *page));
-      if (page->result->offers.size() < per_page && page->page < last_page) {
-        last_page = page->page;  // the catalogue shrank during the run
-        stream.SetLastPage(last_page);
-      }
+      stream.Stop();
+      MS_RETURN_IF_ERROR(pipeline.Drain());
     }
+    if (!stop_reason.ok()) return FinishFailed(st, extra_requests, fail_class, stop_reason.message());
     MS_RETURN_IF_ERROR(StopIfAsked(st, active, extra_requests, &stopped));
     if (stopped) return Status::Ok();
     return Complete(st, extra_requests, count->items, limited);

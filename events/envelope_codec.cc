@@ -2,7 +2,7 @@
 
 #include "events/event_type.h"
 #include "events/internal/coding.h"
-#include "events/internal/crc32c.h"
+#include "events/crc32c.h"
 #include "events/sha256.h"
 
 namespace marketsync {
@@ -74,7 +74,7 @@ void SealAndEncodeEnvelope(Envelope& e, std::string* out) {
   out->append(reinterpret_cast<const char*>(e.prev_hash.data()), e.prev_hash.size());
   Sha256(out->data() + start, out->size() - start, e.hash.data());
   out->append(reinterpret_cast<const char*>(e.hash.data()), e.hash.size());
-  const uint32_t crc = internal::Crc32c(out->data() + start, out->size() - start);
+  const uint32_t crc = Crc32c(out->data() + start, out->size() - start);
   PutFixedLE<uint32_t>(out, crc);
 }
 
@@ -88,7 +88,7 @@ Status DecodeEnvelopeInto(std::string_view bytes, uint64_t key_seq, Envelope* ou
   if (bytes.size() < kTrailerBytes + 1) return Corrupt(key_seq, "value too short");
   const size_t crc_at = bytes.size() - 4;
   const auto stored_crc = internal::GetFixedLE<uint32_t>(bytes.data() + crc_at);
-  if (internal::Crc32c(bytes.data(), crc_at) != stored_crc) return Corrupt(key_seq, "bad checksum");
+  if (Crc32c(bytes.data(), crc_at) != stored_crc) return Corrupt(key_seq, "bad checksum");
 
   internal::Reader r(bytes.substr(0, bytes.size() - kTrailerBytes));
   Envelope& e = *out;

@@ -183,6 +183,9 @@ class EventLog {
   virtual Result<std::optional<std::string>> Get(std::string_view cf,
                                                  std::string_view key) const = 0;
   virtual Result<std::unique_ptr<KvIterator>> Scan(std::string_view cf) const = 0;
+  // Point reads of many keys of one column family at once (one value or nullopt per key).
+  virtual Result<std::vector<std::optional<std::string>>> MultiGet(std::string_view cf,
+                                                                   const std::vector<std::string>& keys) const = 0;
   // A projection's checkpoint (last applied seq); 0 when it has none.
   virtual Result<uint64_t> Checkpoint(std::string_view projection) const = 0;
   // The sticky status of a fail-stopped writer (ok while healthy).

@@ -17,7 +17,9 @@
 #include <cereal/archives/portable_binary.hpp>
 #include <cereal/types/string.hpp>
 #include <cereal/types/vector.hpp>
+#include <bit>
 #include <cstdint>
+#include <cstring>
 #include <sstream>
 #include <stdexcept>
 #include <string>
@@ -86,13 +88,63 @@ void Archive1(Archive& ar, T& field, size_t limit) {
   }
 }
 
+// Writes exactly what cereal's PortableBinaryOutputArchive writes on a little-endian machine
+// (a one-byte endianness tag, then every integer little-endian, a bool as one byte, a size tag as
+// a u64), straight into a string: no ostream on the write path, which every page of every run
+// takes. Decoding goes through cereal itself, so the format cannot drift (payload_codec_test
+// checks the bytes against cereal's own).
+class PortableWriter {
+ public:
+  explicit PortableWriter(std::string* out) : out_(*out) { out_.push_back(static_cast<char>(1)); }
+  template <typename T>
+    requires std::is_arithmetic_v<T>
+  void Put(T v) {
+    static_assert(std::endian::native == std::endian::little, "big-endian hosts need byte swaps here");
+    char buf[sizeof(T)];
+    std::memcpy(buf, &v, sizeof(T));
+    out_.append(buf, sizeof(T));
+  }
+  void PutBytes(const std::string& s) {
+    Put<uint64_t>(s.size());
+    out_.append(s);
+  }
+
+ private:
+  std::string& out_;
+};
+
+template <typename T>
+void WriteField(PortableWriter& w, const T& field) {
+  if constexpr (Visitable<T>) {
+    const_cast<T&>(field).Visit([&w](const char*, const auto& f) { WriteField(w, f); });
+  } else if constexpr (std::is_same_v<T, std::string>) {
+    w.PutBytes(field);
+  } else if constexpr (Sequence<T>) {
+    w.Put<uint64_t>(field.size());
+    for (const auto& item : field) WriteField(w, item);
+  } else {
+    static_assert(std::is_arithmetic_v<T>, "payload fields are numbers, strings, lists or structs");
+    w.Put(field);
+  }
+}
+
 }  // namespace payload_internal
 
 // The stored bytes of any struct with a Visit member (payloads, and state rows kept beside the
-// log, e.g. the engine's product state).
+// log).
 template <typename T>
   requires payload_internal::Visitable<T>
 std::string EncodeFields(const T& value) {
+  std::string out;
+  payload_internal::PortableWriter w(&out);
+  payload_internal::WriteField(w, value);
+  return out;
+}
+
+// The same bytes through cereal's own archive (tests compare the two).
+template <typename T>
+  requires payload_internal::Visitable<T>
+std::string EncodeFieldsWithCereal(const T& value) {
   std::ostringstream os(std::ios::binary);
   {
     cereal::PortableBinaryOutputArchive ar(os);

@@ -4,7 +4,7 @@
 
 #include "events/event_type.h"
 #include "events/internal/coding.h"
-#include "events/internal/crc32c.h"
+#include "events/crc32c.h"
 #include "tests/testutil/status_matchers.h"
 
 namespace marketsync {
@@ -33,7 +33,7 @@ std::string Encoded(Envelope& e) {
 // Rewrites the checksum so a deliberate change reaches the checks behind it.
 void Reseal(std::string& bytes) {
   bytes.resize(bytes.size() - 4);
-  internal::PutFixedLE<uint32_t>(&bytes, internal::Crc32c(bytes.data(), bytes.size()));
+  internal::PutFixedLE<uint32_t>(&bytes, Crc32c(bytes.data(), bytes.size()));
 }
 
 TEST(EnvelopeCodecTest, RoundTripsEveryField) {
@@ -179,10 +179,10 @@ TEST(EnvelopeCodecTest, SeqKeysSortNumerically) {
 TEST(Crc32cTest, MatchesKnownValues) {
   // RFC 3720 test vectors.
   std::string zeros(32, '\0');
-  EXPECT_EQ(internal::Crc32c(zeros.data(), zeros.size()), 0x8A9136AAu);
+  EXPECT_EQ(Crc32c(zeros.data(), zeros.size()), 0x8A9136AAu);
   std::string ones(32, '\xff');
-  EXPECT_EQ(internal::Crc32c(ones.data(), ones.size()), 0x62A8AB43u);
-  EXPECT_EQ(internal::Crc32c("123456789", 9), 0xE3069283u);
+  EXPECT_EQ(Crc32c(ones.data(), ones.size()), 0x62A8AB43u);
+  EXPECT_EQ(Crc32c("123456789", 9), 0xE3069283u);
 }
 
 }  // namespace

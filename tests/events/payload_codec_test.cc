@@ -36,6 +36,21 @@ TEST(PayloadCodecTest, RoundTripsNestedFields) {
   EXPECT_EQ(d->duplicate_part_numbers[0].offer_ids, (std::vector<uint64_t>{10, 11}));
 }
 
+TEST(PayloadCodecTest, WritesExactlyWhatCerealWrites) {
+  const auto p = SamplePayload();
+  EXPECT_EQ(EncodeFields(p), EncodeFieldsWithCereal(p));
+  ProductUpdated u;
+  u.account = "main";
+  u.offer_id = 4294967295u;
+  u.changed_fields = {"sale_price", "stock"};
+  u.raw_json = std::string(5000, 'j');
+  EXPECT_EQ(EncodePayload(u), EncodeFieldsWithCereal(u));
+  SyncRequested r;
+  r.params.include_inactive = true;
+  r.params.max_pages = 7;
+  EXPECT_EQ(EncodePayload(r), EncodeFieldsWithCereal(r));
+}
+
 TEST(PayloadCodecTest, TruncatedOrTrailingBytesAreCorruption) {
   const std::string bytes = EncodePayload(SamplePayload());
   for (size_t n = 0; n < bytes.size(); ++n) {

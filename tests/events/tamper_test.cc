@@ -6,7 +6,7 @@
 #include "events/envelope_codec.h"
 #include "events/event_log.h"
 #include "events/internal/coding.h"
-#include "events/internal/crc32c.h"
+#include "events/crc32c.h"
 #include "tests/testutil/log_fixtures.h"
 #include "tests/testutil/status_matchers.h"
 #include "tests/testutil/temp_dir.h"
@@ -62,7 +62,7 @@ std::string ResealAll(const std::string& value) {
   Hash256 hash = ComputeStoredBodyHash(body + std::string(36, '\0'));
   std::string out = body;
   out.append(reinterpret_cast<const char*>(hash.data()), hash.size());
-  internal::PutFixedLE<uint32_t>(&out, internal::Crc32c(out.data(), out.size()));
+  internal::PutFixedLE<uint32_t>(&out, Crc32c(out.data(), out.size()));
   return out;
 }
 
@@ -112,7 +112,7 @@ TEST_F(TamperTest, ChangedByteWithFixedChecksumIsAHashMismatch) {
     std::string v = raw.GetEvent(7);
     v[v.size() / 2] ^= 0x20;
     v.resize(v.size() - 4);
-    internal::PutFixedLE<uint32_t>(&v, internal::Crc32c(v.data(), v.size()));
+    internal::PutFixedLE<uint32_t>(&v, Crc32c(v.data(), v.size()));
     raw.PutEvent(7, v);
   }
   auto r = VerifyReadOnly();

@@ -138,6 +138,7 @@ TickChanges Catalog::Tick() {
       o.stock = (o.stock + 1 + static_cast<int64_t>(r.Below(20))) % 80;
     }
     ++o.revision;
+    o.rendered.clear();
     changes.updated.push_back(o.id);
   }
   std::vector<size_t> remove_at;
@@ -163,7 +164,12 @@ TickChanges Catalog::Tick() {
   return changes;
 }
 
-std::string Catalog::RenderJson(const SimOffer& o) const {
+const std::string& Catalog::RenderJson(const SimOffer& o) const {
+  if (o.rendered.empty()) o.rendered = Render(o);
+  return o.rendered;
+}
+
+std::string Catalog::Render(const SimOffer& o) const {
   const Product p = ProductOf(seed_, o.product);
   json::object v;
   v["id"] = o.id;

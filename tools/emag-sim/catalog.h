@@ -17,6 +17,7 @@ struct SimOffer {
   int64_t stock = 0;
   int status = 1;             // 0 inactive, 1 active, 2 end of life
   uint32_t revision = 0;      // bumped by each drift change, shows in the description
+  mutable std::string rendered;  // RenderJson's answer, cached until the offer changes
 };
 
 struct TickChanges {
@@ -36,11 +37,12 @@ class Catalog {
   // One drift step, deterministic from (seed, account, tick number): some prices and stocks
   // change, some offers are removed and some added. Returns exactly what changed.
   TickChanges Tick();
-  // The offer as eMAG's JSON record.
-  std::string RenderJson(const SimOffer& offer) const;
+  // The offer as eMAG's JSON record (rendered once, then cached on the offer).
+  const std::string& RenderJson(const SimOffer& offer) const;
 
  private:
   SimOffer MakeOffer(uint64_t product, uint64_t id) const;
+  std::string Render(const SimOffer& offer) const;
 
   uint64_t seed_;
   uint32_t account_index_;

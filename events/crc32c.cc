@@ -1,9 +1,9 @@
-#include "events/internal/crc32c.h"
+#include "events/crc32c.h"
 
 #include <array>
 #include <cstring>
 
-namespace marketsync::internal {
+namespace marketsync {
 namespace {
 
 constexpr uint32_t kPoly = 0x82F63B78u;  // reflected Castagnoli polynomial
@@ -60,4 +60,4 @@ uint32_t Crc32c(const void* data, size_t n, uint32_t crc) {
   return Portable(p, n, crc);
 }
 
-}  // namespace marketsync::internal
+}  // namespace marketsync

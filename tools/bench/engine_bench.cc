@@ -1,0 +1,236 @@
+// engine_bench: sync runs end to end through the engine, against emag-sim in a process of its own
+// (so this process's memory is the engine's).
+//
+//   engine_bench [--offers N] [--sim PATH] [--skip-seed] [--skip-overhead]
+//
+// Seed scenario: both accounts x 1,275 offers, eMAG's limits, 3.5 s per answer, against the
+// floor those set. Engine overhead: N offers (default 100,000) in one account with limits and
+// latency off: a first sync (all created) and a re-sync (all unchanged), as ratios to the raw
+// pull rate of the client from the same simulator in the same run, and peak RSS of the sync.
+
+#include <malloc.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <filesystem>
+#include <fstream>
+#include <spdlog/spdlog.h>
+#include <thread>
+
+#include "engine/emag/page_stream.h"
+#include "engine/sync_engine.h"
+#include "tools/bench/bench_util.h"
+
+namespace marketsync::bench {
+namespace {
+
+using namespace std::chrono_literals;
+
+// emag-sim as a child process.
+class SimProcess {
+ public:
+  SimProcess(const std::string& binary, std::vector<std::string> args) {
+    int fds[2];
+    if (::pipe(fds) != 0) throw std::runtime_error("pipe");
+    pid_ = ::fork();
+    if (pid_ == 0) {
+      ::dup2(fds[1], STDOUT_FILENO);
+      ::close(fds[0]);
+      ::close(fds[1]);
+      std::vector<char*> argv{const_cast<char*>(binary.c_str())};
+      for (auto& a : args) argv.push_back(a.data());
+      argv.push_back(nullptr);
+      ::execv(binary.c_str(), argv.data());
+      ::_exit(127);
+    }
+    ::close(fds[1]);
+    std::string line;
+    char c;
+    while (::read(fds[0], &c, 1) == 1 && c != '\n') line += c;
+    ::close(fds[0]);
+    const size_t at = line.find("http://");
+    const size_t end = line.find(' ', at);
+    if (at == std::string::npos) throw std::runtime_error("emag-sim did not start: " + line);
+    base_url_ = line.substr(at, end - at);
+  }
+  ~SimProcess() {
+    ::kill(pid_, SIGTERM);
+    ::waitpid(pid_, nullptr, 0);
+  }
+  const std::string& base_url() const { return base_url_; }
+
+ private:
+  pid_t pid_ = -1;
+  std::string base_url_;
+};
+
+EngineOptions Options(const std::string& url, std::vector<std::string> accounts, bool limits, uint32_t window) {
+  EngineOptions o;
+  for (const auto& a : accounts) o.accounts.push_back({a, "demo-" + a, "demo-" + a + "-secret", url});
+  if (!limits) o.client.rate_limit = emag::RateLimit{1'000'000, 1'000'000'000, 0ms};
+  o.page_window = window;
+  return o;
+}
+
+struct Opened {
+  std::unique_ptr<EventLog> log;
+  std::unique_ptr<SyncEngine> engine;
+};
+
+Opened Open(const std::string& dir, EngineOptions options) {
+  EventLogOptions lo;
+  lo.extra_column_families = SyncEngine::ColumnFamilies();
+  auto log = EventLog::Open(dir, std::move(lo));
+  if (!log.ok()) throw std::runtime_error(log.status().ToString());
+  auto engine = SyncEngine::Create(**log, std::move(options));
+  if (!engine.ok()) throw std::runtime_error(engine.status().ToString());
+  if (Status s = (*engine)->Start(); !s.ok()) throw std::runtime_error(s.ToString());
+  return {std::move(log).value(), std::move(engine).value()};
+}
+
+std::vector<RunRecord> SyncAndWait(SyncEngine& engine, const std::string& account) {
+  StartSyncRequest r;
+  r.account_type = account;
+  r.include_inactive = true;
+  r.triggered_by = "bench";
+  auto started = engine.StartSync(r);
+  if (!started.ok()) throw std::runtime_error(started.status().ToString());
+  std::vector<RunRecord> out;
+  for (const auto& run : started->runs) {
+    auto rec = engine.WaitForRun(run.run_id, 3600s);
+    if (!rec.ok() || rec->status != kRunCompleted) throw std::runtime_error("run " + run.run_id + " did not complete");
+    out.push_back(*rec);
+  }
+  return out;
+}
+
+// Returns freed heap to the system first, so the peak is this section's, not the last one's.
+void ResetPeakRss() {
+  malloc_trim(0);
+  std::ofstream("/proc/self/clear_refs") << "5";
+}
+
+double PeakRssMb() {
+  std::ifstream in("/proc/self/status");
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.starts_with("VmHWM:")) return std::stod(line.substr(6)) / 1024.0;
+  }
+  return 0;
+}
+
+void SeedScenario(const std::string& sim, const std::string& scratch) {
+  SimProcess p(sim, {"--port", "0", "--quiet", "--latency-ms", "3500"});
+  std::filesystem::remove_all(scratch);
+  Opened o = Open(scratch, Options(p.base_url(), {"main", "fbe"}, true, 16));
+  const auto start = Clock::now();
+  auto runs = SyncAndWait(*o.engine, "both");
+  const double wall = SecondsSince(start);
+  const double floor = 13.0 / 3.0 + 3.5;
+  fmt::print("## Seed scenario through the engine: 2 accounts x 1,275 offers, eMAG limits, 3.5 s per answer\n\n");
+  Table t({"account", "created", "pages", "requests", "429s", "seconds from SyncStarted"});
+  for (const auto& r : runs) {
+    t.Add({r.account_type, Thousands(r.created_items), std::to_string(r.pages_processed), std::to_string(r.api_requests_made),
+           std::to_string(r.rate_limit_hits), fmt::format("{:.2f}", r.DurationSeconds(0))});
+  }
+  t.Print();
+  fmt::print("wall time {:.2f} s (command to both terminal events), floor {:.2f} s: {:.2f}x the floor (the seed's ERP: about 218 s)\n\n",
+             wall, floor, wall / floor);
+  o = {};
+  std::filesystem::remove_all(scratch);
+}
+
+double RawPullOffersPerSecond(const std::string& url, uint32_t window, uint64_t* offers) {
+  auto client = emag::EmagClient::Create({"main", "demo-main", "demo-main-secret", url},
+                                         Options(url, {"main"}, false, window).client);
+  if (!client.ok()) throw std::runtime_error(client.status().ToString());
+  const auto start = Clock::now();
+  emag::PageStream stream(**client, {}, 1, emag::PageStream::kOpenEnded, 100, window, {});
+  auto count = (*client)->Count({}, nullptr);
+  if (!count.ok()) throw std::runtime_error(count.status().ToString());
+  stream.SetLastPage(static_cast<uint32_t>((count->items + 99) / 100));
+  *offers = 0;
+  while (auto page = stream.Next()) {
+    if (!page->result.ok()) throw std::runtime_error(page->result.status().ToString());
+    *offers += page->result->offers.size();
+  }
+  return *offers / SecondsSince(start);
+}
+
+double Median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return v[v.size() / 2];
+}
+
+void Overhead(const std::string& sim, const std::string& scratch, uint32_t offers, int rounds, uint32_t engine_window) {
+  SimProcess p(sim, {"--port", "0", "--quiet", "--no-rate-limit", "--accounts", "main", "--offers", std::to_string(offers)});
+  constexpr uint32_t kWindow = 2;
+  // Rounds interleave the three pulls, so drift in the machine (other tenants, RocksDB's
+  // background flushes) hits them alike; each figure is the median of its rounds.
+  std::vector<double> raw, first, again, first_rss, again_rss;
+  uint64_t pulled = 0;
+  for (int round = 0; round < rounds; ++round) {
+    raw.push_back(RawPullOffersPerSecond(p.base_url(), kWindow, &pulled));
+    if (getenv("BENCH_DEBUG")) fmt::print(stderr, "raw {:.0f}\n", raw.back());
+    std::filesystem::remove_all(scratch);
+    Opened o = Open(scratch, Options(p.base_url(), {"main"}, false, engine_window));
+    ResetPeakRss();
+    auto start = Clock::now();
+    auto created = SyncAndWait(*o.engine, "main");
+    first.push_back(created[0].created_items / SecondsSince(start));
+    first_rss.push_back(PeakRssMb());
+    ResetPeakRss();
+    start = Clock::now();
+    auto unchanged = SyncAndWait(*o.engine, "main");
+    again.push_back(unchanged[0].unchanged_items / SecondsSince(start));
+    again_rss.push_back(PeakRssMb());
+    if (getenv("BENCH_DEBUG")) fmt::print(stderr, "first {:.0f} again {:.0f}\n", first.back(), again.back());
+    if (created[0].created_items != offers || unchanged[0].unchanged_items != offers) {
+      throw std::runtime_error("the syncs did not see every offer");
+    }
+  }
+  std::filesystem::remove_all(scratch);
+  const double raw_rate = Median(raw);
+  fmt::print("## Engine overhead: 1 account, {} offers, limits and latency off, median of {} rounds\n\n"
+             "Pages in flight: {} for the raw pull (its best), {} for the engine.\n\n",
+             Thousands(offers), rounds, kWindow, engine_window);
+  Table t({"pull", "offers/s", "ratio to raw pull", "peak RSS MB (max of rounds)"});
+  t.Add({"raw client pull", Thousands(raw_rate), "1.00x", ""});
+  t.Add({"first sync (all created)", Thousands(Median(first)), fmt::format("{:.2f}x", Median(first) / raw_rate),
+         fmt::format("{:.0f}", *std::max_element(first_rss.begin(), first_rss.end()))});
+  t.Add({"re-sync (all unchanged)", Thousands(Median(again)), fmt::format("{:.2f}x", Median(again) / raw_rate),
+         fmt::format("{:.0f}", *std::max_element(again_rss.begin(), again_rss.end()))});
+  t.Print();
+}
+
+}  // namespace
+}  // namespace marketsync::bench
+
+int main(int argc, char** argv) {
+  CLI::App app{"Sync runs through the engine against emag-sim (run as a separate process)."};
+  uint32_t offers = 100000;
+  std::string sim = (std::filesystem::canonical("/proc/self/exe").parent_path().parent_path() / "emag-sim" / "emag-sim").string();
+  std::string scratch = (std::filesystem::temp_directory_path() / "marketsync-engine-bench").string();
+  bool skip_seed = false, skip_overhead = false;
+  int rounds = 3;
+  uint32_t engine_window = 4;
+  app.add_option("--offers", offers, "Offers in the engine overhead benchmark")->capture_default_str();
+  app.add_option("--sim", sim, "The emag-sim binary")->capture_default_str();
+  app.add_option("--dir", scratch, "Scratch directory for the log (removed afterwards)")->capture_default_str();
+  app.add_option("--rounds", rounds, "Rounds of the overhead benchmark (medians are reported)")->check(CLI::PositiveNumber);
+  app.add_option("--engine-window", engine_window, "Pages in flight for the engine in the overhead benchmark")->capture_default_str();
+  app.add_flag("--skip-seed", skip_seed, "Skip the seed scenario");
+  app.add_flag("--skip-overhead", skip_overhead, "Skip the engine overhead benchmark");
+  CLI11_PARSE(app, argc, argv);
+  spdlog::set_level(spdlog::level::warn);
+  try {
+    if (!skip_seed) marketsync::bench::SeedScenario(sim, scratch);
+    if (!skip_overhead) marketsync::bench::Overhead(sim, scratch, offers, rounds, engine_window);
+  } catch (const std::exception& e) {
+    fmt::print(stderr, "engine_bench: {}\n", e.what());
+    return 1;
+  }
+  return 0;
+}
