@@ -77,12 +77,20 @@ struct RunState {
   std::unordered_set<uint64_t> seen;
 };
 
-// Appends a run's page steps in order on a thread of its own, so that preparing page N+1
-// (product state reads, fingerprints) overlaps page N's synced write. At most two steps wait.
-// After a failed append it takes no more steps and reports that failure.
+// The events a step appends to its run's stream, and the rest of the step.
+struct RunStep {
+  std::vector<NewEvent> run_events;
+  Step step;
+};
+
+// Appends a run's page steps in order on a thread of its own, so that preparing the next pages
+// (product state reads, fingerprints) overlaps the synced writes, and the steps that queue up
+// meanwhile share one write (each still its own atomic step). At most kDepth steps wait. After
+// a failed append it takes no more steps and reports that failure.
 class StepPipeline {
  public:
-  using AppendFn = std::function<Status(std::vector<NewEvent>, Step)>;
+  static constexpr size_t kDepth = 8;
+  using AppendFn = std::function<Status(std::vector<RunStep>)>;
   explicit StepPipeline(AppendFn append) : append_(std::move(append)), thread_([this] { Loop(); }) {}
   ~StepPipeline() {
     Drain().IgnoreError();  // the caller already saw any failure through Push or Drain
@@ -98,7 +106,7 @@ class StepPipeline {
 
   Status Push(std::vector<NewEvent> run_events, Step step) {
     std::unique_lock lk(mu_);
-    cv_.wait(lk, [&] { return queue_.size() < 2 || !error_.ok(); });
+    cv_.wait(lk, [&] { return queue_.size() < kDepth || !error_.ok(); });
     if (!error_.ok()) return error_;
     queue_.push_back({std::move(run_events), std::move(step)});
     cv_.notify_all();
@@ -112,22 +120,20 @@ class StepPipeline {
   }
 
  private:
-  struct Item {
-    std::vector<NewEvent> run_events;
-    Step step;
-  };
   void Loop() {
     while (true) {
-      Item item;
+      std::vector<RunStep> batch;
       {
         std::unique_lock lk(mu_);
         cv_.wait(lk, [&] { return stop_ || !queue_.empty(); });
         if (queue_.empty()) return;
-        item = std::move(queue_.front());
-        queue_.pop_front();
+        while (!queue_.empty()) {
+          batch.push_back(std::move(queue_.front()));
+          queue_.pop_front();
+        }
         busy_ = true;
       }
-      Status s = append_(std::move(item.run_events), std::move(item.step));
+      Status s = append_(std::move(batch));
       {
         std::lock_guard lk(mu_);
         busy_ = false;
@@ -143,7 +149,7 @@ class StepPipeline {
   AppendFn append_;
   std::mutex mu_;  // guards queue_, busy_, stop_, error_
   std::condition_variable cv_;
-  std::deque<Item> queue_;
+  std::deque<RunStep> queue_;
   bool busy_ = false;
   bool stop_ = false;
   Status error_;
@@ -447,21 +453,38 @@ class Engine final : public SyncEngine {
   // Appends events to the run stream (plus whatever else the step carries) and folds them into
   // the record, so the record stays what the log says.
   Status AppendRunStep(RunState& state, std::vector<NewEvent> run_events, Step step) {
+    std::vector<RunStep> one;
+    one.push_back({std::move(run_events), std::move(step)});
+    return AppendRunSteps(state, std::move(one));
+  }
+
+  // Several steps of the run, in order, usually in one synced write (each still atomic).
+  Status AppendRunSteps(RunState& state, std::vector<RunStep> items) {
     const std::string stream = RunStreamId(state.record.id);
-    std::vector<NewEvent> copies = run_events;
-    step.correlation_id = "run-" + state.record.id;
-    step.streams.insert(step.streams.begin(), StreamAppend{stream, kAnyVersion, std::move(run_events)});
-    MS_ASSIGN_OR_RETURN(AppendResult r, log_.Append(std::move(step)));
-    uint64_t seq = r.first_seq;
-    for (auto& ne : copies) {
-      Envelope e;
-      e.seq = seq++;
-      e.stream_id = stream;
-      e.type = ne.type;
-      e.payload_version = ne.payload_version;
-      e.payload = std::move(ne.payload);
-      e.recorded_at_us = NowUs();
-      MS_RETURN_IF_ERROR(ApplyRunEvent(state.record, e));
+    std::vector<std::vector<NewEvent>> copies;
+    std::vector<Step> steps;
+    copies.reserve(items.size());
+    steps.reserve(items.size());
+    for (auto& item : items) {
+      copies.push_back(item.run_events);
+      item.step.correlation_id = "run-" + state.record.id;
+      item.step.streams.insert(item.step.streams.begin(), StreamAppend{stream, kAnyVersion, std::move(item.run_events)});
+      steps.push_back(std::move(item.step));
+    }
+    std::vector<Result<AppendResult>> results = log_.AppendAll(std::move(steps));
+    for (size_t i = 0; i < results.size(); ++i) {
+      MS_RETURN_IF_ERROR(results[i].status());
+      uint64_t seq = results[i]->first_seq;
+      for (auto& ne : copies[i]) {
+        Envelope e;
+        e.seq = seq++;
+        e.stream_id = stream;
+        e.type = ne.type;
+        e.payload_version = ne.payload_version;
+        e.payload = std::move(ne.payload);
+        e.recorded_at_us = NowUs();
+        MS_RETURN_IF_ERROR(ApplyRunEvent(state.record, e));
+      }
     }
     return Status::Ok();
   }
@@ -703,9 +726,7 @@ class Engine final : public SyncEngine {
     Status stop_reason;  // set when the run must end early: failed
     std::string fail_class;
     {
-      StepPipeline pipeline([&](std::vector<NewEvent> events, Step step) {
-        return AppendRunStep(st, std::move(events), std::move(step));
-      });
+      StepPipeline pipeline([&](std::vector<RunStep> steps) { return AppendRunSteps(st, std::move(steps)); });
       while (!active.stop) {
         std::optional<emag::FetchedPage> page = stream.Next();
         if (!page) break;

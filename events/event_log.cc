@@ -265,11 +265,13 @@ class BatchStore final : public ProjectionStore {
 };
 
 // One Append call waiting in the queue. Lives on its caller's stack.
+// One step of an Append or AppendAll call waiting in the queue. Lives on its caller's stack;
+// the steps of one call share the caller's condition variable.
 struct PendingAppend {
-  Step* step;
+  Step* step = nullptr;
   std::optional<Result<AppendResult>> result;  // set by the leader that wrote it
-  bool leader = false;                         // this caller is to write the next group
-  std::condition_variable cv;
+  bool leader = false;                         // the caller is to write the next group
+  std::condition_variable* cv = nullptr;
 };
 
 class RocksEventLog final : public EventLog {
@@ -395,44 +397,66 @@ class RocksEventLog final : public EventLog {
   // the first of them leads the next group. One writer at a time, and no thread hand-off when
   // appends do not overlap.
   Result<AppendResult> Append(Step step) override {
+    std::vector<Step> steps;
+    steps.push_back(std::move(step));
+    return std::move(AppendAll(std::move(steps)).front());
+  }
+
+  std::vector<Result<AppendResult>> AppendAll(std::vector<Step> steps) override {
+    if (steps.empty()) return {};
     if (options_.mode != EventLogOptions::Mode::kReadWrite) {
-      return Status::Unavailable("the event log is open read-only");
+      return std::vector<Result<AppendResult>>(steps.size(), Status::Unavailable("the event log is open read-only"));
     }
-    PendingAppend me{&step, std::nullopt, false, {}};
-    std::vector<PendingAppend*> group;
-    {
-      std::unique_lock lk(queue_mu_);
-      if (stopping_) return Status::Unavailable("the event log is closing");
-      queue_.push_back(&me);
-      if (!writer_active_) {
-        writer_active_ = true;
-        me.leader = true;
-      } else {
-        me.cv.wait(lk, [&] { return me.result.has_value() || me.leader; });
-        if (me.result.has_value()) return std::move(*me.result);
-      }
-      // The leader is always at the front of the queue.
+    std::condition_variable cv;
+    std::vector<PendingAppend> mine(steps.size());
+    for (size_t i = 0; i < steps.size(); ++i) {
+      mine[i].step = &steps[i];
+      mine[i].cv = &cv;
+    }
+    auto all_answered = [&] {
+      return std::all_of(mine.begin(), mine.end(), [](const PendingAppend& p) { return p.result.has_value(); });
+    };
+    auto leading = [&] {
+      return std::any_of(mine.begin(), mine.end(), [](const PendingAppend& p) { return p.leader; });
+    };
+    std::unique_lock lk(queue_mu_);
+    if (stopping_) {
+      return std::vector<Result<AppendResult>>(steps.size(), Status::Unavailable("the event log is closing"));
+    }
+    for (auto& p : mine) queue_.push_back(&p);  // contiguous, in order
+    if (!writer_active_) {
+      writer_active_ = true;
+      mine.front().leader = true;
+    }
+    while (true) {
+      cv.wait(lk, [&] { return all_answered() || leading(); });
+      if (all_answered()) break;
+      // This caller leads: its step at the front of the queue is marked.
+      for (auto& p : mine) p.leader = false;
+      std::vector<PendingAppend*> group;
       while (!queue_.empty() && group.size() < options_.max_group_steps) {
         group.push_back(queue_.front());
         queue_.pop_front();
       }
-    }
-    std::vector<Result<AppendResult>> results = WriteGroup(group);
-    {
-      std::lock_guard lk(queue_mu_);
-      for (size_t i = 1; i < group.size(); ++i) {
+      lk.unlock();
+      std::vector<Result<AppendResult>> results = WriteGroup(group);
+      lk.lock();
+      for (size_t i = 0; i < group.size(); ++i) {
         group[i]->result = std::move(results[i]);
-        group[i]->cv.notify_one();
+        if (group[i]->cv != &cv) group[i]->cv->notify_all();
       }
       if (!queue_.empty()) {
         queue_.front()->leader = true;
-        queue_.front()->cv.notify_one();
+        queue_.front()->cv->notify_all();
       } else {
         writer_active_ = false;
         idle_cv_.notify_all();
       }
     }
-    return std::move(results[0]);
+    std::vector<Result<AppendResult>> out;
+    out.reserve(mine.size());
+    for (auto& p : mine) out.push_back(std::move(*p.result));
+    return out;
   }
 
   LogHead Head() const override {

@@ -159,6 +159,10 @@ class EventLog {
   // fail-stopped and every later append fails until it is reopened; the step's outcome is
   // unknown until then), kUnavailable (closing, or opened read-only).
   virtual Result<AppendResult> Append(Step step) = 0;
+  // Appends several steps in order, as one caller: each step is still atomic on its own and
+  // checked on its own (one may fail while the others land), and they usually share one synced
+  // write. Returns once every step is durable (or refused), one result per step, in order.
+  virtual std::vector<Result<AppendResult>> AppendAll(std::vector<Step> steps) = 0;
 
   // The last durable seq and its hash.
   virtual LogHead Head() const = 0;

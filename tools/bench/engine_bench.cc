@@ -173,7 +173,7 @@ void Overhead(const std::string& sim, const std::string& scratch, uint32_t offer
   uint64_t pulled = 0;
   for (int round = 0; round < rounds; ++round) {
     raw.push_back(RawPullOffersPerSecond(p.base_url(), kWindow, &pulled));
-    if (getenv("BENCH_DEBUG")) fmt::print(stderr, "raw {:.0f}\n", raw.back());
+
     std::filesystem::remove_all(scratch);
     Opened o = Open(scratch, Options(p.base_url(), {"main"}, false, engine_window));
     ResetPeakRss();
@@ -186,7 +186,7 @@ void Overhead(const std::string& sim, const std::string& scratch, uint32_t offer
     auto unchanged = SyncAndWait(*o.engine, "main");
     again.push_back(unchanged[0].unchanged_items / SecondsSince(start));
     again_rss.push_back(PeakRssMb());
-    if (getenv("BENCH_DEBUG")) fmt::print(stderr, "first {:.0f} again {:.0f}\n", first.back(), again.back());
+
     if (created[0].created_items != offers || unchanged[0].unchanged_items != offers) {
       throw std::runtime_error("the syncs did not see every offer");
     }
