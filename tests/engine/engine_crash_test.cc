@@ -4,15 +4,14 @@
 // the mirror equals what the simulator serves.
 
 #include <gtest/gtest.h>
-#include <poll.h>
 #include <signal.h>
 #include <sys/wait.h>
-#include <unistd.h>
 
 #include <random>
 #include <set>
 
 #include "events/payload_codec.h"
+#include "tests/testutil/child_process.h"
 #include "tests/testutil/engine_fixture.h"
 #include "tests/testutil/status_matchers.h"
 
@@ -24,45 +23,6 @@ namespace marketsync {
 namespace {
 
 using namespace std::chrono_literals;
-
-struct Child {
-  pid_t pid = -1;
-  int out = -1;
-};
-
-Child Spawn(const std::string& db, const std::string& url, const char* mode) {
-  int fds[2];
-  EXPECT_EQ(::pipe(fds), 0);
-  Child c;
-  c.pid = ::fork();
-  if (c.pid == 0) {
-    ::dup2(fds[1], STDOUT_FILENO);
-    ::close(fds[0]);
-    ::close(fds[1]);
-    ::execl(MARKETSYNC_ENGINE_CHILD, MARKETSYNC_ENGINE_CHILD, db.c_str(), url.c_str(), mode, nullptr);
-    ::_exit(127);
-  }
-  ::close(fds[1]);
-  c.out = fds[0];
-  return c;
-}
-
-// Reads lines until the deadline or EOF.
-void ReadLines(int fd, std::chrono::steady_clock::time_point deadline, std::string& buffer, std::vector<std::string>& lines) {
-  char chunk[4096];
-  while (std::chrono::steady_clock::now() < deadline) {
-    pollfd p{fd, POLLIN, 0};
-    if (::poll(&p, 1, 5) <= 0) continue;
-    ssize_t n = ::read(fd, chunk, sizeof chunk);
-    if (n <= 0) break;
-    buffer.append(chunk, static_cast<size_t>(n));
-  }
-  size_t nl;
-  while ((nl = buffer.find('\n')) != std::string::npos) {
-    lines.push_back(buffer.substr(0, nl));
-    buffer.erase(0, nl + 1);
-  }
-}
 
 TEST(EngineCrashTest, KilledEngineLosesNothingAndEveryRunEnds) {
   testing::TempDir dir;
@@ -77,15 +37,12 @@ TEST(EngineCrashTest, KilledEngineLosesNothingAndEveryRunEnds) {
   constexpr int kKills = 30;
   for (int round = 0; round < kKills; ++round) {
     if (round % 5 == 4) ASSERT_OK((*sim)->Tick(round % 10 == 4 ? "main" : "fbe"));
-    Child c = Spawn(db, (*sim)->BaseUrl(), "drive");
-    std::string buffer;
-    std::vector<std::string> lines;
-    ReadLines(c.out, std::chrono::steady_clock::now() + std::chrono::milliseconds(150 + rng() % 600), buffer, lines);
-    ::kill(c.pid, SIGKILL);
-    ReadLines(c.out, std::chrono::steady_clock::now() + 50ms, buffer, lines);  // acknowledged before the kill
-    ::close(c.out);
-    int status = 0;
-    ::waitpid(c.pid, &status, 0);
+    testing::ChildProcess child(MARKETSYNC_ENGINE_CHILD, {db, (*sim)->BaseUrl(), "drive"});
+    std::vector<std::string> lines =
+        child.ReadLines(std::chrono::steady_clock::now() + std::chrono::milliseconds(150 + rng() % 600));
+    child.Kill();
+    for (auto& line : child.DrainLines()) lines.push_back(std::move(line));  // acknowledged before the kill
+    const int status = child.Wait();
     ASSERT_TRUE(WIFSIGNALED(status)) << "round " << round << ": the child exited by itself (" << status << ")";
     for (const auto& line : lines) {
       if (line.starts_with("started ")) answered.insert(line.substr(8));
@@ -106,15 +63,13 @@ TEST(EngineCrashTest, KilledEngineLosesNothingAndEveryRunEnds) {
   EXPECT_GT(answered.size(), 4u);
 
   ASSERT_OK((*sim)->SetFaults(R"({"rules":[]})"));
-  Child c = Spawn(db, (*sim)->BaseUrl(), "finish");
-  std::string buffer;
+  testing::ChildProcess finisher(MARKETSYNC_ENGINE_CHILD, {db, (*sim)->BaseUrl(), "finish"});
   std::vector<std::string> lines;
-  int status = 0;
-  for (int i = 0; i < 1200 && ::waitpid(c.pid, &status, WNOHANG) == 0; ++i) {
-    ReadLines(c.out, std::chrono::steady_clock::now() + 100ms, buffer, lines);
+  for (int i = 0; i < 1200 && !finisher.Exited(); ++i) {
+    for (auto& line : finisher.ReadLines(std::chrono::steady_clock::now() + 100ms)) lines.push_back(std::move(line));
   }
-  ReadLines(c.out, std::chrono::steady_clock::now() + 50ms, buffer, lines);
-  ::close(c.out);
+  for (auto& line : finisher.DrainLines()) lines.push_back(std::move(line));
+  const int status = finisher.Wait();
   ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "final run failed: " << status;
   ASSERT_FALSE(lines.empty());
   EXPECT_EQ(lines.back(), "done");

@@ -4,14 +4,13 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/wait.h>
-#include <unistd.h>
 
 #include <chrono>
-#include <poll.h>
 #include <random>
 #include <string>
 
 #include "events/event_log.h"
+#include "tests/testutil/child_process.h"
 #include "tests/testutil/log_fixtures.h"
 #include "tests/testutil/status_matchers.h"
 #include "tests/testutil/temp_dir.h"
@@ -28,54 +27,20 @@ struct ChildRun {
   uint64_t reports = 0;
 };
 
-// Runs the child for `run_for`, reading its reports, then SIGKILLs it.
+// Runs the child for `run_for`, reading its reports, then SIGKILLs it. Reports already in the
+// pipe were acknowledged before the kill, so they count too.
 ChildRun RunAndKill(const std::string& db, unsigned seed, std::chrono::milliseconds run_for) {
-  int fds[2];
-  EXPECT_EQ(::pipe(fds), 0);
-  pid_t pid = ::fork();
-  if (pid == 0) {
-    ::dup2(fds[1], STDOUT_FILENO);
-    ::close(fds[0]);
-    ::close(fds[1]);
-    std::string seed_arg = std::to_string(seed);
-    ::execl(MARKETSYNC_CRASH_CHILD, MARKETSYNC_CRASH_CHILD, db.c_str(), seed_arg.c_str(), nullptr);
-    ::_exit(127);
-  }
-  ::close(fds[1]);
-  ChildRun run;
-  std::string buffer;
-  const auto deadline = std::chrono::steady_clock::now() + run_for;
-  char chunk[4096];
-  while (std::chrono::steady_clock::now() < deadline) {
-    pollfd p{fds[0], POLLIN, 0};
-    if (::poll(&p, 1, 5) <= 0) continue;
-    ssize_t n = ::read(fds[0], chunk, sizeof chunk);
-    if (n <= 0) break;
-    buffer.append(chunk, static_cast<size_t>(n));
-    size_t nl;
-    while ((nl = buffer.find('\n')) != std::string::npos) {
-      run.max_reported = std::max<uint64_t>(run.max_reported, std::stoull(buffer.substr(0, nl)));
-      ++run.reports;
-      buffer.erase(0, nl + 1);
-    }
-  }
-  ::kill(pid, SIGKILL);
-  // Reports already in the pipe were acknowledged before the kill: read them too.
-  while (true) {
-    ssize_t n = ::read(fds[0], chunk, sizeof chunk);
-    if (n <= 0) break;
-    buffer.append(chunk, static_cast<size_t>(n));
-  }
-  size_t nl;
-  while ((nl = buffer.find('\n')) != std::string::npos) {
-    run.max_reported = std::max<uint64_t>(run.max_reported, std::stoull(buffer.substr(0, nl)));
-    ++run.reports;
-    buffer.erase(0, nl + 1);
-  }
-  ::close(fds[0]);
-  int status = 0;
-  ::waitpid(pid, &status, 0);
+  testing::ChildProcess child(MARKETSYNC_CRASH_CHILD, {db, std::to_string(seed)});
+  std::vector<std::string> lines = child.ReadLines(std::chrono::steady_clock::now() + run_for);
+  child.Kill();
+  for (auto& line : child.DrainLines()) lines.push_back(std::move(line));
+  const int status = child.Wait();
   EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL) << "child exited on its own: " << status;
+  ChildRun run;
+  for (const auto& line : lines) {
+    run.max_reported = std::max<uint64_t>(run.max_reported, std::stoull(line));
+    ++run.reports;
+  }
   return run;
 }
 
