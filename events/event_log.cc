@@ -334,8 +334,10 @@ class RocksEventLog final : public EventLog {
       cf_options.max_write_buffer_number = 2;
       if (name == kEventsFamily) {
         // Written once, read by scans. LZ4: about half of Snappy's CPU per flushed byte, and
-        // raw offer JSON still shrinks about 3x.
-        cf_options.write_buffer_size = 64u << 20;
+        // raw offer JSON still shrinks about 3x. 32 MB memtables (not the default 64): a
+        // 100,000-offer first sync peaks near 150 MB instead of near 200 MB, for a few percent
+        // of append throughput (docs/BENCHMARKS.md).
+        cf_options.write_buffer_size = 32u << 20;
         cf_options.compression = rocksdb::kLZ4Compression;
       } else {
         // Point reads of small rows, mostly hashes: no compression to undo on every read,
