@@ -719,21 +719,25 @@ class RocksEventLog final : public EventLog {
         return Status::InvalidArgument("more than " + std::to_string(kMaxEventsPerStreamAppend) +
                                        " events for stream " + sa.stream_id + " in one step");
       }
+      // One envelope and one key buffer for the stream's events: no allocation per event.
+      Envelope e;
+      e.stream_id = sa.stream_id;
+      e.correlation_id = step.correlation_id;
+      e.recorded_at_us = now;
+      std::string key;
       for (auto& ne : sa.events) {
-        Envelope e;
         e.seq = seq + 1;
-        e.stream_id = sa.stream_id;
         e.stream_version = version + 1;
         e.type = ne.type;
         e.payload_version = ne.payload_version;
-        e.recorded_at_us = now;
-        e.correlation_id = step.correlation_id;
         e.payload = std::move(ne.payload);
         e.prev_hash = hash;
-        MS_RETURN_IF_ERROR(ValidateEnvelopeFields(e).WithContext("stream " + sa.stream_id));
+        if (Status valid = ValidateEnvelopeFields(e); !valid.ok()) return valid.WithContext("stream " + sa.stream_id);
         value.clear();
         SealAndEncodeEnvelope(e, &value);
-        batch.Put(events_, EncodeSeqKey(e.seq), value);
+        key.clear();
+        PutFixed64BE(&key, e.seq);
+        batch.Put(events_, key, value);
         MS_RETURN_IF_ERROR(ApplyProjections(e, store));
         seq = e.seq;
         hash = e.hash;

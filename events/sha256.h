@@ -5,9 +5,8 @@
 
 namespace marketsync {
 
-// SHA-256 of data into out[32], through OpenSSL with the algorithm fetched once and a context
-// reused per thread (OpenSSL 3's one-shot SHA256() fetches and frees the algorithm on every
-// call, which cost more than the hashing itself for 300-byte envelopes).
+// SHA-256 of data into out[32] (OpenSSL, SHA-NI where the CPU has it). Thread-safe. See
+// sha256.cc for why it does not go through EVP.
 void Sha256(const void* data, size_t n, uint8_t* out);
 
 }  // namespace marketsync
