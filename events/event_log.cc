@@ -515,6 +515,8 @@ class RocksEventLog final : public EventLog {
         std::this_thread::sleep_for(std::chrono::milliseconds(20));
       }
     }
+    // A read-only view never moves.
+    if (options_.mode == EventLogOptions::Mode::kReadOnly) return Head().seq;
     std::unique_lock lk(head_mu_);
     head_cv_.wait_until(lk, deadline, [&] { return head_.seq > after; });
     return head_.seq;

@@ -366,6 +366,7 @@ TEST(EventLogTest, SecondWriterIsRefusedButReadersAreNot) {
   ASSERT_OK(reader);
   EXPECT_EQ((*reader)->Head().seq, 2u);
   EXPECT_EQ((*reader)->Append(MakeStep("x", 1)).status().code(), Status::Code::kUnavailable);
+  EXPECT_EQ((*reader)->WaitForSeq(2, std::chrono::hours(1)), 2u);  // answers at once
 
   EventLogOptions so;
   so.mode = EventLogOptions::Mode::kSecondary;
