@@ -1,0 +1,86 @@
+#include "projections/history.h"
+
+#include "events/payload_codec.h"
+
+namespace marketsync {
+namespace {
+
+std::string IndexKey(std::string_view prefix, std::string_view run_id) {
+  std::string k(prefix);
+  k.push_back('\0');
+  k.append(run_id);
+  return k;
+}
+
+}  // namespace
+
+Status HistoryProjection::Apply(const Envelope& event, ProjectionStore& store) {
+  if (!event.stream_id.starts_with("run-")) return Status::Ok();
+  const std::string run_id = event.stream_id.substr(4);
+  MS_ASSIGN_OR_RETURN(auto stored, store.Get(kRuns, run_id));
+  RunRecord record;
+  if (stored) {
+    MS_ASSIGN_OR_RETURN(record, DecodeFields<RunRecord>(*stored, "history row of run " + run_id));
+  }
+  const std::string old_status = record.status;
+  MS_RETURN_IF_ERROR(ApplyRunEvent(record, event));
+  if (record.id.empty()) {
+    return Status::InvalidArgument("run " + run_id + " has events before its SyncRequested");
+  }
+  MS_RETURN_IF_ERROR(store.Put(kRuns, run_id, EncodeFields(record)));
+  if (!stored) MS_RETURN_IF_ERROR(store.Put(kByAccount, IndexKey(record.account_type, run_id), ""));
+  if (old_status != record.status) {
+    if (!old_status.empty()) MS_RETURN_IF_ERROR(store.Delete(kByStatus, IndexKey(old_status, run_id)));
+    MS_RETURN_IF_ERROR(store.Put(kByStatus, IndexKey(record.status, run_id), ""));
+  }
+  return Status::Ok();
+}
+
+Result<std::optional<RunRecord>> GetHistoryRun(const EventLog& log, std::string_view run_id) {
+  MS_ASSIGN_OR_RETURN(auto stored, log.Get(HistoryProjection::kRuns, run_id));
+  if (!stored) return std::optional<RunRecord>();
+  MS_ASSIGN_OR_RETURN(RunRecord r, DecodeFields<RunRecord>(*stored, "history row of run " + std::string(run_id)));
+  return std::optional<RunRecord>(std::move(r));
+}
+
+Result<HistoryPage> ListHistory(const EventLog& log, const HistoryQuery& q) {
+  if (q.limit == 0 || q.limit > 1000) return Status::InvalidArgument("limit must be 1..1000");
+  if (q.cursor.size() > 64) return Status::InvalidArgument("bad cursor");
+  // Walk the narrowest index newest first; check the other filter on the record.
+  std::string_view family = HistoryProjection::kRuns;
+  std::string prefix;
+  if (q.status) {
+    family = HistoryProjection::kByStatus;
+    prefix = IndexKey(*q.status, "");
+  } else if (q.account) {
+    family = HistoryProjection::kByAccount;
+    prefix = IndexKey(*q.account, "");
+  }
+  MS_ASSIGN_OR_RETURN(auto it, log.Scan(family));
+  // Runs older than the cursor: seek just before it (or to the end of the prefix).
+  std::string start = prefix + (q.cursor.empty() ? std::string("\xff", 1) : q.cursor);
+  it->SeekForPrev(start);
+  if (!q.cursor.empty() && it->Valid() && it->key() == prefix + q.cursor) it->Prev();
+  HistoryPage page;
+  for (; it->Valid() && it->key().starts_with(prefix); it->Prev()) {
+    const std::string run_id(it->key().substr(prefix.size()));
+    RunRecord record;
+    if (family == HistoryProjection::kRuns) {
+      MS_ASSIGN_OR_RETURN(record, DecodeFields<RunRecord>(it->value(), "history row of run " + run_id));
+    } else {
+      MS_ASSIGN_OR_RETURN(auto r, GetHistoryRun(log, run_id));
+      if (!r) return Status::Corruption("history index names run " + run_id + ", which has no row");
+      record = std::move(*r);
+    }
+    if (q.account && record.account_type != *q.account) continue;
+    if (page.runs.size() == q.limit) {
+      page.next_cursor = page.runs.back().id;
+      break;
+    }
+    page.runs.push_back(std::move(record));
+  }
+  MS_RETURN_IF_ERROR(it->status());
+  return page;
+}
+
+}  // namespace marketsync
