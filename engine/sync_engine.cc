@@ -334,7 +334,8 @@ class Engine final : public SyncEngine {
  private:
   std::string NewId() {
     std::lock_guard lk(id_mu_);
-    // Sortable by time: 16 hex digits of microseconds, then 8 random.
+    // Sortable by time: 16 hex digits of microseconds, then 8 random. The history projection's
+    // time-range listing relies on this prefix (projections/history.cc).
     return fmt::format("{:016x}{:08x}", static_cast<uint64_t>(NowUs()), static_cast<uint32_t>(id_rng_()));
   }
 

@@ -1,9 +1,16 @@
 #include "projections/history.h"
 
+#include <fmt/format.h>
+
 #include "events/payload_codec.h"
 
 namespace marketsync {
 namespace {
+
+// Run ids begin with the request time as 16 hex digits of microseconds (engine/sync_engine.cc),
+// taken a moment before the log records SyncRequested.
+std::string IdAt(int64_t us) { return fmt::format("{:016x}", static_cast<uint64_t>(std::max<int64_t>(us, 0))); }
+constexpr int64_t kIdSlackUs = 60'000'000;  // ids precede their recorded time by far less
 
 std::string IndexKey(std::string_view prefix, std::string_view run_id) {
   std::string k(prefix);
@@ -57,13 +64,18 @@ Result<HistoryPage> ListHistory(const EventLog& log, const HistoryQuery& q) {
     prefix = IndexKey(*q.account, "");
   }
   MS_ASSIGN_OR_RETURN(auto it, log.Scan(family));
-  // Runs older than the cursor: seek just before it (or to the end of the prefix).
-  std::string start = prefix + (q.cursor.empty() ? std::string("\xff", 1) : q.cursor);
+  // Runs older than the cursor: seek just before it (or to the end of the prefix, or of the
+  // time range).
+  std::string newest = q.cursor.empty() ? std::string("\xff", 1) : q.cursor;
+  if (q.to_us && q.cursor.empty()) newest = IdAt(*q.to_us + kIdSlackUs);
+  const std::string oldest = q.from_us ? IdAt(*q.from_us - kIdSlackUs) : std::string();
+  std::string start = prefix + newest;
   it->SeekForPrev(start);
   if (!q.cursor.empty() && it->Valid() && it->key() == prefix + q.cursor) it->Prev();
   HistoryPage page;
   for (; it->Valid() && it->key().starts_with(prefix); it->Prev()) {
     const std::string run_id(it->key().substr(prefix.size()));
+    if (run_id < oldest) break;
     RunRecord record;
     if (family == HistoryProjection::kRuns) {
       MS_ASSIGN_OR_RETURN(record, DecodeFields<RunRecord>(it->value(), "history row of run " + run_id));
@@ -73,6 +85,8 @@ Result<HistoryPage> ListHistory(const EventLog& log, const HistoryQuery& q) {
       record = std::move(*r);
     }
     if (q.account && record.account_type != *q.account) continue;
+    if (q.from_us && record.requested_at_us < *q.from_us) continue;
+    if (q.to_us && record.requested_at_us >= *q.to_us) continue;
     if (page.runs.size() == q.limit) {
       page.next_cursor = page.runs.back().id;
       break;

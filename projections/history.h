@@ -38,6 +38,8 @@ class HistoryProjection final : public Projection {
 struct HistoryQuery {
   std::optional<std::string> account;
   std::optional<std::string> status;
+  std::optional<int64_t> from_us;  // requested at or after (UTC microseconds)
+  std::optional<int64_t> to_us;    // requested before
   size_t limit = 50;
   std::string cursor;  // from a previous page's next_cursor; empty for the newest
 };

@@ -70,17 +70,25 @@ TEST_F(HistoryTest, RowsEqualTheFoldOfEachRunAndListNewestFirst) {
   EXPECT_EQ(all->runs[2].id, ids[0]);
   EXPECT_TRUE(all->next_cursor.empty());
 
-  auto main_only = ListHistory(**log, HistoryQuery{"main", std::nullopt, 50, ""});
+  HistoryQuery between;
+  between.from_us = all->runs[1].requested_at_us;
+  between.to_us = all->runs[0].requested_at_us;
+  auto middle = ListHistory(**log, between);
+  ASSERT_OK(middle);
+  ASSERT_EQ(middle->runs.size(), 1u);
+  EXPECT_EQ(middle->runs[0].id, ids[1]);
+
+  auto main_only = ListHistory(**log, HistoryQuery{"main", std::nullopt, std::nullopt, std::nullopt, 50, ""});
   ASSERT_OK(main_only);
   ASSERT_EQ(main_only->runs.size(), 2u);
-  auto gaps = ListHistory(**log, HistoryQuery{std::nullopt, std::string(kRunCompletedWithGaps), 50, ""});
+  auto gaps = ListHistory(**log, HistoryQuery{std::nullopt, std::string(kRunCompletedWithGaps), std::nullopt, std::nullopt, 50, ""});
   ASSERT_OK(gaps);
   ASSERT_EQ(gaps->runs.size(), 1u);
   EXPECT_EQ(gaps->runs[0].account_type, "fbe");
-  auto none = ListHistory(**log, HistoryQuery{"main", std::string(kRunCompletedWithGaps), 50, ""});
+  auto none = ListHistory(**log, HistoryQuery{"main", std::string(kRunCompletedWithGaps), std::nullopt, std::nullopt, 50, ""});
   ASSERT_OK(none);
   EXPECT_TRUE(none->runs.empty());
-  EXPECT_FALSE(ListHistory(**log, HistoryQuery{std::nullopt, std::nullopt, 0, ""}).ok());
+  EXPECT_FALSE(ListHistory(**log, HistoryQuery{std::nullopt, std::nullopt, std::nullopt, std::nullopt, 0, ""}).ok());
 }
 
 TEST_F(HistoryTest, CursorPagesThroughEveryRunOnce) {
