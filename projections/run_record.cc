@@ -25,6 +25,17 @@ void ApplyTotals(RunRecord& r, const SyncTotals& t) {
   r.retries = t.retries;
 }
 
+// The fields SyncCompleted and SyncCompletedWithGaps share.
+template <typename T>
+void ApplyCompletion(RunRecord& r, const T& p, std::string_view status, int64_t at_us) {
+  ApplyTotals(r, p.totals);
+  r.total_items_at_end = p.total_items_at_end;
+  r.count_changed = p.count_changed;
+  r.duplicate_part_numbers = p.duplicate_part_numbers;
+  r.status = status;
+  r.completed_at_us = at_us;
+}
+
 template <Payload T>
 Result<T> Decode(const Envelope& e) {
   auto r = DecodePayload<T>(e.payload_version, e.payload);
@@ -127,23 +138,13 @@ Status ApplyRunEvent(RunRecord& r, const Envelope& e) {
     }
     case EventType::kSyncCompleted: {
       MS_ASSIGN_OR_RETURN(auto p, Decode<SyncCompleted>(e));
-      ApplyTotals(r, p.totals);
-      r.total_items_at_end = p.total_items_at_end;
-      r.count_changed = p.count_changed;
-      r.duplicate_part_numbers = p.duplicate_part_numbers;
-      r.status = kRunCompleted;
-      r.completed_at_us = e.recorded_at_us;
+      ApplyCompletion(r, p, kRunCompleted, e.recorded_at_us);
       break;
     }
     case EventType::kSyncCompletedWithGaps: {
       MS_ASSIGN_OR_RETURN(auto p, Decode<SyncCompletedWithGaps>(e));
-      ApplyTotals(r, p.totals);
+      ApplyCompletion(r, p, kRunCompletedWithGaps, e.recorded_at_us);
       r.pages_failed = p.missing_pages;
-      r.total_items_at_end = p.total_items_at_end;
-      r.count_changed = p.count_changed;
-      r.duplicate_part_numbers = p.duplicate_part_numbers;
-      r.status = kRunCompletedWithGaps;
-      r.completed_at_us = e.recorded_at_us;
       break;
     }
     case EventType::kSyncFailed: {
