@@ -233,7 +233,9 @@ TEST_F(EmagClientTest, RateLimitedSimulatorIsHonoured) {
   o.rate_limit = true;
   StartSim(o);
   ClientOptions options = FastRetries();
-  options.rate_limit = RateLimit{3, 180, std::chrono::milliseconds(25)};
+  // A wide margin: the simulator counts arrivals, and a loaded machine can delay one by more
+  // than the production margin.
+  options.rate_limit = RateLimit{3, 180, std::chrono::milliseconds(200)};
   auto client = Client("main", options);
   const auto start = std::chrono::steady_clock::now();
   CallStats total;
