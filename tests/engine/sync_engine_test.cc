@@ -62,6 +62,23 @@ class SyncEngineTest : public ::testing::Test {
     EXPECT_TRUE(record->terminal()) << run_id << " is still " << record->status;
     return *record;
   }
+  // Starts a full sync of `main` against a slow simulator, one page in flight, and returns its
+  // run id once it has committed `pages` pages (a run to cancel, interrupt or crash mid-way).
+  std::string StartSlowRun(uint32_t offers, uint32_t latency_ms, uint32_t pages) {
+    sim::SimulatorOptions o = QuietSimulator(offers);
+    o.latency_ms = latency_ms;
+    StartSim(o);
+    EngineOptions eo = EngineFor(*sim_, {"main"});
+    eo.page_window = 1;
+    StartEngine(eo);
+    auto started = engine_->StartSync(Full("main"));
+    EXPECT_TRUE(started.ok()) << started.status().ToString();
+    if (!started.ok()) return "";
+    const std::string id = started->runs[0].run_id;
+    for (int i = 0; i < 200 && engine_->GetRun(id)->pages_processed < pages; ++i) std::this_thread::sleep_for(20ms);
+    return id;
+  }
+
   // Offer ids of the product events of one type a run produced.
   std::set<uint64_t> ProductEvents(const std::string& run_id, EventType type) {
     std::set<uint64_t> out;
@@ -321,17 +338,8 @@ TEST_F(SyncEngineTest, IdempotencyKeyReturnsTheOriginalRunsForTheLifeOfTheLog) {
 }
 
 TEST_F(SyncEngineTest, CancelStopsARunAtAPageBoundary) {
-  sim::SimulatorOptions o = QuietSimulator(1000);
-  o.latency_ms = 150;
-  StartSim(o);
-  EngineOptions eo = EngineFor(*sim_, {"main"});
-  eo.page_window = 1;
-  StartEngine(eo);
-  auto started = engine_->StartSync(Full("main"));
-  ASSERT_OK(started);
-  const std::string id = started->runs[0].run_id;
-  // Wait for the first page.
-  for (int i = 0; i < 200 && engine_->GetRun(id)->pages_processed == 0; ++i) std::this_thread::sleep_for(20ms);
+  const std::string id = StartSlowRun(1000, 150, 1);
+  ASSERT_FALSE(id.empty());
   auto cancel = engine_->CancelSync(id, "operator");
   ASSERT_OK(cancel);
   EXPECT_EQ(cancel->outcome, CancelResult::Outcome::kRequested);
@@ -366,16 +374,8 @@ TEST_F(SyncEngineTest, DeadlineFailsTheRun) {
 }
 
 TEST_F(SyncEngineTest, ShutdownInterruptsAndTheNextStartResumes) {
-  sim::SimulatorOptions o = QuietSimulator(1500);
-  o.latency_ms = 60;
-  StartSim(o);
-  EngineOptions eo = EngineFor(*sim_, {"main"});
-  eo.page_window = 1;
-  StartEngine(eo);
-  auto started = engine_->StartSync(Full("main"));
-  ASSERT_OK(started);
-  const std::string id = started->runs[0].run_id;
-  for (int i = 0; i < 200 && engine_->GetRun(id)->pages_processed < 3; ++i) std::this_thread::sleep_for(20ms);
+  const std::string id = StartSlowRun(1500, 60, 3);
+  ASSERT_FALSE(id.empty());
   engine_->Shutdown();
   RunRecord interrupted = *engine_->GetRun(id);
   EXPECT_EQ(interrupted.status, kRunInterrupted);
@@ -395,16 +395,8 @@ TEST_F(SyncEngineTest, ShutdownInterruptsAndTheNextStartResumes) {
 }
 
 TEST_F(SyncEngineTest, NoResumeOrTooManyAttemptsFailsTheRun) {
-  sim::SimulatorOptions o = QuietSimulator(1000);
-  o.latency_ms = 50;
-  StartSim(o);
-  EngineOptions eo = EngineFor(*sim_, {"main"});
-  eo.page_window = 1;
-  StartEngine(eo);
-  auto started = engine_->StartSync(Full("main"));
-  ASSERT_OK(started);
-  const std::string id = started->runs[0].run_id;
-  for (int i = 0; i < 200 && engine_->GetRun(id)->pages_processed < 1; ++i) std::this_thread::sleep_for(20ms);
+  const std::string id = StartSlowRun(1000, 50, 1);
+  ASSERT_FALSE(id.empty());
   EngineOptions no_resume = EngineFor(*sim_, {"main"});
   no_resume.resume = false;
   Restart(no_resume);

@@ -11,47 +11,11 @@
 #include <thread>
 
 #include "engine/emag/client.h"
-#include "engine/emag/page_stream.h"
-#include "tools/bench/bench_util.h"
+#include "tools/bench/pull.h"
 #include "tools/emag-sim/simulator.h"
 
 namespace marketsync::bench {
 namespace {
-
-struct PullResult {
-  uint64_t offers = 0;
-  uint32_t pages = 0;
-  uint64_t requests = 0;
-  uint64_t rate_limit_hits = 0;
-  double seconds = 0;
-};
-
-// Counts and reads every page at once: product_offer/count runs beside the first page
-// requests, so its latency is hidden too; the count (or a short page) ends the stream.
-PullResult Pull(emag::EmagClient& client, uint32_t window) {
-  PullResult r;
-  const auto start = Clock::now();
-  emag::PageStream stream(client, {}, 1, emag::PageStream::kOpenEnded, 100, window, {});
-  emag::CallStats count_stats;
-  std::thread counter([&] {
-    auto count = client.Count({}, &count_stats);
-    if (!count.ok()) throw std::runtime_error(count.status().ToString());
-    stream.SetLastPage(count->pages);
-  });
-  while (auto page = stream.Next()) {
-    if (!page->result.ok()) throw std::runtime_error(page->result.status().ToString());
-    r.offers += page->result->offers.size();
-    r.requests += page->stats.requests;
-    r.rate_limit_hits += page->stats.rate_limit_hits;
-    ++r.pages;
-    if (page->result->offers.size() < 100) stream.SetLastPage(page->page);
-  }
-  counter.join();
-  r.requests += count_stats.requests;
-  r.rate_limit_hits += count_stats.rate_limit_hits;
-  r.seconds = SecondsSince(start);
-  return r;
-}
 
 std::unique_ptr<emag::EmagClient> ClientFor(const sim::Simulator& s, const std::string& account, bool limits) {
   emag::Account a{account, "demo-" + account, "demo-" + account + "-secret", s.BaseUrl()};

@@ -19,9 +19,8 @@
 #include <spdlog/spdlog.h>
 #include <thread>
 
-#include "engine/emag/page_stream.h"
 #include "engine/sync_engine.h"
-#include "tools/bench/bench_util.h"
+#include "tools/bench/pull.h"
 
 namespace marketsync::bench {
 namespace {
@@ -146,17 +145,9 @@ double RawPullOffersPerSecond(const std::string& url, uint32_t window, uint64_t*
   auto client = emag::EmagClient::Create({"main", "demo-main", "demo-main-secret", url},
                                          Options(url, {"main"}, false, window).client);
   if (!client.ok()) throw std::runtime_error(client.status().ToString());
-  const auto start = Clock::now();
-  emag::PageStream stream(**client, {}, 1, emag::PageStream::kOpenEnded, 100, window, {});
-  auto count = (*client)->Count({}, nullptr);
-  if (!count.ok()) throw std::runtime_error(count.status().ToString());
-  stream.SetLastPage(static_cast<uint32_t>((count->items + 99) / 100));
-  *offers = 0;
-  while (auto page = stream.Next()) {
-    if (!page->result.ok()) throw std::runtime_error(page->result.status().ToString());
-    *offers += page->result->offers.size();
-  }
-  return *offers / SecondsSince(start);
+  const PullResult r = Pull(**client, window);
+  *offers = r.offers;
+  return r.offers / r.seconds;
 }
 
 double Median(std::vector<double> v) {
