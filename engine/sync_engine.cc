@@ -46,6 +46,21 @@ std::string ProductStreamId(std::string_view account, uint64_t offer_id) {
   return "product-" + std::string(account) + "-" + std::to_string(offer_id);
 }
 
+// What the catalog shows of an offer (carried by the product events).
+OfferSummary SummaryOf(const emag::Offer& offer) {
+  OfferSummary s;
+  s.part_number = offer.part_number;
+  s.name = offer.name;
+  if (offer.sale_price) s.sale_price = offer.sale_price->ToString();
+  s.currency = offer.currency;
+  s.stock = offer.general_stock;
+  if (s.stock == 0) {
+    for (const auto& w : offer.stock) s.stock += w.value;
+  }
+  s.status = offer.status;
+  return s;
+}
+
 int64_t NowUs() {
   return std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::system_clock::now().time_since_epoch())
       .count();
@@ -601,6 +616,7 @@ class Engine final : public SyncEngine {
         c.offer_id = offer.id;
         c.run_id = r.id;
         c.content_hash = ToHex(fp.content_hash);
+        c.summary = SummaryOf(offer);
         c.raw_json = std::move(offer.raw_json);  // the page is done with it
         ev = MakeEvent(c);
         ++pc.created;
@@ -611,6 +627,7 @@ class Engine final : public SyncEngine {
         u.run_id = r.id;
         u.content_hash = ToHex(fp.content_hash);
         u.changed_fields = ChangedFields(state.field_hashes, fp.field_hashes);
+        u.summary = SummaryOf(offer);
         u.raw_json = std::move(offer.raw_json);
         ev = MakeEvent(u);
         ++pc.updated;

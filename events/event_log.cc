@@ -19,6 +19,7 @@
 #include <unordered_map>
 
 #include "events/envelope_codec.h"
+#include "events/projection_fold.h"
 #include "events/internal/coding.h"
 
 namespace marketsync {
@@ -103,6 +104,10 @@ Result<LogHead> DecodeHead(std::string_view v) {
 
 std::string CheckpointKey(std::string_view projection) {
   return std::string(kCheckpointPrefix) + std::string(projection);
+}
+
+std::string RebuildMarkerKey(std::string_view projection) {
+  return "rebuilding/" + std::string(projection);
 }
 
 class RocksEventIterator final : public EventIterator {
@@ -276,6 +281,32 @@ struct PendingAppend {
 
 class RocksEventLog final : public EventLog {
  public:
+  // Holds the writer's role for work that is not a group append (rebuild, import): waits for
+  // the current group to finish; appends that queue meanwhile wait, then lead as usual.
+  class WriterLock {
+   public:
+    explicit WriterLock(RocksEventLog& log) : log_(log) {
+      std::unique_lock lk(log_.queue_mu_);
+      log_.idle_cv_.wait(lk, [&] { return !log_.writer_active_; });
+      log_.writer_active_ = true;
+    }
+    ~WriterLock() {
+      std::lock_guard lk(log_.queue_mu_);
+      if (!log_.queue_.empty()) {
+        log_.queue_.front()->leader = true;
+        log_.queue_.front()->cv->notify_all();
+      } else {
+        log_.writer_active_ = false;
+        log_.idle_cv_.notify_all();
+      }
+    }
+    WriterLock(const WriterLock&) = delete;
+    WriterLock& operator=(const WriterLock&) = delete;
+
+   private:
+    RocksEventLog& log_;
+  };
+
   RocksEventLog(std::string path, EventLogOptions options)
       : path_(std::move(path)), options_(std::move(options)) {
     if (!options_.now_us) options_.now_us = &SystemNowUs;
@@ -327,30 +358,7 @@ class RocksEventLog final : public EventLog {
     // One block cache for the point-read families (streams, meta, projections, engine state).
     block_cache_ = rocksdb::NewLRUCache(16u << 20);
     std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
-    for (const auto& name : names) {
-      rocksdb::ColumnFamilyOptions cf_options;
-      // Bounded memtables: a sync process should stay small (issue 4: under 200 MB while
-      // syncing 100,000 offers).
-      cf_options.max_write_buffer_number = 2;
-      if (name == kEventsFamily) {
-        // Written once, read by scans. LZ4: about half of Snappy's CPU per flushed byte, and
-        // raw offer JSON still shrinks about 3x. 32 MB memtables (not the default 64): a
-        // 100,000-offer first sync peaks near 150 MB instead of near 200 MB, for a few percent
-        // of append throughput (docs/BENCHMARKS.md).
-        cf_options.write_buffer_size = 32u << 20;
-        cf_options.compression = rocksdb::kLZ4Compression;
-      } else {
-        // Point reads of small rows, mostly hashes: no compression to undo on every read,
-        // bloom filters, the shared cache.
-        cf_options.write_buffer_size = 16u << 20;
-        cf_options.compression = rocksdb::kNoCompression;
-        rocksdb::BlockBasedTableOptions table;
-        table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
-        table.block_cache = block_cache_;
-        cf_options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
-      }
-      descriptors.emplace_back(name, cf_options);
-    }
+    for (const auto& name : names) descriptors.emplace_back(name, FamilyOptions(name));
     rocksdb::DB* db = nullptr;
     rocksdb::Status s;
     switch (options_.mode) {
@@ -389,9 +397,202 @@ class RocksEventLog final : public EventLog {
     return LoadHead();
   }
 
+  rocksdb::ColumnFamilyOptions FamilyOptions(std::string_view name) const {
+    rocksdb::ColumnFamilyOptions cf_options;
+    // Bounded memtables: a sync process should stay small (issue 4: under 200 MB while
+    // syncing 100,000 offers).
+    cf_options.max_write_buffer_number = 2;
+    if (name == kEventsFamily) {
+      // Written once, read by scans. LZ4: about half of Snappy's CPU per flushed byte, and
+      // raw offer JSON still shrinks about 3x. 32 MB memtables (not the default 64): a
+      // 100,000-offer first sync peaks near 150 MB instead of near 200 MB, for a few percent
+      // of append throughput (docs/BENCHMARKS.md).
+      cf_options.write_buffer_size = 32u << 20;
+      cf_options.compression = rocksdb::kLZ4Compression;
+    } else {
+      // Point reads of small rows, mostly hashes: no compression to undo on every read,
+      // bloom filters, the shared cache.
+      cf_options.write_buffer_size = 16u << 20;
+      cf_options.compression = rocksdb::kNoCompression;
+      rocksdb::BlockBasedTableOptions table;
+      table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
+      table.block_cache = block_cache_;
+      cf_options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
+    }
+    return cf_options;
+  }
+
   Status Start() {
     if (options_.mode != EventLogOptions::Mode::kReadWrite) return Status::Ok();
+    // A rebuild that did not finish: do it again before anything reads the half-written rows.
+    for (auto* p : projections()) {
+      std::string marker;
+      rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), meta_, RebuildMarkerKey(p->name()), &marker);
+      if (s.IsNotFound()) continue;
+      MS_RETURN_IF_ERROR(FromRocks(s, "reading rebuild marker"));
+      MS_RETURN_IF_ERROR(RebuildProjection(p->name(), {}).status());
+    }
     return CatchUpProjections();
+  }
+
+  std::vector<Projection*> projections() const override {
+    std::vector<Projection*> out;
+    for (const auto& p : options_.projections) out.push_back(p.get());
+    return out;
+  }
+
+  Result<RebuildReport> RebuildProjection(std::string_view name,
+                                          const std::function<void(uint64_t)>& progress) override {
+    if (options_.mode != EventLogOptions::Mode::kReadWrite) {
+      return Status::Unavailable("rebuild needs the event log open read-write");
+    }
+    size_t index = SIZE_MAX;
+    for (size_t i = 0; i < options_.projections.size(); ++i) {
+      if (options_.projections[i]->name() == name) index = i;
+    }
+    if (index == SIZE_MAX) return Status::NotFound("no projection named " + std::string(name));
+    Projection* projection = options_.projections[index].get();
+    WriterLock writer(*this);
+
+    // Fold first: the live rows stay readable until the new ones are ready to be written.
+    MemoryStore folded;
+    MS_ASSIGN_OR_RETURN(FoldResult fold, FoldLog(*this, {projection}, folded, {}, progress));
+
+    // The marker says "these families are being rewritten"; it goes with the checkpoint's
+    // removal, before the first family is dropped.
+    {
+      rocksdb::WriteBatch batch;
+      batch.Put(meta_, RebuildMarkerKey(name), "");
+      batch.Delete(meta_, CheckpointKey(name));
+      rocksdb::WriteOptions wo;
+      wo.sync = true;
+      MS_RETURN_IF_ERROR(FromRocks(db_->Write(wo, &batch), "starting rebuild"));
+    }
+    auto& owned = projection_families_[index];
+    std::vector<rocksdb::ColumnFamilyHandle*> fresh;
+    for (auto& [cf, handle] : owned) {
+      MS_RETURN_IF_ERROR(FromRocks(db_->DropColumnFamily(handle), "dropping " + cf));
+      std::erase(handles_, handle);
+      MS_RETURN_IF_ERROR(FromRocks(db_->DestroyColumnFamilyHandle(handle), "dropping " + cf));
+      rocksdb::ColumnFamilyHandle* created = nullptr;
+      MS_RETURN_IF_ERROR(FromRocks(db_->CreateColumnFamily(FamilyOptions(cf), cf, &created), "creating " + cf));
+      handles_.push_back(created);
+      families_[cf] = created;
+      handle = created;
+      fresh.push_back(created);
+    }
+
+    // Large batches without the WAL, then a flush: the rows are on disk before the checkpoint.
+    RebuildReport report;
+    report.events = fold.events;
+    rocksdb::WriteOptions bulk;
+    bulk.disableWAL = true;
+    rocksdb::WriteBatch batch;
+    for (auto& [cf, handle] : owned) {
+      const MemoryStore::Family* rows = folded.family(cf);
+      if (rows == nullptr) continue;
+      for (const auto& [key, value] : *rows) {
+        batch.Put(handle, key, value);
+        ++report.rows;
+        if (batch.GetDataSize() >= (8u << 20)) {
+          MS_RETURN_IF_ERROR(FromRocks(db_->Write(bulk, &batch), "writing rebuilt rows"));
+          batch.Clear();
+        }
+      }
+    }
+    MS_RETURN_IF_ERROR(FromRocks(db_->Write(bulk, &batch), "writing rebuilt rows"));
+    MS_RETURN_IF_ERROR(FromRocks(db_->Flush(rocksdb::FlushOptions(), fresh), "flushing rebuilt rows"));
+
+    rocksdb::WriteBatch done;
+    std::string cp;
+    internal::PutFixed64BE(&cp, fold.last_seq);
+    done.Put(meta_, CheckpointKey(name), cp);
+    done.Delete(meta_, RebuildMarkerKey(name));
+    rocksdb::WriteOptions wo;
+    wo.sync = true;
+    MS_RETURN_IF_ERROR(FromRocks(db_->Write(wo, &done), "finishing rebuild"));
+    report.checkpoint = fold.last_seq;
+    return report;
+  }
+
+  Result<AppendResult> Import(const std::vector<std::string>& stored) override {
+    if (options_.mode != EventLogOptions::Mode::kReadWrite) {
+      return Status::Unavailable("the event log is open read-only");
+    }
+    if (stored.empty()) return AppendResult{};
+    WriterLock writer(*this);
+    MS_RETURN_IF_ERROR(WriterStatus());
+    const LogHead start = Head();
+    LogHead head = start;
+    rocksdb::WriteBatch batch;
+    BatchStore store(db_.get(), &batch);
+    std::unordered_map<std::string, uint64_t> versions;
+    // Consecutive events of one stream share one streams row, as appends write them.
+    std::string run_stream;
+    uint64_t run_first_version = 0, run_first_seq = 0;
+    uint32_t run_count = 0;
+    auto flush_run = [&] {
+      if (run_count > 0) batch.Put(streams_, StreamKey(run_stream, run_first_version), StreamValue(run_first_seq, run_count));
+      run_count = 0;
+    };
+    for (size_t i = 0; i < stored.size(); ++i) {
+      const uint64_t seq = head.seq + 1;
+      auto bad = [&](const std::string& why) {
+        return Status::InvalidArgument("imported envelope " + std::to_string(i + 1) + " (seq " +
+                                       std::to_string(seq) + "): " + why);
+      };
+      auto decoded = DecodeEnvelope(stored[i], seq);
+      if (!decoded.ok()) return bad(decoded.status().message());
+      Envelope& e = *decoded;
+      if (e.seq != seq) return bad("its seq is " + std::to_string(e.seq) + ", the log continues at " + std::to_string(seq));
+      if (e.prev_hash != head.hash) return bad("its previous hash does not match the head");
+      if (ComputeStoredBodyHash(stored[i]) != e.hash) return bad("its hash does not match its contents");
+      if (Status valid = ValidateEnvelopeFields(e); !valid.ok()) return bad(valid.message());
+      uint64_t version = 0;
+      if (auto it = versions.find(e.stream_id); it != versions.end()) {
+        version = it->second;
+      } else {
+        MS_ASSIGN_OR_RETURN(version, StoredStreamVersion(e.stream_id));
+      }
+      if (e.stream_version != version + 1) {
+        return bad("stream " + e.stream_id + " is at version " + std::to_string(version) +
+                   ", the envelope has version " + std::to_string(e.stream_version));
+      }
+      versions[e.stream_id] = e.stream_version;
+      batch.Put(events_, EncodeSeqKey(seq), stored[i]);
+      if (run_count > 0 && run_stream == e.stream_id) {
+        ++run_count;
+      } else {
+        flush_run();
+        run_stream = e.stream_id;
+        run_first_version = e.stream_version;
+        run_first_seq = seq;
+        run_count = 1;
+      }
+      MS_RETURN_IF_ERROR(ApplyProjections(e, store));
+      head = {seq, e.hash};
+    }
+    flush_run();
+    batch.Put(meta_, kHeadKey, EncodeHead(head));
+    std::string cp;
+    internal::PutFixed64BE(&cp, head.seq);
+    for (const auto& p : options_.projections) batch.Put(meta_, CheckpointKey(p->name()), cp);
+    rocksdb::WriteOptions wo;
+    wo.sync = true;
+    rocksdb::Status ws = db_->Write(wo, &batch);
+    if (!ws.ok()) {
+      Status fail = Status::IOError("import failed, the log is fail-stopped until reopened: " + ws.ToString());
+      std::lock_guard lk(head_mu_);
+      failed_ = fail;
+      return fail;
+    }
+    version_cache_.clear();
+    {
+      std::lock_guard lk(head_mu_);
+      head_ = head;
+    }
+    head_cv_.notify_all();
+    return AppendResult{start.seq + 1, head.seq};
   }
 
   // Group commit, leader style (as RocksDB's WriteThread): the caller that finds no write in

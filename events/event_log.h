@@ -73,6 +73,13 @@ struct LogHead {
   Hash256 hash{};
 };
 
+// What a rebuild did.
+struct RebuildReport {
+  uint64_t events = 0;      // events folded
+  uint64_t rows = 0;        // rows written
+  uint64_t checkpoint = 0;  // the projection's checkpoint now
+};
+
 struct VerifyReport {
   bool ok = true;
   uint64_t events_checked = 0;
@@ -92,22 +99,6 @@ class EventIterator {
   // The stored bytes of the current envelope.
   virtual std::string_view raw() const = 0;
   // kCorruption naming the seq of an envelope that does not decode.
-  virtual Status status() const = 0;
-};
-
-// Iterates one column family in key order. Same lifetime rule as EventIterator.
-class KvIterator {
- public:
-  virtual ~KvIterator() = default;
-  virtual void Seek(std::string_view key) = 0;
-  virtual void SeekForPrev(std::string_view key) = 0;
-  virtual void SeekToFirst() = 0;
-  virtual void SeekToLast() = 0;
-  virtual bool Valid() const = 0;
-  virtual void Next() = 0;
-  virtual void Prev() = 0;
-  virtual std::string_view key() const = 0;
-  virtual std::string_view value() const = 0;
   virtual Status status() const = 0;
 };
 
@@ -138,7 +129,7 @@ struct EventLogOptions {
 // at a time (the appending thread that leads the current group) assigns seqs, chains hashes,
 // folds projections and writes every step queued meanwhile in one synced RocksDB write (group
 // commit). Destroying the log while an Append is in flight is not allowed.
-class EventLog {
+class EventLog : public KvReader {
  public:
   static constexpr std::string_view kEventsFamily = "events";
   static constexpr std::string_view kStreamsFamily = "streams";
@@ -183,13 +174,26 @@ class EventLog {
   // bad seq. Errors: kIOError only; corruption is a finding, reported in the VerifyReport.
   virtual Result<VerifyReport> Verify(uint64_t from_seq = 1, uint64_t to_seq = 0) const = 0;
 
-  // Point read and scan of any column family (projection rows, meta).
-  virtual Result<std::optional<std::string>> Get(std::string_view cf,
-                                                 std::string_view key) const = 0;
-  virtual Result<std::unique_ptr<KvIterator>> Scan(std::string_view cf) const = 0;
+  // Point read and scan of any column family (projection rows, meta): see KvReader.
   // Point reads of many keys of one column family at once (one value or nullopt per key).
   virtual Result<std::vector<std::optional<std::string>>> MultiGet(std::string_view cf,
                                                                    const std::vector<std::string>& keys) const = 0;
+  // The projections registered at open (owned by the log), in registration order.
+  virtual std::vector<Projection*> projections() const = 0;
+  // Drops the named projection's column families and refolds the whole log into them: folded
+  // in memory, written in large unsynced batches, then flushed, and the checkpoint written last
+  // (synced). A crash part-way leaves a marker, and the next read-write open rebuilds again.
+  // `progress` is called now and then with the last seq folded. Read-write only; no other
+  // thread may use the log meanwhile (the CLI holds the database exclusively).
+  // Errors: kNotFound (no such projection), kUnavailable (not read-write), a fold error.
+  virtual Result<RebuildReport> RebuildProjection(std::string_view name,
+                                                  const std::function<void(uint64_t)>& progress = {}) = 0;
+  // Appends envelopes exported from another log (their stored bytes, in seq order), as they
+  // are: same seqs, times, ids and hashes. Each must continue the chain at the head (seq =
+  // head + 1, prev_hash = head hash, the hash recomputes) and its stream (version = stream
+  // version + 1). All land in one synced write, with projections folded, or none do.
+  // Errors: kInvalidArgument naming the first envelope that does not continue the log.
+  virtual Result<AppendResult> Import(const std::vector<std::string>& stored_envelopes) = 0;
   // A projection's checkpoint (last applied seq); 0 when it has none.
   virtual Result<uint64_t> Checkpoint(std::string_view projection) const = 0;
   // The sticky status of a fail-stopped writer (ok while healthy).

@@ -11,8 +11,9 @@
 //     template <class V> void Visit(V&& v) { v("page", page); v("message", message); }
 //   };
 //
-// A later payload version adds fields at the end and reads old bytes by checking `version`
-// inside Visit. Include this header only in .cc files: it brings in cereal.
+// A later payload version adds fields at the end and says how many fields each version has:
+//   static constexpr size_t kFieldsByVersion[] = {5, 6};  // v1 had 5 fields, v2 has 6
+// Older bytes decode into the first fields; the rest keep their defaults. Include this header only in .cc files: it brings in cereal.
 
 #include <cereal/archives/portable_binary.hpp>
 #include <cereal/types/string.hpp>
@@ -52,8 +53,11 @@ template <class Archive, typename T>
 void Archive1(Archive& ar, T& field, size_t limit);
 
 template <class Archive, typename T>
-void ArchiveFields(Archive& ar, T& value, size_t limit) {
-  value.Visit([&ar, limit](const char*, auto& field) { Archive1(ar, field, limit); });
+void ArchiveFields(Archive& ar, T& value, size_t limit, size_t max_fields = SIZE_MAX) {
+  size_t n = 0;
+  value.Visit([&ar, limit, max_fields, &n](const char*, auto& field) {
+    if (n++ < max_fields) Archive1(ar, field, limit);
+  });
 }
 
 template <class Archive>
@@ -128,6 +132,15 @@ void WriteField(PortableWriter& w, const T& field) {
   }
 }
 
+// Reads stored bytes in place: no copy into a stringstream for every decode.
+class ViewBuf final : public std::streambuf {
+ public:
+  explicit ViewBuf(std::string_view bytes) {
+    char* p = const_cast<char*>(bytes.data());  // only read: the get area is never written
+    setg(p, p, p + bytes.size());
+  }
+};
+
 }  // namespace payload_internal
 
 // The stored bytes of any struct with a Visit member (payloads, and state rows kept beside the
@@ -157,12 +170,13 @@ std::string EncodeFieldsWithCereal(const T& value) {
 // bytes end early or are left over.
 template <typename T>
   requires payload_internal::Visitable<T>
-Result<T> DecodeFields(std::string_view bytes, std::string_view what) {
+Result<T> DecodeFields(std::string_view bytes, std::string_view what, size_t max_fields = SIZE_MAX) {
   T out;
   try {
-    std::istringstream is(std::string(bytes), std::ios::binary);
+    payload_internal::ViewBuf buf(bytes);
+    std::istream is(&buf);
     cereal::PortableBinaryInputArchive ar(is);
-    payload_internal::ArchiveFields(ar, out, bytes.size());
+    payload_internal::ArchiveFields(ar, out, bytes.size(), max_fields);
     if (is.peek() != std::char_traits<char>::eof()) {
       return Status::Corruption("trailing bytes after " + std::string(what));
     }
@@ -186,7 +200,12 @@ Result<T> DecodePayload(uint16_t version, std::string_view bytes) {
   if (version == 0 || version > T::kVersion) {
     return Status::Corruption("unknown payload version " + std::to_string(version) + " of " + name);
   }
-  return DecodeFields<T>(bytes, name + " payload");
+  size_t fields = SIZE_MAX;
+  if constexpr (requires { T::kFieldsByVersion; }) {
+    static_assert(std::size(T::kFieldsByVersion) == T::kVersion, "one field count per version");
+    fields = T::kFieldsByVersion[version - 1];
+  }
+  return DecodeFields<T>(bytes, name + " payload", fields);
 }
 
 // A payload as an event to append.

@@ -3,6 +3,7 @@
 // The projection hook: a read model folded from the log, written in the same batch as the
 // events it folds, with its checkpoint (last applied seq) in that batch too.
 
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -12,6 +13,35 @@
 #include "events/status.h"
 
 namespace marketsync {
+
+// Iterates one column family in key order. Must be destroyed before the reader that made it.
+// Thread safety: one thread.
+class KvIterator {
+ public:
+  virtual ~KvIterator() = default;
+  virtual void Seek(std::string_view key) = 0;
+  virtual void SeekForPrev(std::string_view key) = 0;
+  virtual void SeekToFirst() = 0;
+  virtual void SeekToLast() = 0;
+  virtual bool Valid() const = 0;
+  virtual void Next() = 0;
+  virtual void Prev() = 0;
+  virtual std::string_view key() const = 0;
+  virtual std::string_view value() const = 0;
+  virtual Status status() const = 0;
+};
+
+// Read access to projection rows: the live log (EventLog) or a fold held in memory
+// (MemoryStore, for rebuilds, verification and "as of" queries). Queries over projections take
+// a KvReader, so the same code answers live and as-of.
+class KvReader {
+ public:
+  virtual ~KvReader() = default;
+  // The value, or nullopt when the key is absent. Errors: kIOError, kInvalidArgument (no such
+  // column family).
+  virtual Result<std::optional<std::string>> Get(std::string_view cf, std::string_view key) const = 0;
+  virtual Result<std::unique_ptr<KvIterator>> Scan(std::string_view cf) const = 0;
+};
 
 // What a projection reads and writes while it applies events. Reads see the writes of every
 // earlier event of the same batch, so a projection folds as if each event were written alone.

@@ -150,32 +150,56 @@ struct PageFailed {
   }
 };
 
+// What the catalog shows of an offer, taken from the parsed offer when the event is written,
+// so read models need not parse raw_json (payload version 2 of the product events).
+struct OfferSummary {
+  std::string part_number;  // the seller's SKU
+  std::string name;
+  std::string sale_price;   // decimal as eMAG sent it ("42.0168"); empty when absent
+  std::string currency;
+  int64_t stock = 0;        // general_stock, or the sum over warehouses when that is 0
+  int64_t status = 0;       // 0 inactive, 1 active, 2 end of life
+  template <class V> void Visit(V&& v) {
+    v("part_number", part_number);
+    v("name", name);
+    v("sale_price", sale_price);
+    v("currency", currency);
+    v("stock", stock);
+    v("status", status);
+  }
+};
+
 struct ProductCreated {
   static constexpr EventType kType = EventType::kProductCreated;
-  static constexpr uint16_t kVersion = 1;
+  static constexpr uint16_t kVersion = 2;
+  static constexpr size_t kFieldsByVersion[] = {5, 6};  // v2 added summary
   std::string account;
   uint64_t offer_id = 0;
   std::string run_id;
   std::string content_hash;  // hex SHA-256 of the offer's canonical form
   std::string raw_json;      // the offer exactly as eMAG sent it
+  OfferSummary summary;      // v2; empty in v1 events
   template <class V> void Visit(V&& v) {
     v("account", account);
     v("offer_id", offer_id);
     v("run_id", run_id);
     v("content_hash", content_hash);
     v("raw_json", raw_json);
+    v("summary", summary);
   }
 };
 
 struct ProductUpdated {
   static constexpr EventType kType = EventType::kProductUpdated;
-  static constexpr uint16_t kVersion = 1;
+  static constexpr uint16_t kVersion = 2;
+  static constexpr size_t kFieldsByVersion[] = {6, 7};  // v2 added summary
   std::string account;
   uint64_t offer_id = 0;
   std::string run_id;
   std::string content_hash;
   std::vector<std::string> changed_fields;
   std::string raw_json;
+  OfferSummary summary;  // v2; empty in v1 events
   template <class V> void Visit(V&& v) {
     v("account", account);
     v("offer_id", offer_id);
@@ -183,6 +207,7 @@ struct ProductUpdated {
     v("content_hash", content_hash);
     v("changed_fields", changed_fields);
     v("raw_json", raw_json);
+    v("summary", summary);
   }
 };
 

@@ -43,14 +43,14 @@ Status HistoryProjection::Apply(const Envelope& event, ProjectionStore& store) {
   return Status::Ok();
 }
 
-Result<std::optional<RunRecord>> GetHistoryRun(const EventLog& log, std::string_view run_id) {
+Result<std::optional<RunRecord>> GetHistoryRun(const KvReader& log, std::string_view run_id) {
   MS_ASSIGN_OR_RETURN(auto stored, log.Get(HistoryProjection::kRuns, run_id));
   if (!stored) return std::optional<RunRecord>();
   MS_ASSIGN_OR_RETURN(RunRecord r, DecodeFields<RunRecord>(*stored, "history row of run " + std::string(run_id)));
   return std::optional<RunRecord>(std::move(r));
 }
 
-Result<HistoryPage> ListHistory(const EventLog& log, const HistoryQuery& q) {
+Result<HistoryPage> ListHistory(const KvReader& log, const HistoryQuery& q) {
   if (q.limit == 0 || q.limit > 1000) return Status::InvalidArgument("limit must be 1..1000");
   if (q.cursor.size() > 64) return Status::InvalidArgument("bad cursor");
   // Walk the narrowest index newest first; check the other filter on the record.

@@ -49,9 +49,9 @@ struct HistoryPage {
   std::string next_cursor;      // empty when there are no older runs
 };
 
-// Reads the live projection. Errors: kInvalidArgument (limit 0 or over 1000, bad cursor),
+// Reads the projection (live, or an as-of fold). Errors: kInvalidArgument (limit 0 or over 1000, bad cursor),
 // kCorruption (a row that does not decode), kIOError.
-Result<HistoryPage> ListHistory(const EventLog& log, const HistoryQuery& query);
-Result<std::optional<RunRecord>> GetHistoryRun(const EventLog& log, std::string_view run_id);
+Result<HistoryPage> ListHistory(const KvReader& reader, const HistoryQuery& query);
+Result<std::optional<RunRecord>> GetHistoryRun(const KvReader& reader, std::string_view run_id);
 
 }  // namespace marketsync
