@@ -1,43 +1,14 @@
 #include "events/event_type.h"
 
 #include <array>
-#include <boost/json.hpp>
+#include <boost/json/serialize.hpp>
 
 #include "events/payload_codec.h"
 #include "events/sync_events.h"
+#include "events/visit_json.h"
 
 namespace marketsync {
 namespace {
-
-template <typename T>
-boost::json::value JsonOf(T& field);
-
-template <typename T>
-boost::json::object JsonObjectOf(T& value) {
-  boost::json::object o;
-  value.Visit([&o](const char* name, auto& field) { o[name] = JsonOf(field); });
-  return o;
-}
-
-template <typename T>
-boost::json::value JsonOf(T& field) {
-  if constexpr (payload_internal::Visitable<T>) {
-    return JsonObjectOf(field);
-  } else if constexpr (std::is_same_v<T, std::string>) {
-    return boost::json::string(field);
-  } else if constexpr (payload_internal::Sequence<T>) {
-    boost::json::array a;
-    a.reserve(field.size());
-    for (auto& item : field) a.push_back(JsonOf(item));
-    return a;
-  } else if constexpr (std::is_same_v<T, bool>) {
-    return boost::json::value(field);
-  } else if constexpr (std::is_unsigned_v<T>) {
-    return boost::json::value(static_cast<uint64_t>(field));
-  } else {
-    return boost::json::value(static_cast<int64_t>(field));
-  }
-}
 
 template <Payload T>
 Result<std::string> PayloadToJson(uint16_t version, std::string_view bytes) {

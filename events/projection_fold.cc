@@ -106,8 +106,9 @@ Result<FoldResult> FoldLog(const EventLog& log, const std::vector<Projection*>& 
   for (Projection* p : projections) {
     for (const auto& cf : p->column_families()) store.AddFamily(cf);
   }
-  const uint64_t to_seq = limit.to_seq == 0 ? log.Head().seq : std::min(limit.to_seq, log.Head().seq);
+  const uint64_t to_seq = std::min(limit.to_seq.value_or(UINT64_MAX), log.Head().seq);
   FoldResult result;
+  if (to_seq == 0) return result;
   auto it = log.Read(1);
   for (; it->Valid(); it->Next()) {
     const Envelope& e = it->envelope();

@@ -45,10 +45,10 @@ class MemoryStore final : public ProjectionStore, public KvReader {
   std::map<std::string, Family, std::less<>> families_;
 };
 
-// Where a fold stops: after `to_seq` (0 = the head) and before the first event recorded after
-// `to_time_us` (nullopt = no time limit), whichever comes first.
+// Where a fold stops: after `to_seq` (nullopt = the head; 0 = before the first event) and before
+// the first event recorded after `to_time_us` (nullopt = no time limit), whichever comes first.
 struct FoldLimit {
-  uint64_t to_seq = 0;
+  std::optional<uint64_t> to_seq;
   std::optional<int64_t> to_time_us;
 };
 

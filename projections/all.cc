@@ -44,4 +44,29 @@ Result<std::unique_ptr<AsOfView>> FoldAsOf(const EventLog& log, const FoldLimit&
   return view;
 }
 
+Result<std::vector<ProjectionCheck>> VerifyProjections(const EventLog& log) {
+  std::vector<ProjectionCheck> out;
+  const uint64_t head = log.Head().seq;
+  for (Projection* p : log.projections()) {
+    ProjectionCheck check;
+    check.name = p->name();
+    MS_ASSIGN_OR_RETURN(check.checkpoint, log.Checkpoint(p->name()));
+    // A fresh instance folds into scratch memory; the registered one stays with the log.
+    std::vector<std::unique_ptr<Projection>> fresh = MakeAllProjections();
+    auto same = std::find_if(fresh.begin(), fresh.end(), [&](const auto& f) { return f->name() == p->name(); });
+    if (same == fresh.end()) return Status::InvalidArgument("no projection named " + check.name + " to rebuild");
+    MemoryStore scratch;
+    MS_ASSIGN_OR_RETURN(FoldResult fold, FoldLog(log, {same->get()}, scratch, FoldLimit{head, std::nullopt}));
+    (void)fold;
+    const std::vector<std::string> families = p->column_families();
+    MS_ASSIGN_OR_RETURN(check.live_digest, DigestFamilies(log, families));
+    MS_ASSIGN_OR_RETURN(check.rebuilt_digest, DigestFamilies(scratch, families));
+    if (check.live_digest != check.rebuilt_digest) {
+      MS_ASSIGN_OR_RETURN(check.first_difference, FirstDifference(log, scratch, families));
+    }
+    out.push_back(std::move(check));
+  }
+  return out;
+}
+
 }  // namespace marketsync

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -30,5 +31,19 @@ struct AsOfView {
 // Errors: kInvalidArgument (an unknown projection name), fold errors.
 Result<std::unique_ptr<AsOfView>> FoldAsOf(const EventLog& log, const FoldLimit& limit,
                                            const std::vector<std::string_view>& names = {});
+
+// One projection's check: its live rows against a refold of the whole log in scratch memory.
+struct ProjectionCheck {
+  std::string name;
+  std::string live_digest;     // DigestFamilies of the live rows
+  std::string rebuilt_digest;  // of the refold
+  uint64_t checkpoint = 0;     // the live checkpoint
+  std::optional<RowDifference> first_difference;  // when the digests differ
+  bool ok() const { return live_digest == rebuilt_digest && !first_difference; }
+};
+
+// Checks every projection registered with `log` (its checkpoint must be the head, as it is for
+// a read-write or read-only open). Errors: fold or read errors; differences are findings.
+Result<std::vector<ProjectionCheck>> VerifyProjections(const EventLog& log);
 
 }  // namespace marketsync

@@ -11,6 +11,7 @@
 #include <set>
 
 #include "events/payload_codec.h"
+#include "projections/all.h"
 #include "tests/testutil/child_process.h"
 #include "tests/testutil/engine_fixture.h"
 #include "tests/testutil/status_matchers.h"
@@ -102,6 +103,13 @@ TEST(EngineCrashTest, KilledEngineLosesNothingAndEveryRunEnds) {
   }
   EXPECT_EQ(testing::MirroredProducts(**log, "main"), testing::ServedProducts(**sim, "main"));
   EXPECT_EQ(testing::MirroredProducts(**log, "fbe"), testing::ServedProducts(**sim, "fbe"));
+  // The projections folded step by step across every kill equal a refold of the whole log.
+  auto checks = VerifyProjections(**log);
+  ASSERT_OK(checks);
+  EXPECT_EQ(checks->size(), 4u);
+  for (const auto& c : *checks) {
+    EXPECT_TRUE(c.ok()) << c.name << " differs at " << (c.first_difference ? PrintableKey(c.first_difference->key) : "?");
+  }
 }
 
 }  // namespace

@@ -1,13 +1,13 @@
 // Verify names the exact seq of every kind of tampering, done with a raw RocksDB handle.
 
 #include <gtest/gtest.h>
-#include <rocksdb/db.h>
 
 #include "events/envelope_codec.h"
 #include "events/event_log.h"
 #include "events/internal/coding.h"
 #include "events/crc32c.h"
 #include "tests/testutil/log_fixtures.h"
+#include "tests/testutil/raw_db.h"
 #include "tests/testutil/status_matchers.h"
 #include "tests/testutil/temp_dir.h"
 
@@ -16,43 +16,7 @@ namespace {
 
 constexpr int kEvents = 20;
 
-// The raw database, opened with every column family, for surgery.
-class RawDb {
- public:
-  explicit RawDb(const std::string& path) {
-    std::vector<std::string> names;
-    EXPECT_TRUE(rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions(), path, &names).ok());
-    std::vector<rocksdb::ColumnFamilyDescriptor> d;
-    for (auto& n : names) d.emplace_back(n, rocksdb::ColumnFamilyOptions());
-    rocksdb::DB* db = nullptr;
-    EXPECT_TRUE(rocksdb::DB::Open(rocksdb::DBOptions(), path, d, &handles_, &db).ok());
-    db_.reset(db);
-  }
-  ~RawDb() {
-    for (auto* h : handles_) db_->DestroyColumnFamilyHandle(h).PermitUncheckedError();
-  }
-  rocksdb::ColumnFamilyHandle* cf(const std::string& name) {
-    for (auto* h : handles_) {
-      if (h->GetName() == name) return h;
-    }
-    return nullptr;
-  }
-  std::string GetEvent(uint64_t seq) {
-    std::string v;
-    EXPECT_TRUE(db_->Get(rocksdb::ReadOptions(), cf("events"), EncodeSeqKey(seq), &v).ok());
-    return v;
-  }
-  void PutEvent(uint64_t seq, const std::string& v) {
-    EXPECT_TRUE(db_->Put(rocksdb::WriteOptions(), cf("events"), EncodeSeqKey(seq), v).ok());
-  }
-  void DeleteEvent(uint64_t seq) {
-    EXPECT_TRUE(db_->Delete(rocksdb::WriteOptions(), cf("events"), EncodeSeqKey(seq)).ok());
-  }
-
- private:
-  std::unique_ptr<rocksdb::DB> db_;
-  std::vector<rocksdb::ColumnFamilyHandle*> handles_;
-};
+using testing::RawDb;
 
 // Recomputes hash and checksum of a stored value after its body was changed.
 std::string ResealAll(const std::string& value) {

@@ -3,6 +3,7 @@
 #include "engine/emag/response_parser.h"
 #include "engine/offer_fingerprint.h"
 #include "events/key_coding.h"
+#include "projections/all.h"
 
 namespace marketsync::testing {
 
@@ -34,6 +35,7 @@ EngineOptions EngineFor(const std::string& base_url, const std::vector<std::stri
 Result<std::unique_ptr<EventLog>> OpenEngineLog(const std::string& path) {
   EventLogOptions o;
   o.extra_column_families = SyncEngine::ColumnFamilies();
+  o.projections = MakeAllProjections();
   return EventLog::Open(path, std::move(o));
 }
 

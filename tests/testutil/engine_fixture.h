@@ -18,7 +18,7 @@ sim::SimulatorOptions QuietSimulator(uint32_t offers);
 EngineOptions EngineFor(const sim::Simulator& simulator, const std::vector<std::string>& accounts = {"main", "fbe"});
 EngineOptions EngineFor(const std::string& base_url, const std::vector<std::string>& accounts = {"main", "fbe"});
 
-// Opens (or reopens) the log with the engine's column families.
+// Opens (or reopens) the log with the engine's column families and every projection.
 Result<std::unique_ptr<EventLog>> OpenEngineLog(const std::string& path);
 
 // The products the engine's state holds for an account: offer id -> content hash (hex).

@@ -1,0 +1,183 @@
+#include "projections/json_views.h"
+
+#include <fmt/chrono.h>
+#include <fmt/format.h>
+
+#include <boost/json/parse.hpp>
+#include <charconv>
+#include <ctime>
+
+#include "events/event_type.h"
+#include "events/visit_json.h"
+
+namespace marketsync {
+namespace {
+
+boost::json::value TimeOrNull(int64_t us) {
+  if (us == 0) return nullptr;
+  return boost::json::string(FormatTimeUs(us));
+}
+
+bool ParseInt(std::string_view s, int& out) {
+  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
+  return ec == std::errc() && p == s.data() + s.size();
+}
+
+}  // namespace
+
+std::string FormatTimeUs(int64_t us) {
+  if (us == 0) return "";
+  const std::time_t secs = static_cast<std::time_t>(us / 1'000'000);
+  std::tm tm{};
+  gmtime_r(&secs, &tm);
+  return fmt::format("{:%Y-%m-%dT%H:%M:%S}.{:03d}Z", tm, static_cast<int>((us % 1'000'000) / 1000));
+}
+
+std::optional<int64_t> ParseTimeUs(std::string_view t) {
+  int y, mo, d, h = 0, mi = 0, s = 0;
+  if (t.size() < 10 || t[4] != '-' || t[7] != '-') return std::nullopt;
+  if (!ParseInt(t.substr(0, 4), y) || !ParseInt(t.substr(5, 2), mo) || !ParseInt(t.substr(8, 2), d)) return std::nullopt;
+  int64_t frac_us = 0;
+  if (t.size() > 10) {
+    if ((t[10] != 'T' && t[10] != ' ') || t.size() < 19 || t[13] != ':' || t[16] != ':') return std::nullopt;
+    if (!ParseInt(t.substr(11, 2), h) || !ParseInt(t.substr(14, 2), mi) || !ParseInt(t.substr(17, 2), s)) return std::nullopt;
+    std::string_view rest = t.substr(19);
+    if (!rest.empty() && rest.front() == '.') {
+      rest.remove_prefix(1);
+      int64_t scale = 100'000;
+      while (!rest.empty() && rest.front() >= '0' && rest.front() <= '9') {
+        frac_us += (rest.front() - '0') * scale;
+        scale /= 10;
+        rest.remove_prefix(1);
+      }
+    }
+    if (rest != "Z" && !rest.empty() && rest != "+00:00") return std::nullopt;
+  }
+  if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || s > 60) return std::nullopt;
+  std::tm tm{};
+  tm.tm_year = y - 1900;
+  tm.tm_mon = mo - 1;
+  tm.tm_mday = d;
+  tm.tm_hour = h;
+  tm.tm_min = mi;
+  tm.tm_sec = s;
+  const std::time_t secs = timegm(&tm);
+  return static_cast<int64_t>(secs) * 1'000'000 + frac_us;
+}
+
+boost::json::object RunJson(const RunRecord& r, int64_t now_us) {
+  boost::json::object o;
+  o["id"] = r.id;
+  o["group_id"] = r.group_id;
+  o["account_type"] = r.account_type;
+  o["operation"] = r.operation;
+  o["mode"] = r.mode;
+  o["status"] = r.status;
+  o["requested_at"] = TimeOrNull(r.requested_at_us);
+  o["started_at"] = TimeOrNull(r.started_at_us != 0 ? r.started_at_us : r.requested_at_us);
+  o["completed_at"] = TimeOrNull(r.completed_at_us);
+  o["duration_seconds"] = r.DurationSeconds(now_us);
+  o["total_items"] = r.total_items;
+  o["processed_items"] = r.processed_items;
+  o["created_items"] = r.created_items;
+  o["updated_items"] = r.updated_items;
+  o["unchanged_items"] = r.unchanged_items;
+  o["removed_items"] = r.removed_items;
+  o["failed_items"] = r.failed_items;
+  o["duplicate_items"] = r.duplicate_items;
+  o["pages_total"] = r.pages_total;
+  o["pages_processed"] = r.pages_processed;
+  o["pages_failed"] = JsonOf(r.pages_failed);
+  o["current_page"] = r.last_page;
+  o["api_requests_made"] = r.api_requests_made;
+  o["rate_limit_hits"] = r.rate_limit_hits;
+  o["retries"] = r.retries;
+  o["attempt"] = r.attempt;
+  boost::json::array errors;
+  for (const auto& e : r.errors) {
+    boost::json::object eo;
+    eo["at"] = TimeOrNull(e.at_us);
+    eo["page"] = e.page == 0 ? boost::json::value(nullptr) : boost::json::value(e.page);
+    eo["message"] = e.message;
+    errors.push_back(std::move(eo));
+  }
+  o["errors"] = std::move(errors);
+  o["errors_total"] = r.errors_total;
+  o["triggered_by"] = r.triggered_by;
+  o["sync_params"] = JsonObjectOf(r.params);
+  o["cancel_requested"] = r.cancel_requested;
+  o["error_class"] = r.error_class.empty() ? boost::json::value(nullptr) : boost::json::value(r.error_class);
+  o["error_message"] = r.error_message.empty() ? boost::json::value(nullptr) : boost::json::value(r.error_message);
+  o["interrupted_reason"] = r.interrupted_reason.empty() ? boost::json::value(nullptr) : boost::json::value(r.interrupted_reason);
+  o["total_items_at_end"] = r.total_items_at_end;
+  o["count_changed"] = r.count_changed;
+  o["duplicate_part_numbers"] = JsonOf(r.duplicate_part_numbers);
+  o["first_seq"] = r.first_seq;
+  o["last_seq"] = r.last_seq;
+  return o;
+}
+
+Result<boost::json::object> EventJson(const Envelope& e) {
+  boost::json::object o;
+  o["seq"] = e.seq;
+  o["type"] = EventTypeName(e.type);
+  o["stream_id"] = e.stream_id;
+  o["stream_version"] = e.stream_version;
+  o["recorded_at"] = FormatTimeUs(e.recorded_at_us);
+  o["recorded_at_us"] = e.recorded_at_us;
+  o["correlation_id"] = e.correlation_id;
+  o["payload_version"] = e.payload_version;
+  const EventTypeInfo* info = FindEventType(e.type);
+  if (info == nullptr) return Status::Corruption(fmt::format("seq {}: unknown event type {}", e.seq, e.type));
+  MS_ASSIGN_OR_RETURN(std::string payload, info->payload_to_json(e.payload_version, e.payload));
+  o["payload"] = boost::json::parse(payload);
+  o["hash"] = HashToHex(e.hash);
+  o["prev_hash"] = HashToHex(e.prev_hash);
+  return o;
+}
+
+boost::json::object CatalogEntryJson(const CatalogEntry& c) {
+  boost::json::object o;
+  o["id"] = fmt::format("{}-{}", c.account, c.offer_id);
+  o["emag_id"] = c.offer_id;
+  o["sku"] = c.summary.part_number;
+  o["name"] = c.summary.name;
+  o["account_type"] = c.account;
+  if (c.summary.sale_price.empty()) {
+    o["price"] = nullptr;
+  } else {
+    o["price"] = std::strtod(c.summary.sale_price.c_str(), nullptr);
+  }
+  o["currency"] = c.summary.currency;
+  o["stock_quantity"] = c.summary.stock;
+  o["is_active"] = c.summary.status == 1;
+  o["status"] = c.summary.status;
+  o["sync_status"] = c.last_change;
+  o["last_change_seq"] = c.last_seq;
+  o["last_run_id"] = c.last_run_id;
+  o["content_hash"] = c.content_hash;
+  o["created_at"] = TimeOrNull(c.created_at_us);
+  o["updated_at"] = TimeOrNull(c.updated_at_us);
+  return o;
+}
+
+boost::json::object AccountStatsJson(const AccountStats& s) {
+  boost::json::object o = JsonObjectOf(s);
+  o.erase("last_success_at_us");
+  o.erase("last_run_at_us");
+  o["last_success_at"] = TimeOrNull(s.last_success_at_us);
+  o["last_run_at"] = TimeOrNull(s.last_run_at_us);
+  o["success_rate"] = s.SuccessRate();
+  return o;
+}
+
+boost::json::object ActiveRunJson(const ActiveRun& a, int64_t now_us) {
+  boost::json::object o = RunJson(a.record, now_us);
+  o["current_page"] = a.current_page;
+  o["total_pages"] = a.record.pages_total;
+  o["items_per_second"] = a.items_per_second;
+  o["eta_seconds"] = a.eta_seconds ? boost::json::value(*a.eta_seconds) : boost::json::value(nullptr);
+  return o;
+}
+
+}  // namespace marketsync

@@ -1,0 +1,37 @@
+#pragma once
+
+// The JSON shapes of events and read-model rows, shared by the HTTP API and the CLI so both say
+// the same thing the same way. Times are ISO-8601 UTC strings ("2026-11-28T18:23:53.218Z").
+// Include only in .cc files that render JSON (it brings in Boost.JSON's value types).
+
+#include <boost/json/object.hpp>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "events/envelope.h"
+#include "events/status.h"
+#include "projections/catalog.h"
+#include "projections/run_record.h"
+#include "projections/stats.h"
+#include "projections/status.h"
+
+namespace marketsync {
+
+// "2026-11-28T18:23:53.218Z" (milliseconds); "" for 0.
+std::string FormatTimeUs(int64_t us);
+// Accepts "2026-11-28T18:23:53Z", with optional fraction, or "2026-11-28" (midnight UTC).
+std::optional<int64_t> ParseTimeUs(std::string_view text);
+
+// A run as the history and status routes show it (the seed's fields and the rest).
+boost::json::object RunJson(const RunRecord& run, int64_t now_us);
+// An event with its payload rendered. Errors: kCorruption (a payload that does not decode).
+Result<boost::json::object> EventJson(const Envelope& event);
+// An offer of the catalog, as the products route shows it.
+boost::json::object CatalogEntryJson(const CatalogEntry& entry);
+boost::json::object AccountStatsJson(const AccountStats& stats);
+// A run in flight: the run plus current_page, total_pages, items_per_second, eta_seconds.
+boost::json::object ActiveRunJson(const ActiveRun& run, int64_t now_us);
+
+}  // namespace marketsync

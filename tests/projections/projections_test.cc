@@ -1,0 +1,385 @@
+// The four projections against a real engine and simulator: their contents, rebuild equal to
+// live, verify naming what is wrong, as-of equal to what was live then, and import.
+
+#include <gtest/gtest.h>
+
+#include <thread>
+
+#include "events/payload_codec.h"
+#include "projections/all.h"
+#include "projections/catalog.h"
+#include "projections/history.h"
+#include "projections/stats.h"
+#include "projections/status.h"
+#include "tests/testutil/engine_fixture.h"
+#include "tests/testutil/raw_db.h"
+#include "tests/testutil/status_matchers.h"
+
+namespace marketsync {
+namespace {
+
+using namespace std::chrono_literals;
+
+constexpr uint32_t kOffers = 150;
+
+// What the history listing answered at one point: each row's bytes, newest first.
+std::vector<std::string> HistoryRows(const KvReader& reader) {
+  auto page = ListHistory(reader, HistoryQuery{std::nullopt, std::nullopt, std::nullopt, std::nullopt, 1000, ""});
+  EXPECT_TRUE(page.ok()) << page.status().ToString();
+  std::vector<std::string> rows;
+  if (page.ok()) {
+    for (const auto& r : page->runs) rows.push_back(EncodeFields(r));
+  }
+  return rows;
+}
+
+std::map<std::string, std::string> Digests(const EventLog& log) {
+  std::map<std::string, std::string> out;
+  for (Projection* p : log.projections()) {
+    auto d = DigestFamilies(log, p->column_families());
+    EXPECT_TRUE(d.ok());
+    out[std::string(p->name())] = d.ok() ? *d : "";
+  }
+  return out;
+}
+
+class ProjectionsTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto s = sim::Simulator::Start(testing::QuietSimulator(kOffers), "127.0.0.1", 0);
+    ASSERT_OK(s);
+    sim_ = std::move(s).value();
+    Open();
+  }
+  void Open() {
+    auto log = testing::OpenEngineLog(dir_.Sub("db"));
+    ASSERT_OK(log);
+    log_ = std::move(log).value();
+    EngineOptions eo = testing::EngineFor(*sim_);
+    eo.page_window = 1;
+    auto engine = SyncEngine::Create(*log_, eo);
+    ASSERT_OK(engine);
+    engine_ = std::move(engine).value();
+    ASSERT_OK(engine_->Start());
+  }
+  void Close() {
+    engine_->Shutdown();
+    engine_.reset();
+    log_.reset();
+  }
+  StartSyncRequest Full(const std::string& account, uint32_t per_page = 100) {
+    StartSyncRequest r;
+    r.account_type = account;
+    r.include_inactive = true;
+    r.items_per_page = per_page;
+    return r;
+  }
+  std::vector<std::string> Run(const StartSyncRequest& request) {
+    auto started = engine_->StartSync(request);
+    EXPECT_TRUE(started.ok()) << started.status().ToString();
+    std::vector<std::string> ids;
+    if (!started.ok()) return ids;
+    for (const auto& run : started->runs) {
+      auto r = engine_->WaitForRun(run.run_id, 60s);
+      EXPECT_TRUE(r.ok() && r->terminal());
+      ids.push_back(run.run_id);
+    }
+    return ids;
+  }
+  // A run of `main` that is held on page 2 long enough to be seen running, then cancelled.
+  std::string RunAndCancel() {
+    EXPECT_OK(sim_->SetFaults(R"({"rules":[{"account":"main","resource":"read","page":2,"fault":"slow","delay_ms":3000,"times":1}]})"));
+    auto started = engine_->StartSync(Full("main", 50));
+    EXPECT_TRUE(started.ok());
+    if (!started.ok()) return "";
+    const std::string id = started->runs[0].run_id;
+    for (int i = 0; i < 200 && engine_->GetRun(id)->pages_processed < 1; ++i) std::this_thread::sleep_for(10ms);
+    auto active = ListActiveRuns(*log_, 0);
+    EXPECT_TRUE(active.ok());
+    if (active.ok()) {
+      EXPECT_EQ(active->size(), 1u);
+      if (!active->empty()) {
+        EXPECT_EQ(active->front().record.id, id);
+        EXPECT_EQ(active->front().current_page, 1u);
+        EXPECT_EQ(active->front().record.total_items, kOffers);
+      }
+    }
+    EXPECT_OK(engine_->CancelSync(id, "test"));
+    auto r = engine_->WaitForRun(id, 60s);
+    EXPECT_TRUE(r.ok());
+    if (r.ok()) {
+      EXPECT_EQ(r->status, kRunCancelled);
+    }
+    EXPECT_OK(sim_->SetFaults(R"({"rules":[]})"));
+    return id;
+  }
+
+  testing::TempDir dir_;
+  std::unique_ptr<sim::Simulator> sim_;
+  std::unique_ptr<EventLog> log_;
+  std::unique_ptr<SyncEngine> engine_;
+};
+
+TEST_F(ProjectionsTest, CatalogStatsAndStatusFollowTheRuns) {
+  Run(Full("both"));
+  auto main = SearchCatalog(*log_, CatalogQuery{"main", "", 0, 1000});
+  ASSERT_OK(main);
+  EXPECT_EQ(main->total, kOffers);
+  ASSERT_EQ(main->offers.size(), kOffers);
+  std::map<uint64_t, std::string> catalog;
+  for (const auto& o : main->offers) catalog[o.offer_id] = o.content_hash;
+  EXPECT_EQ(catalog, testing::MirroredProducts(*log_, "main"));
+  for (size_t i = 1; i < main->offers.size(); ++i) EXPECT_GT(main->offers[i - 1].last_seq, main->offers[i].last_seq);
+
+  // A known SKU, searched in other case, and a name substring.
+  const CatalogEntry& some = main->offers[17];
+  ASSERT_FALSE(some.summary.part_number.empty());
+  ASSERT_FALSE(some.summary.name.empty());
+  std::string upper = some.summary.part_number;
+  for (char& c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  auto by_sku = SearchCatalog(*log_, CatalogQuery{std::nullopt, upper, 0, 50});
+  ASSERT_OK(by_sku);
+  ASSERT_GE(by_sku->total, 1u);
+  EXPECT_TRUE(std::any_of(by_sku->offers.begin(), by_sku->offers.end(),
+                          [&](const CatalogEntry& e) { return e.offer_id == some.offer_id && e.account == "main"; }));
+  auto none = SearchCatalog(*log_, CatalogQuery{std::nullopt, "no such offer anywhere", 0, 50});
+  ASSERT_OK(none);
+  EXPECT_EQ(none->total, 0u);
+  auto paged = SearchCatalog(*log_, CatalogQuery{std::nullopt, "", 290, 50});
+  ASSERT_OK(paged);
+  EXPECT_EQ(paged->total, 2 * kOffers);
+  EXPECT_EQ(paged->offers.size(), 10u);
+  EXPECT_FALSE(SearchCatalog(*log_, CatalogQuery{std::nullopt, "", 0, 0}).ok());
+
+  // Drift: the catalog and the stats follow what the simulator changed.
+  auto tick = sim_->Tick("main");
+  ASSERT_OK(tick);
+  Run(Full("main"));
+  auto stats = GetStats(*log_);
+  ASSERT_OK(stats);
+  ASSERT_EQ(stats->accounts.size(), 2u);
+  const AccountStats& m = stats->accounts[1].account == "main" ? stats->accounts[1] : stats->accounts[0];
+  EXPECT_EQ(m.offers, kOffers + tick->created.size() - tick->removed.size());
+  EXPECT_EQ(m.runs_completed, 2u);
+  EXPECT_DOUBLE_EQ(m.SuccessRate(), 1.0);
+  EXPECT_EQ(stats->total_offers, 2 * kOffers + tick->created.size() - tick->removed.size());
+  auto after = SearchCatalog(*log_, CatalogQuery{"main", "", 0, 1000});
+  ASSERT_OK(after);
+  EXPECT_EQ(after->total, m.offers);
+  catalog.clear();
+  for (const auto& o : after->offers) catalog[o.offer_id] = o.content_hash;
+  EXPECT_EQ(catalog, testing::MirroredProducts(*log_, "main"));
+
+  // Status: a run shows while it runs (checked inside), and nothing is left after.
+  const std::string cancelled = RunAndCancel();
+  auto active = ListActiveRuns(*log_, 0);
+  ASSERT_OK(active);
+  EXPECT_TRUE(active->empty());
+  stats = GetStats(*log_);
+  ASSERT_OK(stats);
+  const AccountStats& m2 = stats->accounts[1].account == "main" ? stats->accounts[1] : stats->accounts[0];
+  EXPECT_EQ(m2.runs_cancelled, 1u);
+  EXPECT_EQ(m2.last_run_id, cancelled);
+  EXPECT_NEAR(m2.SuccessRate(), 2.0 / 3.0, 1e-9);
+}
+
+TEST_F(ProjectionsTest, RebuildGivesTheLiveDigestsAndVerifyAgrees) {
+  // Many runs: drift, a failing page, a cancel, a restart with a run interrupted.
+  Run(Full("both"));
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_OK(sim_->Tick("main"));
+    ASSERT_OK(sim_->Tick("fbe"));
+    Run(Full("both"));
+  }
+  ASSERT_OK(sim_->SetFaults(R"({"rules":[{"account":"fbe","page":2,"fault":"http_500"}]})"));
+  Run(Full("fbe", 50));
+  ASSERT_OK(sim_->SetFaults(R"({"rules":[]})"));
+  RunAndCancel();
+  ASSERT_OK(sim_->SetFaults(R"({"rules":[{"account":"main","resource":"read","page":2,"fault":"slow","delay_ms":2000,"times":1}]})"));
+  ASSERT_OK(engine_->StartSync(Full("main", 50)));
+  std::this_thread::sleep_for(300ms);
+  Close();  // interrupted at a page boundary, resumed at the next open
+  ASSERT_OK(sim_->SetFaults(R"({"rules":[]})"));
+  Open();
+  for (int i = 0; i < 200 && !ListActiveRuns(*log_, 0)->empty(); ++i) std::this_thread::sleep_for(20ms);
+  ASSERT_TRUE(ListActiveRuns(*log_, 0)->empty());
+  Run(Full("both", 40));
+  Close();
+
+  EventLogOptions o;
+  o.extra_column_families = SyncEngine::ColumnFamilies();
+  o.projections = MakeAllProjections();
+  auto log = EventLog::Open(dir_.Sub("db"), std::move(o));
+  ASSERT_OK(log);
+  const std::map<std::string, std::string> live = Digests(**log);
+  auto checks = VerifyProjections(**log);
+  ASSERT_OK(checks);
+  for (const auto& c : *checks) {
+    EXPECT_TRUE(c.ok()) << c.name;
+    EXPECT_EQ(c.live_digest, live.at(c.name));
+    EXPECT_EQ(c.checkpoint, (*log)->Head().seq);
+  }
+  for (std::string_view name : AllProjectionNames()) {
+    auto report = (*log)->RebuildProjection(name);
+    ASSERT_OK(report);
+    EXPECT_EQ(report->events, (*log)->Head().seq);
+    EXPECT_EQ(report->checkpoint, (*log)->Head().seq);
+    if (name != StatusProjection::kName) {  // no run is active: the status rows are none
+      EXPECT_GT(report->rows, 0u) << name;
+    }
+  }
+  EXPECT_EQ(Digests(**log), live);
+  EXPECT_EQ((*log)->RebuildProjection("nope").status().code(), Status::Code::kNotFound);
+}
+
+TEST_F(ProjectionsTest, VerifyNamesTheProjectionAndKeyOfACorruptedRow) {
+  Run(Full("both"));
+  Close();
+  std::string key;
+  {
+    testing::RawDb raw(dir_.Sub("db"));
+    key = raw.FirstKey(std::string(CatalogProjection::kOffers));
+    ASSERT_FALSE(key.empty());
+    std::string row = raw.Get(std::string(CatalogProjection::kOffers), key);
+    row[row.size() / 2] ^= 0x01;
+    raw.Put(std::string(CatalogProjection::kOffers), key, row);
+  }
+  Open();
+  auto checks = VerifyProjections(*log_);
+  ASSERT_OK(checks);
+  for (const auto& c : *checks) {
+    if (c.name != CatalogProjection::kName) {
+      EXPECT_TRUE(c.ok()) << c.name;
+      continue;
+    }
+    EXPECT_FALSE(c.ok());
+    ASSERT_TRUE(c.first_difference.has_value());
+    EXPECT_EQ(c.first_difference->family, CatalogProjection::kOffers);
+    EXPECT_EQ(c.first_difference->key, key);
+    EXPECT_EQ(c.first_difference->what, "values differ");
+  }
+  // A rebuild repairs it.
+  ASSERT_OK(log_->RebuildProjection(CatalogProjection::kName));
+  checks = VerifyProjections(*log_);
+  ASSERT_OK(checks);
+  for (const auto& c : *checks) EXPECT_TRUE(c.ok()) << c.name;
+}
+
+TEST_F(ProjectionsTest, AnInterruptedRebuildIsRedoneAtTheNextOpen) {
+  Run(Full("both"));
+  const std::map<std::string, std::string> live = Digests(*log_);
+  Close();
+  {
+    // As a crash mid-rebuild leaves it: the marker, no checkpoint, half the rows.
+    testing::RawDb raw(dir_.Sub("db"));
+    raw.Put("meta", "rebuilding/catalog", "");
+    raw.Delete("meta", "checkpoint/catalog");
+    raw.Delete(std::string(CatalogProjection::kOffers), raw.FirstKey(std::string(CatalogProjection::kOffers)));
+  }
+  Open();
+  EXPECT_EQ(Digests(*log_), live);
+  auto checks = VerifyProjections(*log_);
+  ASSERT_OK(checks);
+  for (const auto& c : *checks) EXPECT_TRUE(c.ok()) << c.name;
+}
+
+TEST_F(ProjectionsTest, AsOfAnswersWhatTheLiveProjectionAnsweredThen) {
+  struct Point {
+    uint64_t seq;
+    int64_t time_us;
+    std::vector<std::string> history;
+    uint64_t offers;
+  };
+  std::vector<Point> points;
+  auto capture = [&] {
+    auto stats = GetStats(*log_);
+    ASSERT_OK(stats);
+    points.push_back({log_->Head().seq, 0, HistoryRows(*log_), stats->total_offers});
+    if (log_->Head().seq == 0) return;
+    // The time of the head event.
+    auto it = log_->Read(log_->Head().seq);
+    ASSERT_TRUE(it->Valid());
+    points.back().time_us = it->envelope().recorded_at_us;
+  };
+  capture();  // empty
+  Run(Full("main"));
+  capture();
+  ASSERT_OK(sim_->Tick("main"));
+  Run(Full("both"));
+  capture();
+  RunAndCancel();
+  capture();
+  Run(Full("fbe", 30));
+  capture();
+
+  for (const auto& p : points) {
+    auto view = FoldAsOf(*log_, FoldLimit{p.seq, std::nullopt});
+    ASSERT_OK(view);
+    EXPECT_EQ((*view)->fold.last_seq, p.seq);
+    EXPECT_EQ(HistoryRows((*view)->store), p.history) << "as of seq " << p.seq;
+    auto stats = GetStats((*view)->store);
+    ASSERT_OK(stats);
+    EXPECT_EQ(stats->total_offers, p.offers);
+    if (p.seq == 0) continue;
+    auto by_time = FoldAsOf(*log_, FoldLimit{std::nullopt, p.time_us}, {HistoryProjection::kName});
+    ASSERT_OK(by_time);
+    EXPECT_GE((*by_time)->fold.last_seq, p.seq);  // events of the same microsecond come along
+    if ((*by_time)->fold.last_seq == p.seq) {
+      EXPECT_EQ(HistoryRows((*by_time)->store), p.history);
+    }
+  }
+  EXPECT_FALSE(FoldAsOf(*log_, {}, {"nope"}).ok());
+}
+
+TEST_F(ProjectionsTest, ImportRebuildsAnIdenticalLog) {
+  Run(Full("both"));
+  ASSERT_OK(sim_->Tick("fbe"));
+  Run(Full("fbe"));
+  std::vector<std::string> exported;
+  for (auto it = log_->Read(1); it->Valid(); it->Next()) exported.emplace_back(it->raw());
+  const std::map<std::string, std::string> live = Digests(*log_);
+  const LogHead head = log_->Head();
+
+  EventLogOptions o;
+  o.projections = MakeAllProjections();
+  auto copy = EventLog::Open(dir_.Sub("copy"), std::move(o));
+  ASSERT_OK(copy);
+  // In two parts, as an importer reading a file in chunks does.
+  const size_t half = exported.size() / 2;
+  ASSERT_OK((*copy)->Import({exported.begin(), exported.begin() + half}));
+  ASSERT_OK((*copy)->Import({exported.begin() + half, exported.end()}));
+  EXPECT_EQ((*copy)->Head().seq, head.seq);
+  EXPECT_EQ((*copy)->Head().hash, head.hash);
+  auto report = (*copy)->Verify();
+  ASSERT_OK(report);
+  EXPECT_TRUE(report->ok) << report->reason;
+  EXPECT_EQ(Digests(**copy), live);
+  // Streams read back the same.
+  auto runs = ListHistory(*log_, {});
+  ASSERT_OK(runs);
+  for (const auto& r : runs->runs) {
+    auto a = log_->ReadStream(RunStreamId(r.id));
+    auto b = (*copy)->ReadStream(RunStreamId(r.id));
+    ASSERT_OK(a);
+    ASSERT_OK(b);
+    ASSERT_EQ(a->size(), b->size());
+    for (size_t i = 0; i < a->size(); ++i) EXPECT_EQ((*a)[i].hash, (*b)[i].hash);
+  }
+
+  // Nothing that does not continue the log gets in.
+  auto again = (*copy)->Import({exported.front()});
+  ASSERT_FALSE(again.ok());
+  EXPECT_EQ(again.status().code(), Status::Code::kInvalidArgument);
+  std::string altered = exported.back();
+  altered[40] ^= 0x01;
+  EventLogOptions o2;
+  auto third = EventLog::Open(dir_.Sub("third"), std::move(o2));
+  ASSERT_OK(third);
+  std::vector<std::string> with_altered(exported.begin(), exported.end());
+  with_altered.back() = altered;
+  EXPECT_FALSE((*third)->Import(with_altered).ok());
+  EXPECT_EQ((*third)->Head().seq, 0u);  // all or nothing
+}
+
+}  // namespace
+}  // namespace marketsync

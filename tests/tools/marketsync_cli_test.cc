@@ -1,0 +1,216 @@
+// The marketsync CLI through its real binary: exit codes, output formats, a follower beside a
+// writer, export and import, and damage found by verify.
+
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+
+#include <boost/json.hpp>
+#include <fstream>
+
+#include "projections/all.h"
+#include "projections/history.h"
+#include "tests/testutil/child_process.h"
+#include "tests/testutil/engine_fixture.h"
+#include "tests/testutil/raw_db.h"
+#include "tests/testutil/status_matchers.h"
+
+namespace marketsync {
+namespace {
+
+using namespace std::chrono_literals;
+
+struct CliResult {
+  int exit_code = -1;
+  std::vector<std::string> lines;
+  std::string text() const {
+    std::string t;
+    for (const auto& l : lines) t += l + "\n";
+    return t;
+  }
+};
+
+CliResult Cli(const std::vector<std::string>& args) {
+  testing::ChildProcess child(MARKETSYNC_CLI, args);
+  CliResult r;
+  while (!child.Exited()) {
+    for (auto& l : child.ReadLines(std::chrono::steady_clock::now() + 50ms)) r.lines.push_back(std::move(l));
+  }
+  for (auto& l : child.DrainLines()) r.lines.push_back(std::move(l));
+  const int status = child.Wait();
+  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  return r;
+}
+
+class CliTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto s = sim::Simulator::Start(testing::QuietSimulator(120), "127.0.0.1", 0);
+    ASSERT_OK(s);
+    sim_ = std::move(s).value();
+    OpenWriter();
+    Sync("both");
+    ASSERT_OK(sim_->SetFaults(R"({"rules":[{"account":"fbe","page":2,"fault":"http_500"}]})"));
+    Sync("fbe", 50);
+    ASSERT_OK(sim_->SetFaults(R"({"rules":[]})"));
+  }
+  void OpenWriter() {
+    auto log = testing::OpenEngineLog(db());
+    ASSERT_OK(log);
+    log_ = std::move(log).value();
+    auto engine = SyncEngine::Create(*log_, testing::EngineFor(*sim_));
+    ASSERT_OK(engine);
+    engine_ = std::move(engine).value();
+    ASSERT_OK(engine_->Start());
+  }
+  void CloseWriter() {
+    engine_.reset();
+    log_.reset();
+  }
+  std::vector<std::string> Sync(const std::string& account, uint32_t per_page = 100) {
+    StartSyncRequest r;
+    r.account_type = account;
+    r.include_inactive = true;
+    r.items_per_page = per_page;
+    auto started = engine_->StartSync(r);
+    EXPECT_TRUE(started.ok());
+    std::vector<std::string> ids;
+    if (!started.ok()) return ids;
+    for (const auto& run : started->runs) {
+      EXPECT_TRUE(engine_->WaitForRun(run.run_id, 60s)->terminal());
+      ids.push_back(run.run_id);
+    }
+    return ids;
+  }
+  std::string db() const { return dir_.Sub("db"); }
+
+  testing::TempDir dir_;
+  std::unique_ptr<sim::Simulator> sim_;
+  std::unique_ptr<EventLog> log_;
+  std::unique_ptr<SyncEngine> engine_;
+};
+
+TEST_F(CliTest, ReadCommandsWorkBesideTheRunningWriter) {
+  const uint64_t head = log_->Head().seq;
+  // history as JSON: three runs, newest first, the gaps run first.
+  CliResult h = Cli({"history", "--db", db(), "--format", "json"});
+  ASSERT_EQ(h.exit_code, 0) << h.text();
+  ASSERT_EQ(h.lines.size(), 1u);
+  boost::json::object o = boost::json::parse(h.lines[0]).as_object();
+  EXPECT_EQ(o["as_of_seq"].as_int64(), static_cast<int64_t>(head));
+  auto& syncs = o["syncs"].as_array();
+  ASSERT_EQ(syncs.size(), 3u);
+  EXPECT_EQ(syncs[0].as_object().at("status").as_string(), "completed_with_gaps");
+  EXPECT_EQ(syncs[2].as_object().at("created_items").as_int64(), 120);
+  const std::string gaps_id(syncs[0].as_object().at("id").as_string());
+
+  CliResult filtered = Cli({"--db", db(), "history", "--account", "main"});
+  ASSERT_EQ(filtered.exit_code, 0);
+  EXPECT_EQ(filtered.lines.size(), 3u) << filtered.text();  // "as of", the header, one run
+
+  CliResult show = Cli({"runs", "show", gaps_id, "--db", db(), "--format", "json"});
+  ASSERT_EQ(show.exit_code, 0) << show.text();
+  auto run = boost::json::parse(show.lines[0]).as_object();
+  EXPECT_EQ(run["pages_failed"].as_array().size(), 1u);
+  EXPECT_EQ(Cli({"runs", "show", "no-such-run", "--db", db()}).exit_code, 4);
+
+  CliResult stats = Cli({"stats", "--db", db(), "--format", "json"});
+  ASSERT_EQ(stats.exit_code, 0) << stats.text();
+  EXPECT_EQ(boost::json::parse(stats.lines[0]).as_object()["total_products"].as_int64(), 240);
+
+  CliResult events = Cli({"events", "--db", db(), "--format", "ndjson", "--limit", "5", "--after", "2"});
+  ASSERT_EQ(events.exit_code, 0);
+  ASSERT_EQ(events.lines.size(), 5u);
+  for (size_t i = 0; i < 5; ++i) {
+    auto e = boost::json::parse(events.lines[i]).as_object();
+    EXPECT_EQ(e["seq"].as_int64(), static_cast<int64_t>(3 + i));
+    EXPECT_TRUE(e["payload"].is_object());
+  }
+  CliResult completed = Cli({"events", "--db", db(), "--format", "json", "--type", "SyncCompleted"});
+  ASSERT_EQ(completed.exit_code, 0);
+  std::string all;
+  for (const auto& l : completed.lines) all += l;
+  EXPECT_EQ(boost::json::parse(all).as_array().size(), 2u);
+  CliResult by_run = Cli({"events", "--db", db(), "--run", gaps_id});
+  ASSERT_EQ(by_run.exit_code, 0);
+  EXPECT_NE(by_run.text().find("PageFailed"), std::string::npos);
+  EXPECT_NE(by_run.text().find("SyncCompletedWithGaps"), std::string::npos);
+
+  CliResult verify = Cli({"verify", "--db", db()});
+  EXPECT_EQ(verify.exit_code, 0) << verify.text();
+  EXPECT_NE(verify.text().find("projection catalog: ok"), std::string::npos);
+
+  // As of before the last run: two runs, both completed.
+  CliResult as_of = Cli({"history", "--db", db(), "--format", "json", "--as-of", std::to_string(syncs[1].as_object().at("last_seq").as_int64())});
+  ASSERT_EQ(as_of.exit_code, 0);
+  EXPECT_EQ(boost::json::parse(as_of.lines[0]).as_object()["syncs"].as_array().size(), 2u);
+}
+
+TEST_F(CliTest, UsageErrorsAndMissingDatabasesHaveTheirOwnCodes) {
+  EXPECT_EQ(Cli({"history", "--db", db(), "--nope"}).exit_code, 2);
+  EXPECT_EQ(Cli({"history", "--db", db(), "--limit", "0"}).exit_code, 2);
+  EXPECT_EQ(Cli({"history", "--db", db(), "--as-of", "yesterday"}).exit_code, 2);
+  EXPECT_EQ(Cli({"events", "--db", db(), "--type", "NoSuchEvent"}).exit_code, 2);
+  EXPECT_EQ(Cli({"events", "--db", db(), "--format", "xml"}).exit_code, 2);
+  EXPECT_EQ(Cli({}).exit_code, 2);
+  EXPECT_EQ(Cli({"verify", "--db", dir_.Sub("missing")}).exit_code, 3);
+  EXPECT_EQ(Cli({"rebuild", "--db", db()}).exit_code, 3);  // the writer holds it
+  CliResult help = Cli({"--help"});
+  EXPECT_EQ(help.exit_code, 0);
+  EXPECT_NE(help.text().find("Exit codes"), std::string::npos);
+}
+
+TEST_F(CliTest, FollowPrintsWhatAnotherProcessAppends) {
+  const uint64_t head = log_->Head().seq;
+  testing::ChildProcess follower(MARKETSYNC_CLI, {"events", "--db", db(), "--follow", "--format", "ndjson",
+                                                  "--after", std::to_string(head), "--type", "SyncCompleted"});
+  std::this_thread::sleep_for(300ms);  // it is following before the run starts
+  auto ids = Sync("main");
+  std::vector<std::string> lines;
+  const auto deadline = std::chrono::steady_clock::now() + 20s;
+  while (lines.empty() && std::chrono::steady_clock::now() < deadline) {
+    for (auto& l : follower.ReadLines(std::chrono::steady_clock::now() + 100ms)) lines.push_back(std::move(l));
+  }
+  ASSERT_EQ(lines.size(), 1u);
+  auto e = boost::json::parse(lines[0]).as_object();
+  EXPECT_EQ(e["stream_id"].as_string(), "run-" + ids[0]);
+  EXPECT_GT(e["seq"].as_int64(), static_cast<int64_t>(head));
+  follower.Kill();
+}
+
+TEST_F(CliTest, ExportImportRebuildAndVerifyFindingDamage) {
+  const std::string head_hash = HashToHex(log_->Head().hash);
+  const std::string file = dir_.Sub("log.ndjson");
+  CliResult exp = Cli({"export", "--db", db(), "--to", file});
+  ASSERT_EQ(exp.exit_code, 0) << exp.text();
+  CloseWriter();
+
+  CliResult imp = Cli({"import", "--db", dir_.Sub("copy"), "--from", file});
+  ASSERT_EQ(imp.exit_code, 0) << imp.text();
+  EXPECT_NE(imp.text().find(head_hash), std::string::npos) << imp.text();
+  EXPECT_EQ(Cli({"import", "--db", dir_.Sub("copy"), "--from", file}).exit_code, 2);  // not fresh
+  {
+    std::ofstream bad(dir_.Sub("bad.ndjson"));
+    bad << "{\"seq\": 1}\n";
+  }
+  EXPECT_EQ(Cli({"import", "--db", dir_.Sub("other"), "--from", dir_.Sub("bad.ndjson")}).exit_code, 2);
+
+  CliResult rebuild = Cli({"rebuild", "--db", db()});
+  ASSERT_EQ(rebuild.exit_code, 0) << rebuild.text();
+  EXPECT_EQ(rebuild.lines.size(), 4u);
+  EXPECT_NE(rebuild.text().find("events/s"), std::string::npos);
+  EXPECT_EQ(Cli({"rebuild", "--db", db(), "--projection", "nope"}).exit_code, 2);
+
+  // A changed byte in one event: verify says which.
+  {
+    testing::RawDb raw(db());
+    std::string v = raw.GetEvent(7);
+    v[30] ^= 0x20;
+    raw.PutEvent(7, v);
+  }
+  CliResult verify = Cli({"verify", "--db", db()});
+  EXPECT_EQ(verify.exit_code, 1);
+  EXPECT_NE(verify.text().find("DAMAGED at seq 7"), std::string::npos) << verify.text();
+}
+
+}  // namespace
+}  // namespace marketsync

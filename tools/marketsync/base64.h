@@ -1,0 +1,15 @@
+#pragma once
+
+// Standard base64 (RFC 4648, with padding), for the stored bytes in exports.
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace marketsync {
+
+std::string Base64Encode(std::string_view bytes);
+// nullopt for text that is not canonical padded base64.
+std::optional<std::string> Base64Decode(std::string_view text);
+
+}  // namespace marketsync
