@@ -1,6 +1,6 @@
 # The commands a new user types. Everything else is CMake and CTest underneath.
 #   make test       install missing Debian packages, build, run every test suite
-#   make run        build and start the server on the embedded demo (arrives with marketsyncd)
+#   make run        build and start marketsyncd on the embedded demo simulator (Ctrl-C stops it)
 #   make bench      build Release, run the benchmarks, print a table
 #   make sanitize   build with AddressSanitizer and UBSan, run every test suite
 
@@ -23,8 +23,10 @@ build: deps
 test: build
 	ctest --test-dir $(BUILD_DIR) --output-on-failure -j$(JOBS)
 
+DEMO_FLAGS ?=
+
 run: build
-	@echo "marketsyncd arrives with the HTTP server issue; 'make run' will then start 'marketsyncd --demo'."
+	$(BUILD_DIR)/tools/marketsyncd/marketsyncd --demo --data data $(DEMO_FLAGS)
 
 bench: deps
 	cmake -S . -B build-release -DCMAKE_BUILD_TYPE=Release -DBUILD_TESTING=OFF -DMARKETSYNC_WERROR=$(WERROR)

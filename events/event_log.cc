@@ -1009,7 +1009,12 @@ class RocksEventLog final : public EventLog {
       rocksdb::WriteOptions wo;
       wo.sync = true;
       group_streams_it_.reset();  // release what it pins before writing
+      const auto write_start = std::chrono::steady_clock::now();
       rocksdb::Status ws = db_->Write(wo, &batch);
+      if (ws.ok() && options_.on_group_commit) {
+        options_.on_group_commit(group.size(), std::chrono::duration_cast<std::chrono::microseconds>(
+                                                   std::chrono::steady_clock::now() - write_start));
+      }
       if (!ws.ok()) {
         Status fail = Status::IOError("append failed, the log is fail-stopped until reopened: " + ws.ToString());
         {

@@ -121,6 +121,9 @@ struct EventLogOptions {
   std::function<int64_t()> now_us;
   // Most steps grouped into one synced write.
   size_t max_group_steps = 512;
+  // Called by the writer after each synced group write (for metrics): the steps it held and
+  // how long the synced RocksDB write took. Must be cheap and must not call into the log.
+  std::function<void(size_t steps, std::chrono::microseconds write_time)> on_group_commit;
   // Test hook: a RocksDB Env to inject faults. Borrowed; must outlive the log.
   rocksdb::Env* env_for_test = nullptr;
 };
