@@ -77,7 +77,7 @@ std::optional<std::string> Param(const httplib::Request& req, const char* name) 
 
 uint64_t UintParam(const httplib::Request& req, const char* name, uint64_t fallback, uint64_t min, uint64_t max) {
   auto v = Param(req, name);
-  if (!v || v->empty()) return fallback;
+  if (!v) return fallback;
   uint64_t n = 0;
   auto [p, ec] = std::from_chars(v->data(), v->data() + v->size(), n);
   if (ec != std::errc() || p != v->data() + v->size() || n < min || n > max) {
@@ -137,6 +137,18 @@ std::string AllowedMethods(const std::string& path) {
   return "GET";
 }
 
+// "application/json", with or without parameters ("; charset=utf-8"), any case.
+bool IsJsonMediaType(std::string_view type) {
+  type = type.substr(0, type.find(';'));
+  while (!type.empty() && type.back() == ' ') type.remove_suffix(1);
+  constexpr std::string_view kWant = "application/json";
+  if (type.size() != kWant.size()) return false;
+  for (size_t i = 0; i < type.size(); ++i) {
+    if (std::tolower(static_cast<unsigned char>(type[i])) != kWant[i]) return false;
+  }
+  return true;
+}
+
 enum class Access : uint8_t { kOpen, kRead, kCommand };
 
 // The seed's sync request, strictly: unknown fields and wrong types are refused.
@@ -194,6 +206,7 @@ SyncBody ParseSyncBody(const std::string& body) {
       out.run_async = boolean(f, "run_async");
     } else if (key == "triggered_by") {
       out.request.triggered_by = str(f, "triggered_by");
+      if (out.request.triggered_by.empty()) throw BadRequest{"triggered_by must not be empty (leave it out for \"api\")"};
     } else {
       throw BadRequest{fmt::format("unknown field \"{}\" (accepted: account_type, mode, max_pages, items_per_page, "
                                    "include_inactive, conflict_strategy, run_async, triggered_by)",
@@ -260,8 +273,17 @@ class ServerImpl final : public Server {
     svr_.set_write_timeout(10);
     if (!o_.console_dir.empty()) svr_.set_mount_point("/", o_.console_dir);
 
-    svr_.set_pre_routing_handler([](const httplib::Request&, httplib::Response&) {
+    // Before the body is read: a sync command's body must be JSON (multipart and form bodies
+    // would otherwise be parsed by cpp-httplib before the route sees them).
+    svr_.set_pre_routing_handler([](const httplib::Request& req, httplib::Response& res) {
       request_start_ = Clock::now();
+      if (req.method == "POST" && req.path == std::string(kProducts) + "/sync" &&
+          !IsJsonMediaType(req.get_header_value("Content-Type"))) {
+        res.status = 415;
+        res.set_content(ErrorBody("unsupported_media_type", "send the body as Content-Type: application/json"),
+                        std::string(kJson));
+        return httplib::Server::HandlerResponse::Handled;
+      }
       return httplib::Server::HandlerResponse::Unhandled;
     });
     svr_.set_logger([this](const httplib::Request& req, const httplib::Response& res) { Observe(req, res); });
@@ -451,10 +473,6 @@ class ServerImpl final : public Server {
 
   Reply PostSync(const httplib::Request& req) {
     if (draining_) return Error(503, "draining", "the server is shutting down and takes no new syncs");
-    const std::string type = req.get_header_value("Content-Type");
-    if (!type.starts_with("application/json")) {
-      return Error(415, "unsupported_media_type", "send the body as Content-Type: application/json");
-    }
     SyncBody body = ParseSyncBody(req.body);
     body.request.idempotency_key = req.get_header_value("Idempotency-Key");
     if (body.request.triggered_by.empty()) body.request.triggered_by = "api";
