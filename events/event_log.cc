@@ -425,13 +425,23 @@ class RocksEventLog final : public EventLog {
   Status Start() {
     if (options_.mode != EventLogOptions::Mode::kReadWrite) return Status::Ok();
     // A rebuild that did not finish: do it again before anything reads the half-written rows.
+    std::vector<std::string_view> unfinished;
     for (auto* p : projections()) {
       std::string marker;
       rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), meta_, RebuildMarkerKey(p->name()), &marker);
       if (s.IsNotFound()) continue;
       MS_RETURN_IF_ERROR(FromRocks(s, "reading rebuild marker"));
-      MS_RETURN_IF_ERROR(RebuildProjection(p->name(), {}).status());
+      unfinished.push_back(p->name());
     }
+    // A projection that never ran on a log that has events (newly registered) is built the
+    // rebuild way, folded in memory: far faster than catching up event by event.
+    const uint64_t head = Head().seq;
+    for (auto* p : projections()) {
+      if (std::find(unfinished.begin(), unfinished.end(), p->name()) != unfinished.end() || head == 0) continue;
+      MS_ASSIGN_OR_RETURN(uint64_t checkpoint, Checkpoint(p->name()));
+      if (checkpoint == 0) unfinished.push_back(p->name());
+    }
+    if (!unfinished.empty()) MS_RETURN_IF_ERROR(RebuildProjections(unfinished, {}).status());
     return CatchUpProjections();
   }
 
@@ -441,45 +451,53 @@ class RocksEventLog final : public EventLog {
     return out;
   }
 
-  Result<RebuildReport> RebuildProjection(std::string_view name,
-                                          const std::function<void(uint64_t)>& progress) override {
+  Result<RebuildReport> RebuildProjections(const std::vector<std::string_view>& names,
+                                           const std::function<void(uint64_t)>& progress) override {
     if (options_.mode != EventLogOptions::Mode::kReadWrite) {
       return Status::Unavailable("rebuild needs the event log open read-write");
     }
-    size_t index = SIZE_MAX;
-    for (size_t i = 0; i < options_.projections.size(); ++i) {
-      if (options_.projections[i]->name() == name) index = i;
+    std::vector<size_t> indexes;
+    std::vector<Projection*> chosen;
+    for (std::string_view name : names) {
+      size_t index = SIZE_MAX;
+      for (size_t i = 0; i < options_.projections.size(); ++i) {
+        if (options_.projections[i]->name() == name) index = i;
+      }
+      if (index == SIZE_MAX) return Status::NotFound("no projection named " + std::string(name));
+      indexes.push_back(index);
+      chosen.push_back(options_.projections[index].get());
     }
-    if (index == SIZE_MAX) return Status::NotFound("no projection named " + std::string(name));
-    Projection* projection = options_.projections[index].get();
     WriterLock writer(*this);
 
     // Fold first: the live rows stay readable until the new ones are ready to be written.
     MemoryStore folded;
-    MS_ASSIGN_OR_RETURN(FoldResult fold, FoldLog(*this, {projection}, folded, {}, progress));
+    MS_ASSIGN_OR_RETURN(FoldResult fold, FoldLog(*this, chosen, folded, {}, progress));
 
-    // The marker says "these families are being rewritten"; it goes with the checkpoint's
+    // The markers say "these families are being rewritten"; they go with the checkpoints'
     // removal, before the first family is dropped.
     {
       rocksdb::WriteBatch batch;
-      batch.Put(meta_, RebuildMarkerKey(name), "");
-      batch.Delete(meta_, CheckpointKey(name));
+      for (Projection* p : chosen) {
+        batch.Put(meta_, RebuildMarkerKey(p->name()), "");
+        batch.Delete(meta_, CheckpointKey(p->name()));
+      }
       rocksdb::WriteOptions wo;
       wo.sync = true;
       MS_RETURN_IF_ERROR(FromRocks(db_->Write(wo, &batch), "starting rebuild"));
     }
-    auto& owned = projection_families_[index];
     std::vector<rocksdb::ColumnFamilyHandle*> fresh;
-    for (auto& [cf, handle] : owned) {
-      MS_RETURN_IF_ERROR(FromRocks(db_->DropColumnFamily(handle), "dropping " + cf));
-      std::erase(handles_, handle);
-      MS_RETURN_IF_ERROR(FromRocks(db_->DestroyColumnFamilyHandle(handle), "dropping " + cf));
-      rocksdb::ColumnFamilyHandle* created = nullptr;
-      MS_RETURN_IF_ERROR(FromRocks(db_->CreateColumnFamily(FamilyOptions(cf), cf, &created), "creating " + cf));
-      handles_.push_back(created);
-      families_[cf] = created;
-      handle = created;
-      fresh.push_back(created);
+    for (size_t index : indexes) {
+      for (auto& [cf, handle] : projection_families_[index]) {
+        MS_RETURN_IF_ERROR(FromRocks(db_->DropColumnFamily(handle), "dropping " + cf));
+        std::erase(handles_, handle);
+        MS_RETURN_IF_ERROR(FromRocks(db_->DestroyColumnFamilyHandle(handle), "dropping " + cf));
+        rocksdb::ColumnFamilyHandle* created = nullptr;
+        MS_RETURN_IF_ERROR(FromRocks(db_->CreateColumnFamily(FamilyOptions(cf), cf, &created), "creating " + cf));
+        handles_.push_back(created);
+        families_[cf] = created;
+        handle = created;
+        fresh.push_back(created);
+      }
     }
 
     // Large batches without the WAL, then a flush: the rows are on disk before the checkpoint.
@@ -488,26 +506,30 @@ class RocksEventLog final : public EventLog {
     rocksdb::WriteOptions bulk;
     bulk.disableWAL = true;
     rocksdb::WriteBatch batch;
-    for (auto& [cf, handle] : owned) {
-      const MemoryStore::Family* rows = folded.family(cf);
-      if (rows == nullptr) continue;
-      for (const auto& [key, value] : *rows) {
-        batch.Put(handle, key, value);
-        ++report.rows;
-        if (batch.GetDataSize() >= (8u << 20)) {
-          MS_RETURN_IF_ERROR(FromRocks(db_->Write(bulk, &batch), "writing rebuilt rows"));
-          batch.Clear();
+    for (size_t index : indexes) {
+      for (auto& [cf, handle] : projection_families_[index]) {
+        const MemoryStore::Family* rows = folded.family(cf);
+        if (rows == nullptr) continue;
+        for (const auto& [key, value] : *rows) {
+          batch.Put(handle, key, value);
+          ++report.rows;
+          if (batch.GetDataSize() >= (8u << 20)) {
+            MS_RETURN_IF_ERROR(FromRocks(db_->Write(bulk, &batch), "writing rebuilt rows"));
+            batch.Clear();
+          }
         }
       }
     }
     MS_RETURN_IF_ERROR(FromRocks(db_->Write(bulk, &batch), "writing rebuilt rows"));
-    MS_RETURN_IF_ERROR(FromRocks(db_->Flush(rocksdb::FlushOptions(), fresh), "flushing rebuilt rows"));
+    if (!fresh.empty()) MS_RETURN_IF_ERROR(FromRocks(db_->Flush(rocksdb::FlushOptions(), fresh), "flushing rebuilt rows"));
 
     rocksdb::WriteBatch done;
     std::string cp;
     internal::PutFixed64BE(&cp, fold.last_seq);
-    done.Put(meta_, CheckpointKey(name), cp);
-    done.Delete(meta_, RebuildMarkerKey(name));
+    for (Projection* p : chosen) {
+      done.Put(meta_, CheckpointKey(p->name()), cp);
+      done.Delete(meta_, RebuildMarkerKey(p->name()));
+    }
     rocksdb::WriteOptions wo;
     wo.sync = true;
     MS_RETURN_IF_ERROR(FromRocks(db_->Write(wo, &done), "finishing rebuild"));

@@ -183,14 +183,18 @@ class EventLog : public KvReader {
                                                                    const std::vector<std::string>& keys) const = 0;
   // The projections registered at open (owned by the log), in registration order.
   virtual std::vector<Projection*> projections() const = 0;
-  // Drops the named projection's column families and refolds the whole log into them: folded
-  // in memory, written in large unsynced batches, then flushed, and the checkpoint written last
-  // (synced). A crash part-way leaves a marker, and the next read-write open rebuilds again.
-  // `progress` is called now and then with the last seq folded. Read-write only; no other
-  // thread may use the log meanwhile (the CLI holds the database exclusively).
-  // Errors: kNotFound (no such projection), kUnavailable (not read-write), a fold error.
-  virtual Result<RebuildReport> RebuildProjection(std::string_view name,
-                                                  const std::function<void(uint64_t)>& progress = {}) = 0;
+  // Drops the named projections' column families and refolds the whole log into them, in one
+  // pass: folded in memory, written in large unsynced batches, then flushed, and the
+  // checkpoints written last (synced). A crash part-way leaves markers, and the next read-write
+  // open rebuilds again. `progress` is called now and then with the last seq folded.
+  // Read-write only; no other thread may use the log meanwhile (the CLI holds the database
+  // exclusively). Errors: kNotFound (no such projection), kUnavailable (not read-write), fold
+  // errors.
+  virtual Result<RebuildReport> RebuildProjections(const std::vector<std::string_view>& names,
+                                                   const std::function<void(uint64_t)>& progress = {}) = 0;
+  Result<RebuildReport> RebuildProjection(std::string_view name, const std::function<void(uint64_t)>& progress = {}) {
+    return RebuildProjections({name}, progress);
+  }
   // Appends envelopes exported from another log (their stored bytes, in seq order), as they
   // are: same seqs, times, ids and hashes. Each must continue the chain at the head (seq =
   // head + 1, prev_hash = head hash, the hash recomputes) and its stream (version = stream
