@@ -13,55 +13,10 @@
 #include "events/payload_codec.h"
 #include "projections/history.h"
 #include "tools/bench/bench_util.h"
+#include "tools/bench/history_fill.h"
 
 namespace marketsync::bench {
 namespace {
-
-void Fill(EventLog& log, uint64_t runs) {
-  std::mt19937_64 rng(7);
-  const int64_t base_us = 1'764'000'000'000'000;
-  std::vector<Step> batch;
-  for (uint64_t i = 0; i < runs; ++i) {
-    const std::string id = fmt::format("{:016x}{:08x}", static_cast<uint64_t>(base_us + static_cast<int64_t>(i) * 1000), static_cast<uint32_t>(rng()));
-    SyncRequested req;
-    req.run_id = id;
-    req.group_id = id;
-    req.account = i % 2 == 0 ? "main" : "fbe";
-    req.params.mode = "full";
-    req.triggered_by = "bench";
-    SyncStarted started;
-    started.attempt = 1;
-    started.total_items = 1275;
-    started.total_pages = 13;
-    PageCommitted page;
-    page.page = 1;
-    page.items = 100;
-    page.created = 100;
-    Step step;
-    StreamAppend& sa = step.streams.emplace_back();
-    sa.stream_id = RunStreamId(id);
-    sa.expected_version = kNoStream;
-    sa.events = {MakeEvent(req), MakeEvent(started), MakeEvent(page)};
-    if (rng() % 10 == 0) {
-      SyncFailed f;
-      f.error_class = "auth";
-      f.message = "refused";
-      sa.events.push_back(MakeEvent(f));
-    } else {
-      SyncCompleted c;
-      c.totals.processed = 100;
-      c.totals.created = 100;
-      sa.events.push_back(MakeEvent(c));
-    }
-    batch.push_back(std::move(step));
-    if (batch.size() == 500 || i + 1 == runs) {
-      for (const auto& r : log.AppendAll(std::move(batch))) {
-        if (!r.ok()) throw std::runtime_error(r.status().ToString());
-      }
-      batch.clear();
-    }
-  }
-}
 
 void Time(const EventLog& log, const std::string& label, HistoryQuery q, int queries, Table& table) {
   std::vector<double> us;
@@ -96,7 +51,7 @@ int main(int argc, char** argv) {
       auto log = EventLog::Open(dir, std::move(o));
       if (!log.ok()) throw std::runtime_error(log.status().ToString());
       const auto start = bench::Clock::now();
-      bench::Fill(**log, runs);
+      bench::FillRuns(**log, runs);
       fmt::print("## History listing, {} runs stored (filled in {:.1f} s), limit 50, newest first\n\n",
                  bench::Thousands(static_cast<double>(runs)), bench::SecondsSince(start));
       bench::Table table({"query", "p50 µs", "p99 µs"});
