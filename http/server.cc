@@ -12,6 +12,7 @@
 #include <atomic>
 #include <charconv>
 #include <set>
+#include <unordered_map>
 #include <list>
 #include <mutex>
 #include <thread>
@@ -616,7 +617,24 @@ class ServerImpl final : public Server {
     return v;
   }
 
+  // Rendered history pages by request target, valid while the log head has not moved (a
+  // listing changes only when an event is appended). Pages with a run in flight are not kept:
+  // their durations move with the clock.
+  std::optional<std::string> CachedHistory(const std::string& target, uint64_t head) {
+    std::lock_guard lk(history_mu_);
+    auto it = history_cache_.find(target);
+    if (it == history_cache_.end() || it->second.first != head) return std::nullopt;
+    return it->second.second;
+  }
+  void KeepHistory(const std::string& target, uint64_t head, const std::string& body) {
+    std::lock_guard lk(history_mu_);
+    if (history_cache_.size() >= 256) history_cache_.clear();
+    history_cache_[target] = {head, body};
+  }
+
   Reply GetHistory(const httplib::Request& req) {
+    const uint64_t head = log_.Head().seq;
+    if (auto cached = CachedHistory(req.target, head)) return {200, std::move(*cached)};
     HistoryQuery q;
     q.limit = UintParam(req, "limit", 50, 1, 1000);
     q.cursor = Param(req, "cursor").value_or("");
@@ -629,13 +647,19 @@ class ServerImpl final : public Server {
     auto page = ListHistory(*view->reader, q);
     if (!page.ok()) return FromStatus(page.status());
     json::array syncs;
-    for (const auto& r : page->runs) syncs.push_back(RunJson(r, view->now_us));
+    bool in_flight = false;
+    for (const auto& r : page->runs) {
+      syncs.push_back(RunJson(r, view->now_us));
+      in_flight = in_flight || !r.terminal();
+    }
     const size_t count = syncs.size();
-    return JsonReply(200, json::object{{"status", "success"},
-                                       {"data", json::object{{"syncs", std::move(syncs)},
-                                                             {"count", count},
-                                                             {"next_cursor", page->next_cursor.empty() ? json::value(nullptr) : json::value(page->next_cursor)},
-                                                             {"as_of_seq", view->seq}}}});
+    Reply reply = JsonReply(200, json::object{{"status", "success"},
+                                              {"data", json::object{{"syncs", std::move(syncs)},
+                                                                    {"count", count},
+                                                                    {"next_cursor", page->next_cursor.empty() ? json::value(nullptr) : json::value(page->next_cursor)},
+                                                                    {"as_of_seq", view->seq}}}});
+    if (!in_flight && log_.Head().seq == head) KeepHistory(req.target, head, reply.body);
+    return reply;
   }
 
   Reply GetStatus(const httplib::Request&) {
@@ -816,6 +840,8 @@ class ServerImpl final : public Server {
   std::atomic<bool> draining_{false};
   std::atomic<bool> stopping_{false};
   std::atomic<int> sse_clients_{0};
+  std::mutex history_mu_;
+  std::unordered_map<std::string, std::pair<uint64_t, std::string>> history_cache_;
   std::mutex cache_mu_;
   std::list<std::pair<std::string, std::shared_ptr<AsOfView>>> cache_;
   static thread_local Clock::time_point request_start_;
