@@ -508,10 +508,8 @@ class RocksEventLog final : public EventLog {
     rocksdb::WriteBatch batch;
     for (size_t index : indexes) {
       for (auto& [cf, handle] : projection_families_[index]) {
-        const MemoryStore::Family* rows = folded.family(cf);
-        if (rows == nullptr) continue;
-        for (const auto& [key, value] : *rows) {
-          batch.Put(handle, key, value);
+        for (const MemoryStore::Row* row : folded.SortedRows(cf)) {
+          batch.Put(handle, row->first, row->second);
           ++report.rows;
           if (batch.GetDataSize() >= (8u << 20)) {
             MS_RETURN_IF_ERROR(FromRocks(db_->Write(bulk, &batch), "writing rebuilt rows"));

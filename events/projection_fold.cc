@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 // Incremental SHA-256 without EVP's per-digest allocation (see sha256.cc).
 #define OPENSSL_SUPPRESS_DEPRECATED
 #include <openssl/sha.h>
@@ -13,24 +15,30 @@ namespace {
 
 class MemoryIterator final : public KvIterator {
  public:
-  explicit MemoryIterator(const MemoryStore::Family& family) : family_(family), it_(family.end()) {}
-  void Seek(std::string_view key) override { it_ = family_.lower_bound(key); }
-  void SeekForPrev(std::string_view key) override {
-    it_ = family_.upper_bound(key);
-    it_ = it_ == family_.begin() ? family_.end() : std::prev(it_);
+  explicit MemoryIterator(const std::vector<const MemoryStore::Row*>& rows) : rows_(rows), i_(rows.size()) {}
+  void Seek(std::string_view key) override {
+    i_ = std::lower_bound(rows_.begin(), rows_.end(), key, [](const MemoryStore::Row* r, std::string_view k) {
+           return std::string_view(r->first) < k;
+         }) - rows_.begin();
   }
-  void SeekToFirst() override { it_ = family_.begin(); }
-  void SeekToLast() override { it_ = family_.empty() ? family_.end() : std::prev(family_.end()); }
-  bool Valid() const override { return it_ != family_.end(); }
-  void Next() override { ++it_; }
-  void Prev() override { it_ = it_ == family_.begin() ? family_.end() : std::prev(it_); }
-  std::string_view key() const override { return it_->first; }
-  std::string_view value() const override { return it_->second; }
+  void SeekForPrev(std::string_view key) override {
+    const size_t after = std::upper_bound(rows_.begin(), rows_.end(), key, [](std::string_view k, const MemoryStore::Row* r) {
+                           return k < std::string_view(r->first);
+                         }) - rows_.begin();
+    i_ = after == 0 ? rows_.size() : after - 1;
+  }
+  void SeekToFirst() override { i_ = 0; }
+  void SeekToLast() override { i_ = rows_.empty() ? 0 : rows_.size() - 1; }
+  bool Valid() const override { return i_ < rows_.size(); }
+  void Next() override { ++i_; }
+  void Prev() override { i_ = i_ == 0 ? rows_.size() : i_ - 1; }
+  std::string_view key() const override { return rows_[i_]->first; }
+  std::string_view value() const override { return rows_[i_]->second; }
   Status status() const override { return Status::Ok(); }
 
  private:
-  const MemoryStore::Family& family_;
-  MemoryStore::Family::const_iterator it_;
+  const std::vector<const MemoryStore::Row*>& rows_;
+  size_t i_;
 };
 
 Status NoFamily(std::string_view cf) { return Status::InvalidArgument("no column family " + std::string(cf)); }
@@ -54,50 +62,66 @@ Result<MemoryStore::Family*> MemoryStore::Find(std::string_view cf) {
   return &it->second;
 }
 
+const MemoryStore::Family* MemoryStore::FindConst(std::string_view cf) const {
+  auto it = families_.find(cf);
+  return it == families_.end() ? nullptr : &it->second;
+}
+
 Result<std::optional<std::string>> MemoryStore::Get(std::string_view cf, std::string_view key) {
   return std::as_const(*this).Get(cf, key);
 }
 
 Result<std::optional<std::string>> MemoryStore::Get(std::string_view cf, std::string_view key) const {
-  const Family* f = family(cf);
+  const Family* f = FindConst(cf);
   if (f == nullptr) return NoFamily(cf);
-  auto it = f->find(key);
-  if (it == f->end()) return std::optional<std::string>();
+  // The map is keyed by std::string; a lookup by view needs one (C++20 has no heterogeneous
+  // unordered lookup without a transparent hash, which libstdc++ 12 does not use for find).
+  auto it = f->rows.find(std::string(key));
+  if (it == f->rows.end()) return std::optional<std::string>();
   return std::optional<std::string>(it->second);
 }
 
 Status MemoryStore::Put(std::string_view cf, std::string_view key, std::string_view value) {
   MS_ASSIGN_OR_RETURN(Family * f, Find(cf));
-  auto it = f->find(key);
-  if (it == f->end()) {
-    f->emplace(std::string(key), std::string(value));
-  } else {
-    it->second.assign(value);
-  }
+  auto [it, inserted] = f->rows.try_emplace(std::string(key));
+  it->second.assign(value);
+  f->dirty = f->dirty || inserted;  // a new key moves the order; a new value does not
   return Status::Ok();
 }
 
 Status MemoryStore::Delete(std::string_view cf, std::string_view key) {
   MS_ASSIGN_OR_RETURN(Family * f, Find(cf));
-  auto it = f->find(key);
-  if (it != f->end()) f->erase(it);
+  if (f->rows.erase(std::string(key)) > 0) f->dirty = true;
   return Status::Ok();
 }
 
-Result<std::unique_ptr<KvIterator>> MemoryStore::Scan(std::string_view cf) const {
-  const Family* f = family(cf);
-  if (f == nullptr) return NoFamily(cf);
-  return std::unique_ptr<KvIterator>(std::make_unique<MemoryIterator>(*f));
+void MemoryStore::Sort(const Family& f) const {
+  std::lock_guard lk(sort_mu_);
+  if (!f.dirty) return;
+  auto& mf = const_cast<Family&>(f);
+  mf.sorted.clear();
+  mf.sorted.reserve(f.rows.size());
+  for (const auto& row : f.rows) mf.sorted.push_back(&row);
+  std::sort(mf.sorted.begin(), mf.sorted.end(), [](const Row* a, const Row* b) { return a->first < b->first; });
+  mf.dirty = false;
 }
 
-const MemoryStore::Family* MemoryStore::family(std::string_view cf) const {
-  auto it = families_.find(cf);
-  return it == families_.end() ? nullptr : &it->second;
+const std::vector<const MemoryStore::Row*>& MemoryStore::SortedRows(std::string_view cf) const {
+  static const std::vector<const Row*> kNone;
+  const Family* f = FindConst(cf);
+  if (f == nullptr) return kNone;
+  Sort(*f);
+  return f->sorted;
+}
+
+Result<std::unique_ptr<KvIterator>> MemoryStore::Scan(std::string_view cf) const {
+  if (FindConst(cf) == nullptr) return NoFamily(cf);
+  return std::unique_ptr<KvIterator>(std::make_unique<MemoryIterator>(SortedRows(cf)));
 }
 
 size_t MemoryStore::size() const {
   size_t n = 0;
-  for (const auto& [name, f] : families_) n += f.size();
+  for (const auto& [name, f] : families_) n += f.rows.size();
   return n;
 }
 

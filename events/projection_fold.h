@@ -8,6 +8,8 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <mutex>
+#include <unordered_map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -19,11 +21,19 @@
 
 namespace marketsync {
 
-// Projection rows in memory: column family -> ordered key -> value. A ProjectionStore to fold
-// into and a KvReader to query. Thread safety: none; one thread at a time.
+// Projection rows in memory: a hash map per column family for the fold (point reads and
+// writes are what projections do), and a sorted view built on the first scan after a write.
+// A ProjectionStore to fold into and a KvReader to query.
+// Thread safety: writes from one thread; once writes stop, any number of threads may read
+// (the sorted view is built under a lock).
 class MemoryStore final : public ProjectionStore, public KvReader {
  public:
-  using Family = std::map<std::string, std::string, std::less<>>;
+  using Row = std::pair<const std::string, std::string>;
+  struct Family {
+    std::unordered_map<std::string, std::string> rows;
+    std::vector<const Row*> sorted;  // valid when !dirty
+    bool dirty = false;
+  };
 
   // Declares a column family (empty). Reads of undeclared families fail like the log's do.
   void AddFamily(std::string_view cf);
@@ -35,14 +45,18 @@ class MemoryStore final : public ProjectionStore, public KvReader {
   Result<std::optional<std::string>> Get(std::string_view cf, std::string_view key) const override;
   Result<std::unique_ptr<KvIterator>> Scan(std::string_view cf) const override;
 
-  // nullptr when the family was never declared.
-  const Family* family(std::string_view cf) const;
+  // The rows of a family in key order (empty for an undeclared one). Valid until the next write.
+  const std::vector<const Row*>& SortedRows(std::string_view cf) const;
   // Rows in every family.
   size_t size() const;
 
  private:
   Result<Family*> Find(std::string_view cf);
+  const Family* FindConst(std::string_view cf) const;
+  void Sort(const Family& f) const;
+
   std::map<std::string, Family, std::less<>> families_;
+  mutable std::mutex sort_mu_;
 };
 
 // Where a fold stops: after `to_seq` (nullopt = the head; 0 = before the first event) and before

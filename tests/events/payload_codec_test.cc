@@ -51,6 +51,56 @@ TEST(PayloadCodecTest, WritesExactlyWhatCerealWrites) {
   EXPECT_EQ(EncodePayload(r), EncodeFieldsWithCereal(r));
 }
 
+TEST(PayloadCodecTest, ReadsExactlyWhatCerealReads) {
+  auto same = [](const auto& value) {
+    using T = std::decay_t<decltype(value)>;
+    const std::string bytes = EncodeFields(value);
+    auto ours = DecodeFields<T>(bytes, "ours");
+    auto theirs = DecodeFieldsWithCereal<T>(bytes, "cereal");
+    ASSERT_OK(ours);
+    ASSERT_OK(theirs);
+    EXPECT_EQ(EncodeFields(*ours), EncodeFields(*theirs));
+    EXPECT_EQ(EncodeFields(*ours), bytes);
+    // Every truncation fails on both paths.
+    for (size_t n = 0; n < bytes.size(); n += 7) {
+      EXPECT_FALSE(DecodeFields<T>(bytes.substr(0, n), "ours").ok()) << n;
+      EXPECT_FALSE(DecodeFieldsWithCereal<T>(bytes.substr(0, n), "cereal").ok()) << n;
+    }
+  };
+  same(SamplePayload());
+  ProductUpdated u;
+  u.account = "fbe";
+  u.offer_id = 77;
+  u.changed_fields = {"name", "stock"};
+  u.raw_json = R"({"id":77})";
+  u.summary = {"SKU-77", "Ceainic", "12.5", "RON", 3, 1};
+  same(u);
+  SyncRequested r;
+  r.params.include_inactive = true;
+  same(r);
+  SyncStarted st;
+  st.attempt = 2;
+  same(st);
+}
+
+TEST(PayloadCodecTest, OlderVersionsDecodeIntoTheirFirstFields) {
+  // A v1 ProductCreated: the five fields before the summary existed.
+  ProductCreated v2;
+  v2.account = "main";
+  v2.offer_id = 9;
+  v2.run_id = "r";
+  v2.content_hash = "h";
+  v2.raw_json = "{}";
+  v2.summary.name = "dropped";
+  std::string v1 = EncodeFields(v2);
+  v1.resize(v1.size() - EncodeFields(v2.summary).size() + 1);  // the summary's bytes (after the tag) cut off
+  auto d = DecodePayload<ProductCreated>(1, v1);
+  ASSERT_OK(d);
+  EXPECT_EQ(d->raw_json, "{}");
+  EXPECT_TRUE(d->summary.name.empty());
+  EXPECT_FALSE(DecodePayload<ProductCreated>(2, v1).ok());  // v2 needs the summary
+}
+
 TEST(PayloadCodecTest, TruncatedOrTrailingBytesAreCorruption) {
   const std::string bytes = EncodePayload(SamplePayload());
   for (size_t n = 0; n < bytes.size(); ++n) {
