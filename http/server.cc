@@ -23,6 +23,7 @@
 #include "events/event_type.h"
 #include "events/payload_codec.h"
 #include "events/sync_events.h"
+#include "http/console_assets.h"
 #include "http/errors.h"
 #include "http/metrics.h"
 #include "projections/all.h"
@@ -125,7 +126,8 @@ std::string RouteLabel(const std::string& path) {
       "/api/v1/events",                       "/api/v1/events/stream",
       "/api/v1/audit/head",                   "/healthz",
       "/readyz",                              "/metrics",
-      "/"};
+      "/",                                    "/index.html",
+      "/app.js",                              "/style.css"};
   return kKnown.contains(path) ? path : "other";
 }
 
@@ -352,6 +354,17 @@ class ServerImpl final : public Server {
       if (draining_) return Error(503, "draining", "the server is shutting down");
       return JsonReply(200, json::object{{"status", "ready"}});
     });
+    // The web console: embedded files, or a directory given for development.
+    if (o_.console_dir.empty()) {
+      for (const ConsoleAsset& asset : ConsoleAssets()) {
+        auto serve = [&asset](const httplib::Request&, httplib::Response& res) {
+          res.set_content(std::string(asset.body), std::string(asset.content_type));
+          res.set_header("Cache-Control", "no-cache");
+        };
+        svr_.Get(std::string(asset.path), serve);
+        if (asset.path == "/index.html") svr_.Get("/", serve);
+      }
+    }
     svr_.Get("/metrics", [this](const httplib::Request& req, httplib::Response& res) {
       if (!Authorize(req, res, Access::kRead)) return;
       res.set_content(MetricsText(), "text/plain; version=0.0.4");
@@ -384,7 +397,11 @@ class ServerImpl final : public Server {
     if (access == Access::kOpen || (o_.operator_token.empty() && o_.auditor_token.empty())) return true;
     const std::string header = req.get_header_value("Authorization");
     std::string token;
-    if (header.starts_with("Bearer ")) token = header.substr(7);
+    if (header.starts_with("Bearer ")) {
+      token = header.substr(7);
+    } else if (req.path == "/api/v1/events/stream" && req.has_param("access_token")) {
+      token = req.get_param_value("access_token");  // EventSource cannot send headers
+    }
     const bool op = TokenEquals(token, o_.operator_token);
     const bool auditor = TokenEquals(token, o_.auditor_token);
     Reply r;
@@ -802,15 +819,20 @@ class ServerImpl final : public Server {
     }
     res.set_header("Cache-Control", "no-cache");
     res.set_header("X-Accel-Buffering", "no");
+    const bool runs_only = req.has_param("runs_only") && req.get_param_value("runs_only") != "0";
     auto next = std::make_shared<uint64_t>(after + 1);
     auto last_write = std::make_shared<Clock::time_point>(Clock::now());
     res.set_chunked_content_provider(
         "text/event-stream",
-        [this, next, last_write](size_t, httplib::DataSink& sink) {
+        [this, next, last_write, runs_only](size_t, httplib::DataSink& sink) {
           if (stopping_ || !sink.is_writable()) return false;
           std::string chunk;
           uint64_t n = 0;
           for (auto it = log_.Read(*next); it->Valid() && n < 500; it->Next(), ++n) {
+            if (runs_only && !it->envelope().stream_id.starts_with("run-")) {
+              *next = it->envelope().seq + 1;
+              continue;
+            }
             auto j = EventJson(it->envelope());
             if (!j.ok()) return false;
             chunk += fmt::format("id: {}\nevent: {}\ndata: {}\n\n", it->envelope().seq,
