@@ -17,6 +17,7 @@
 #include <unordered_set>
 
 #include "engine/emag/page_stream.h"
+#include "engine/emag/response_parser.h"
 #include "engine/offer_fingerprint.h"
 #include "events/key_coding.h"
 #include "events/payload_codec.h"
@@ -210,6 +211,7 @@ class Engine final : public SyncEngine {
       if (started_) return Status::Ok();
       started_ = true;
     }
+    MS_RETURN_IF_ERROR(RestoreProductState());
     MS_RETURN_IF_ERROR(Recover());
     ready_ = true;
     if (options_.schedule_interval > 0ms) scheduler_ = std::thread([this] { ScheduleLoop(); });
@@ -792,6 +794,75 @@ class Engine final : public SyncEngine {
       case Status::Code::kUnavailable: return "retryable";
       default: return "fatal";
     }
+  }
+
+  // A log with product events but no product state (imported from an export, or the state's
+  // family lost): the state is derived again from each offer's last event, so the next sync
+  // tells created from updated from unchanged as the original database would have.
+  Status RestoreProductState() {
+    if (log_.Head().seq == 0) return Status::Ok();
+    {
+      MS_ASSIGN_OR_RETURN(auto it, log_.Scan(kProductsFamily));
+      it->SeekToFirst();
+      MS_RETURN_IF_ERROR(it->status());
+      if (it->Valid()) return Status::Ok();
+    }
+    // Pass 1: the last event of every offer that still exists.
+    std::map<std::string, uint64_t> last;  // product key -> seq
+    for (auto it = log_.Read(1); it->Valid(); it->Next()) {
+      const Envelope& e = it->envelope();
+      const auto type = static_cast<EventType>(e.type);
+      if (type != EventType::kProductCreated && type != EventType::kProductUpdated && type != EventType::kProductRemoved) continue;
+      constexpr std::string_view kPrefix = "product-";
+      const size_t dash = e.stream_id.rfind('-');
+      if (!e.stream_id.starts_with(kPrefix) || dash == std::string::npos || dash < kPrefix.size()) continue;
+      const std::string account = e.stream_id.substr(kPrefix.size(), dash - kPrefix.size());
+      const uint64_t offer_id = std::strtoull(e.stream_id.c_str() + dash + 1, nullptr, 10);
+      const std::string key = ProductKey(account, offer_id);
+      if (type == EventType::kProductRemoved) {
+        last.erase(key);
+      } else {
+        last[key] = e.seq;
+      }
+    }
+    if (last.empty()) return Status::Ok();
+    spdlog::info("restoring the product state of {} offers from the log", last.size());
+    // Pass 2: fingerprint each offer's last raw JSON, as a sync would have.
+    Step step;
+    step.correlation_id = "restore-product-state";
+    for (const auto& [key, seq] : last) {
+      auto it = log_.Read(seq);
+      if (!it->Valid()) return it->status().ok() ? Status::Corruption("product event at seq " + std::to_string(seq) + " is gone") : it->status();
+      const Envelope& e = it->envelope();
+      std::string raw_json, run_id;
+      if (e.type == static_cast<uint16_t>(EventType::kProductCreated)) {
+        MS_ASSIGN_OR_RETURN(ProductCreated p, DecodePayload<ProductCreated>(e.payload_version, e.payload));
+        raw_json = std::move(p.raw_json);
+        run_id = std::move(p.run_id);
+      } else {
+        MS_ASSIGN_OR_RETURN(ProductUpdated p, DecodePayload<ProductUpdated>(e.payload_version, e.payload));
+        raw_json = std::move(p.raw_json);
+        run_id = std::move(p.run_id);
+      }
+      MS_ASSIGN_OR_RETURN(emag::OfferPage page, emag::ParseReadResponse(R"({"isError":false,"messages":[],"results":[)" + raw_json + "]}"));
+      if (page.offers.size() != 1) return Status::Corruption("product event at seq " + std::to_string(seq) + " holds no offer");
+      ProductState state;
+      state.raw_hash.assign(32, '\0');
+      Sha256(raw_json.data(), raw_json.size(), reinterpret_cast<uint8_t*>(state.raw_hash.data()));
+      OfferFingerprint fp = Fingerprint(page.offers[0]);
+      state.content_hash = std::move(fp.content_hash);
+      state.field_hashes = std::move(fp.field_hashes);
+      state.part_number = page.offers[0].part_number;
+      state.last_run_id = std::move(run_id);
+      step.writes.push_back({std::string(kProductsFamily), key, EncodeProductState(state)});
+      if (step.writes.size() == 2000) {
+        MS_RETURN_IF_ERROR(log_.Append(std::move(step)).status());
+        step = Step{};
+        step.correlation_id = "restore-product-state";
+      }
+    }
+    if (!step.writes.empty()) MS_RETURN_IF_ERROR(log_.Append(std::move(step)).status());
+    return Status::Ok();
   }
 
   Status Recover() {
