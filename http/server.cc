@@ -670,8 +670,28 @@ class ServerImpl final : public Server {
       in_flight = in_flight || !r.terminal();
     }
     const size_t count = syncs.size();
+    // Runs started together (account_type "both"), each with its per-account children.
+    json::array groups;
+    for (const HistoryGroup& g : GroupHistory(page->runs)) {
+      json::array children, accounts;
+      uint64_t created = 0, updated = 0, unchanged = 0, removed = 0, failed = 0;
+      for (const RunRecord* r : g.runs) {
+        children.push_back(json::string(r->id));
+        accounts.push_back(json::string(r->account_type));
+        created += r->created_items;
+        updated += r->updated_items;
+        unchanged += r->unchanged_items;
+        removed += r->removed_items;
+        failed += r->failed_items;
+      }
+      groups.push_back(json::object{{"group_id", g.group_id}, {"status", g.status}, {"account_types", std::move(accounts)},
+                                    {"children", std::move(children)}, {"created_items", created},
+                                    {"updated_items", updated}, {"unchanged_items", unchanged},
+                                    {"removed_items", removed}, {"failed_items", failed}});
+    }
     Reply reply = JsonReply(200, json::object{{"status", "success"},
                                               {"data", json::object{{"syncs", std::move(syncs)},
+                                                                    {"groups", std::move(groups)},
                                                                     {"count", count},
                                                                     {"next_cursor", page->next_cursor.empty() ? json::value(nullptr) : json::value(page->next_cursor)},
                                                                     {"as_of_seq", view->seq}}}});

@@ -2,6 +2,9 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <map>
+
 #include "events/payload_codec.h"
 
 namespace marketsync {
@@ -41,6 +44,28 @@ Status HistoryProjection::Apply(const Envelope& event, ProjectionStore& store) {
     MS_RETURN_IF_ERROR(store.Put(kByStatus, IndexKey(record.status, run_id), ""));
   }
   return Status::Ok();
+}
+
+std::vector<HistoryGroup> GroupHistory(const std::vector<RunRecord>& runs) {
+  static constexpr std::string_view kWorstFirst[] = {kRunRunning, kRunInterrupted, kRunFailed, kRunCancelled,
+                                                     kRunCompletedWithGaps, kRunCompleted};
+  std::vector<HistoryGroup> groups;
+  std::map<std::string, size_t> index;
+  for (const RunRecord& r : runs) {
+    const std::string& id = r.group_id.empty() ? r.id : r.group_id;
+    auto [it, fresh] = index.try_emplace(id, groups.size());
+    if (fresh) groups.push_back({id, "", {}});
+    groups[it->second].runs.push_back(&r);
+  }
+  for (HistoryGroup& g : groups) {
+    for (std::string_view status : kWorstFirst) {
+      if (std::any_of(g.runs.begin(), g.runs.end(), [&](const RunRecord* r) { return r->status == status; })) {
+        g.status = status;
+        break;
+      }
+    }
+  }
+  return groups;
 }
 
 Result<std::optional<RunRecord>> GetHistoryRun(const KvReader& log, std::string_view run_id) {

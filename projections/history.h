@@ -49,6 +49,16 @@ struct HistoryPage {
   std::string next_cursor;      // empty when there are no older runs
 };
 
+// Runs started together (`both`: one per account, one group id), in listing order. A group
+// whose runs straddle a page boundary appears on both pages with the runs each page holds.
+struct HistoryGroup {
+  std::string group_id;
+  std::string status;  // running if any runs; else the worst ending (interrupted, failed,
+                       // cancelled, completed_with_gaps), else completed
+  std::vector<const RunRecord*> runs;  // the children, per account
+};
+std::vector<HistoryGroup> GroupHistory(const std::vector<RunRecord>& runs);
+
 // Reads the projection (live, or an as-of fold). Errors: kInvalidArgument (limit 0 or over 1000, bad cursor),
 // kCorruption (a row that does not decode), kIOError.
 Result<HistoryPage> ListHistory(const KvReader& reader, const HistoryQuery& query);

@@ -133,6 +133,12 @@ TEST_F(HttpTest, EveryRouteAnswers) {
   EXPECT_FALSE(data["next_cursor"].is_null());
   auto older = Json(client_->Get(("/api/v1/emag/products/history?limit=2&cursor=" + std::string(data["next_cursor"].as_string())).c_str()));
   EXPECT_EQ(older["data"].as_object()["count"].as_int64(), 1);
+  auto all = Json(client_->Get("/api/v1/emag/products/history?limit=10"));
+  auto& groups = all["data"].as_object()["groups"].as_array();
+  ASSERT_EQ(groups.size(), 2u);  // the main run, then the "both" group
+  EXPECT_EQ(groups[0].as_object().at("children").as_array().size(), 1u);
+  EXPECT_EQ(groups[1].as_object().at("children").as_array().size(), 2u);
+  EXPECT_EQ(groups[1].as_object().at("created_items").as_int64(), 2 * kOffers);
   auto fbe = Json(client_->Get("/api/v1/emag/products/history?account_type=fbe&status=completed"));
   EXPECT_EQ(fbe["data"].as_object()["count"].as_int64(), 1);
   auto as_of = Json(client_->Get(("/api/v1/emag/products/history?as_of=" + std::to_string(seq_after_first)).c_str()));

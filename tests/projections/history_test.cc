@@ -91,6 +91,28 @@ TEST_F(HistoryTest, RowsEqualTheFoldOfEachRunAndListNewestFirst) {
   EXPECT_FALSE(ListHistory(**log, HistoryQuery{std::nullopt, std::nullopt, std::nullopt, std::nullopt, 0, ""}).ok());
 }
 
+TEST_F(HistoryTest, RunsStartedTogetherFormOneGroup) {
+  auto log = OpenWithHistory(dir_.Sub("db"));
+  ASSERT_OK(log);
+  auto engine = SyncEngine::Create(**log, testing::EngineFor(*sim_));
+  ASSERT_OK(engine);
+  ASSERT_OK((*engine)->Start());
+  ASSERT_OK(sim_->SetFaults(R"({"rules":[{"account":"fbe","page":2,"fault":"http_500"}]})"));
+  Sync(**engine, "both", 1);
+  Sync(**engine, "main", 1);
+  auto page = ListHistory(**log, {});
+  ASSERT_OK(page);
+  ASSERT_EQ(page->runs.size(), 3u);
+  std::vector<HistoryGroup> groups = GroupHistory(page->runs);
+  ASSERT_EQ(groups.size(), 2u);
+  EXPECT_EQ(groups[0].runs.size(), 1u);  // the newest: main alone
+  EXPECT_EQ(groups[0].status, kRunCompleted);
+  ASSERT_EQ(groups[1].runs.size(), 2u);  // both: main and fbe, one group id
+  EXPECT_EQ(groups[1].runs[0]->group_id, groups[1].runs[1]->group_id);
+  EXPECT_NE(groups[1].runs[0]->account_type, groups[1].runs[1]->account_type);
+  EXPECT_EQ(groups[1].status, kRunCompletedWithGaps);  // fbe had a gap: the group says so
+}
+
 TEST_F(HistoryTest, CursorPagesThroughEveryRunOnce) {
   auto log = OpenWithHistory(dir_.Sub("db"));
   ASSERT_OK(log);
