@@ -74,24 +74,28 @@ Result<std::optional<std::string>> MemoryStore::Get(std::string_view cf, std::st
 Result<std::optional<std::string>> MemoryStore::Get(std::string_view cf, std::string_view key) const {
   const Family* f = FindConst(cf);
   if (f == nullptr) return NoFamily(cf);
-  // The map is keyed by std::string; a lookup by view needs one (C++20 has no heterogeneous
-  // unordered lookup without a transparent hash, which libstdc++ 12 does not use for find).
-  auto it = f->rows.find(std::string(key));
+  auto it = f->rows.find(key);
   if (it == f->rows.end()) return std::optional<std::string>();
   return std::optional<std::string>(it->second);
 }
 
 Status MemoryStore::Put(std::string_view cf, std::string_view key, std::string_view value) {
   MS_ASSIGN_OR_RETURN(Family * f, Find(cf));
-  auto [it, inserted] = f->rows.try_emplace(std::string(key));
-  it->second.assign(value);
-  f->dirty = f->dirty || inserted;  // a new key moves the order; a new value does not
+  if (auto it = f->rows.find(key); it != f->rows.end()) {
+    it->second.assign(value);  // a new value does not move the order
+    return Status::Ok();
+  }
+  f->rows.emplace(std::string(key), std::string(value));
+  f->dirty = true;
   return Status::Ok();
 }
 
 Status MemoryStore::Delete(std::string_view cf, std::string_view key) {
   MS_ASSIGN_OR_RETURN(Family * f, Find(cf));
-  if (f->rows.erase(std::string(key)) > 0) f->dirty = true;
+  if (auto it = f->rows.find(key); it != f->rows.end()) {
+    f->rows.erase(it);
+    f->dirty = true;
+  }
   return Status::Ok();
 }
 

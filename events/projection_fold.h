@@ -29,8 +29,13 @@ namespace marketsync {
 class MemoryStore final : public ProjectionStore, public KvReader {
  public:
   using Row = std::pair<const std::string, std::string>;
+  // Looks keys up by string_view, with no std::string made per lookup.
+  struct Hash {
+    using is_transparent = void;
+    size_t operator()(std::string_view s) const { return std::hash<std::string_view>()(s); }
+  };
   struct Family {
-    std::unordered_map<std::string, std::string> rows;
+    std::unordered_map<std::string, std::string, Hash, std::equal_to<>> rows;
     std::vector<const Row*> sorted;  // valid when !dirty
     bool dirty = false;
   };
