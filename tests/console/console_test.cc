@@ -111,6 +111,23 @@ TEST_F(ConsoleTest, SyncMainTwiceAndTheButtonFollowsTheServer) {
   std::filesystem::create_directories(artifacts);
   browser_->Screenshot((artifacts / "history.png").string());
   EXPECT_GT(std::filesystem::file_size(artifacts / "history.png"), 10'000u);
+
+  // Keyboard: a history row takes focus and Enter opens its timeline.
+  Eval("__row().focus(); true");
+  browser_->Call("Input.dispatchKeyEvent", {{"type", "keyDown"}, {"key", "Enter"}, {"code", "Enter"},
+                                            {"windowsVirtualKeyCode", 13}});
+  browser_->Call("Input.dispatchKeyEvent", {{"type", "keyUp"}, {"key", "Enter"}, {"code", "Enter"},
+                                            {"windowsVirtualKeyCode", 13}});
+  Eval("__waitFor(() => document.querySelector('#timeline').open && document.querySelectorAll('#tl-events li').length > 3)");
+  Eval("document.querySelector('#timeline').close(); true");
+
+  // A phone: the page does not scroll sideways (wide tables scroll inside their box).
+  browser_->Call("Emulation.setDeviceMetricsOverride",
+                 {{"width", 390}, {"height", 844}, {"deviceScaleFactor", 2}, {"mobile", true}});
+  Eval("new Promise(r => setTimeout(() => r(true), 300))");
+  EXPECT_TRUE(Eval("document.documentElement.scrollWidth <= window.innerWidth").as_bool())
+      << EvalString("document.documentElement.scrollWidth + ' > ' + window.innerWidth");
+  browser_->Screenshot((artifacts / "history-phone.png").string());
 }
 
 TEST_F(ConsoleTest, CancelFromTheTimeline) {
