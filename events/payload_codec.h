@@ -170,6 +170,11 @@ class PortableReader {
     if (n > limit) throw std::length_error("length " + std::to_string(n) + " exceeds the payload size");
     return n;
   }
+  void SkipBytes(size_t limit) {
+    const uint64_t n = Size(limit);
+    Need(n);
+    p_ += n;
+  }
   void GetBytes(std::string& s, size_t limit) {
     const uint64_t n = Size(limit);
     Need(n);
@@ -233,13 +238,18 @@ std::string EncodeFieldsWithCereal(const T& value) {
 // bytes end early or are left over.
 template <typename T>
   requires payload_internal::Visitable<T>
-Result<T> DecodeFields(std::string_view bytes, std::string_view what, size_t max_fields = SIZE_MAX) {
+Result<T> DecodeFields(std::string_view bytes, std::string_view what, size_t max_fields = SIZE_MAX,
+                       std::string_view skip = {}) {
   T out;
   try {
     payload_internal::PortableReader r(bytes);
     size_t n = 0;
-    out.Visit([&r, &n, max_fields, limit = bytes.size()](const char*, auto& field) {
-      if (n++ < max_fields) payload_internal::ReadField(r, field, limit);
+    out.Visit([&r, &n, max_fields, skip, limit = bytes.size()](const char* name, auto& field) {
+      if (n++ >= max_fields) return;
+      if constexpr (std::is_same_v<std::decay_t<decltype(field)>, std::string>) {
+        if (!skip.empty() && skip == name) return r.SkipBytes(limit);
+      }
+      payload_internal::ReadField(r, field, limit);
     });
     if (!r.AtEnd()) return Status::Corruption("trailing bytes after " + std::string(what));
   } catch (const std::exception& e) {
@@ -273,20 +283,25 @@ std::string EncodePayload(const T& payload) {
   return EncodeFields(payload);
 }
 
-// Decodes stored bytes of the given version. Errors: kCorruption (never an exception) when the
-// version is unknown, the bytes end early, or bytes are left over.
+// Decodes stored bytes of the given version; a top-level string field named
+// `skip_string_field` is stepped over and left empty (e.g. raw_json, for read models that do
+// not need it). Errors: kCorruption (never an exception) when the version is unknown, the
+// bytes end early, or bytes are left over.
 template <Payload T>
-Result<T> DecodePayload(uint16_t version, std::string_view bytes) {
-  const std::string name = EventTypeName(static_cast<uint16_t>(T::kType));
+Result<T> DecodePayload(uint16_t version, std::string_view bytes, std::string_view skip_string_field = {}) {
   if (version == 0 || version > T::kVersion) {
-    return Status::Corruption("unknown payload version " + std::to_string(version) + " of " + name);
+    return Status::Corruption("unknown payload version " + std::to_string(version) + " of " +
+                              EventTypeName(static_cast<uint16_t>(T::kType)));
   }
   size_t fields = SIZE_MAX;
   if constexpr (requires { T::kFieldsByVersion; }) {
     static_assert(std::size(T::kFieldsByVersion) == T::kVersion, "one field count per version");
     fields = T::kFieldsByVersion[version - 1];
   }
-  return DecodeFields<T>(bytes, name + " payload", fields);
+  // The name only matters in an error: no string is built per decode.
+  auto decoded = DecodeFields<T>(bytes, "payload", fields, skip_string_field);
+  if (!decoded.ok()) return decoded.status().WithContext(EventTypeName(static_cast<uint16_t>(T::kType)));
+  return decoded;
 }
 
 // A payload as an event to append.

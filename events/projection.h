@@ -68,6 +68,15 @@ class Projection {
   // Folds one event. An error rejects the step that carried the event (nothing of it is
   // written); a projection returns one only for events it cannot make sense of.
   virtual Status Apply(const Envelope& event, ProjectionStore& store) = 0;
+  // A fold of the whole log from seq 1 into empty families (rebuild, verify, as-of) brackets
+  // its Apply calls with these. A projection may then keep its state in its own form and write
+  // it at EndFold; the rows it leaves must be exactly those Apply would have left event by
+  // event (rebuild == live is checked by digest). Defaults: Apply writes through, as live.
+  virtual void BeginFold() {}
+  virtual Status EndFold(ProjectionStore& store) {
+    (void)store;
+    return Status::Ok();
+  }
 };
 
 }  // namespace marketsync

@@ -136,7 +136,18 @@ Result<FoldResult> FoldLog(const EventLog& log, const std::vector<Projection*>& 
   }
   const uint64_t to_seq = std::min(limit.to_seq.value_or(UINT64_MAX), log.Head().seq);
   FoldResult result;
-  if (to_seq == 0) return result;
+  for (Projection* p : projections) p->BeginFold();
+  auto end_fold = [&]() -> Status {
+    for (Projection* p : projections) {
+      Status s = p->EndFold(store);
+      if (!s.ok()) return s.WithContext(fmt::format("projection {} at the end of a fold", p->name()));
+    }
+    return Status::Ok();
+  };
+  if (to_seq == 0) {
+    MS_RETURN_IF_ERROR(end_fold());
+    return result;
+  }
   auto it = log.Read(1);
   for (; it->Valid(); it->Next()) {
     const Envelope& e = it->envelope();
@@ -152,6 +163,7 @@ Result<FoldResult> FoldLog(const EventLog& log, const std::vector<Projection*>& 
     if (progress && (e.seq & 0xFFFF) == 0) progress(e.seq);
   }
   MS_RETURN_IF_ERROR(it->status());
+  MS_RETURN_IF_ERROR(end_fold());
   if (progress) progress(result.last_seq);
   return result;
 }

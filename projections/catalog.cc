@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <map>
 
 #include "events/key_coding.h"
 #include "events/payload_codec.h"
@@ -33,9 +34,20 @@ Status AddToCount(ProjectionStore& store, std::string_view account, int64_t delt
   return store.Put(CatalogProjection::kCounts, account, v);
 }
 
+// The fields of a row a product event sets.
+template <typename T>
+void SetFromEvent(CatalogEntry& entry, T& p, const Envelope& e, std::string_view change) {
+  entry.summary = std::move(p.summary);
+  entry.content_hash = std::move(p.content_hash);
+  entry.last_change = change;
+  entry.last_seq = e.seq;
+  entry.last_run_id = std::move(p.run_id);
+  entry.updated_at_us = e.recorded_at_us;
+}
+
 template <Payload T>
 Status Upsert(const Envelope& e, ProjectionStore& store, std::string_view change) {
-  MS_ASSIGN_OR_RETURN(T p, DecodePayload<T>(e.payload_version, e.payload));
+  MS_ASSIGN_OR_RETURN(T p, DecodePayload<T>(e.payload_version, e.payload, "raw_json"));
   const std::string key = OfferKey(p.account, p.offer_id);
   MS_ASSIGN_OR_RETURN(auto stored, store.Get(CatalogProjection::kOffers, key));
   CatalogEntry entry;
@@ -48,12 +60,7 @@ Status Upsert(const Envelope& e, ProjectionStore& store, std::string_view change
     entry.created_at_us = e.recorded_at_us;
     MS_RETURN_IF_ERROR(AddToCount(store, p.account, +1));
   }
-  entry.summary = std::move(p.summary);
-  entry.content_hash = std::move(p.content_hash);
-  entry.last_change = change;
-  entry.last_seq = e.seq;
-  entry.last_run_id = std::move(p.run_id);
-  entry.updated_at_us = e.recorded_at_us;
+  SetFromEvent(entry, p, e, change);
   MS_RETURN_IF_ERROR(store.Put(CatalogProjection::kOffers, key, EncodeFields(entry)));
   return store.Put(CatalogProjection::kByChange, ChangeKey(e.seq, key), "");
 }
@@ -72,7 +79,69 @@ bool Matches(const CatalogEntry& entry, std::string_view needle_lower) {
 
 }  // namespace
 
+namespace {
+
+// The same fold as Upsert and the removal below, on decoded rows held in memory.
+template <Payload T>
+Status FoldUpsert(const Envelope& e, std::unordered_map<std::string, CatalogEntry>& rows,
+                  std::set<std::string>& accounts, std::string_view change) {
+  MS_ASSIGN_OR_RETURN(T p, DecodePayload<T>(e.payload_version, e.payload, "raw_json"));
+  auto [it, fresh] = rows.try_emplace(OfferKey(p.account, p.offer_id));
+  CatalogEntry& entry = it->second;
+  if (fresh) {
+    entry.account = p.account;
+    entry.offer_id = p.offer_id;
+    entry.created_at_us = e.recorded_at_us;
+    if (!accounts.contains(p.account)) accounts.insert(p.account);
+  }
+  SetFromEvent(entry, p, e, change);
+  return Status::Ok();
+}
+
+}  // namespace
+
+void CatalogProjection::BeginFold() {
+  folding_ = true;
+  fold_rows_.clear();
+  fold_accounts_.clear();
+}
+
+Status CatalogProjection::EndFold(ProjectionStore& store) {
+  if (!folding_) return Status::Ok();
+  folding_ = false;
+  std::map<std::string, uint64_t> counts;
+  for (const auto& account : fold_accounts_) counts[account] = 0;
+  for (const auto& [key, entry] : fold_rows_) {
+    MS_RETURN_IF_ERROR(store.Put(kOffers, key, EncodeFields(entry)));
+    MS_RETURN_IF_ERROR(store.Put(kByChange, ChangeKey(entry.last_seq, key), ""));
+    ++counts[entry.account];
+  }
+  for (const auto& [account, n] : counts) {
+    std::string v;
+    PutFixed64BE(&v, n);
+    MS_RETURN_IF_ERROR(store.Put(kCounts, account, v));
+  }
+  fold_rows_.clear();
+  fold_accounts_.clear();
+  return Status::Ok();
+}
+
 Status CatalogProjection::Apply(const Envelope& e, ProjectionStore& store) {
+  if (folding_) {
+    switch (static_cast<EventType>(e.type)) {
+      case EventType::kProductCreated:
+        return FoldUpsert<ProductCreated>(e, fold_rows_, fold_accounts_, "created");
+      case EventType::kProductUpdated:
+        return FoldUpsert<ProductUpdated>(e, fold_rows_, fold_accounts_, "updated");
+      case EventType::kProductRemoved: {
+        MS_ASSIGN_OR_RETURN(auto p, DecodePayload<ProductRemoved>(e.payload_version, e.payload));
+        fold_rows_.erase(OfferKey(p.account, p.offer_id));
+        return Status::Ok();
+      }
+      default:
+        return Status::Ok();
+    }
+  }
   switch (static_cast<EventType>(e.type)) {
     case EventType::kProductCreated:
       return Upsert<ProductCreated>(e, store, "created");
