@@ -611,7 +611,7 @@ class ServerImpl final : public Server {
     {
       std::lock_guard lk(cache_mu_);
       for (auto it = cache_.begin(); it != cache_.end(); ++it) {
-        if (it->first == key && it->second->fold.last_seq <= log_.Head().seq) {
+        if (it->first == key) {
           v.as_of = it->second;
           cache_.splice(cache_.begin(), cache_, it);
           break;
@@ -619,10 +619,12 @@ class ServerImpl final : public Server {
       }
     }
     if (!v.as_of) {
+      const uint64_t head = log_.Head().seq;
       MS_ASSIGN_OR_RETURN(auto folded, FoldAsOf(log_, *limit, projections));
       v.as_of = std::shared_ptr<AsOfView>(std::move(folded));
-      // Points past the head are not cached: the log will grow into them.
-      if (!limit->to_seq || *limit->to_seq <= v.as_of->fold.last_seq) {
+      // A seq up to the head, or a time the fold stopped short of the head for, is settled;
+      // a point past the head is not cached, as the log will grow into it.
+      if ((limit->to_seq && *limit->to_seq <= head) || v.as_of->fold.last_seq < head) {
         std::lock_guard lk(cache_mu_);
         cache_.emplace_front(key, v.as_of);
         if (cache_.size() > 8) cache_.pop_back();
