@@ -6,6 +6,7 @@
 #include <rocksdb/options.h>
 #include <rocksdb/table.h>
 #include <rocksdb/filter_policy.h>
+#include <rocksdb/sst_file_writer.h>
 #include <rocksdb/write_batch.h>
 
 #include <algorithm>
@@ -122,6 +123,7 @@ class RocksEventIterator final : public EventIterator {
     Load();
   }
   const Envelope& envelope() const override { return current_; }
+  void TakeEnvelope(Envelope* out) override { std::swap(*out, current_); }
   std::string_view raw() const override {
     return {it_->value().data(), it_->value().size()};
   }
@@ -500,26 +502,27 @@ class RocksEventLog final : public EventLog {
       }
     }
 
-    // Large batches without the WAL, then a flush: the rows are on disk before the checkpoint.
+    // Each family's rows, already sorted, go into one SST file that the database ingests:
+    // no memtable, no WAL, no flush, and the file is synced before the checkpoint is written.
     RebuildReport report;
     report.events = fold.events;
-    rocksdb::WriteOptions bulk;
-    bulk.disableWAL = true;
-    rocksdb::WriteBatch batch;
     for (size_t index : indexes) {
       for (auto& [cf, handle] : projection_families_[index]) {
-        for (const MemoryStore::Row* row : folded.SortedRows(cf)) {
-          batch.Put(handle, row->first, row->second);
-          ++report.rows;
-          if (batch.GetDataSize() >= (8u << 20)) {
-            MS_RETURN_IF_ERROR(FromRocks(db_->Write(bulk, &batch), "writing rebuilt rows"));
-            batch.Clear();
-          }
+        const auto& rows = folded.SortedRows(cf);
+        if (rows.empty()) continue;
+        const std::string file = path_ + "/rebuild-" + cf + ".sst";
+        rocksdb::SstFileWriter sst(rocksdb::EnvOptions(), rocksdb::Options(rocksdb::DBOptions(), FamilyOptions(cf)), handle);
+        MS_RETURN_IF_ERROR(FromRocks(sst.Open(file), "writing rebuilt rows of " + cf));
+        for (const MemoryStore::Row* row : rows) {
+          MS_RETURN_IF_ERROR(FromRocks(sst.Put(row->first, row->second), "writing rebuilt rows of " + cf));
         }
+        report.rows += rows.size();
+        MS_RETURN_IF_ERROR(FromRocks(sst.Finish(), "writing rebuilt rows of " + cf));
+        rocksdb::IngestExternalFileOptions ingest;
+        ingest.move_files = true;
+        MS_RETURN_IF_ERROR(FromRocks(db_->IngestExternalFile(handle, {file}, ingest), "ingesting rebuilt rows of " + cf));
       }
     }
-    MS_RETURN_IF_ERROR(FromRocks(db_->Write(bulk, &batch), "writing rebuilt rows"));
-    if (!fresh.empty()) MS_RETURN_IF_ERROR(FromRocks(db_->Flush(rocksdb::FlushOptions(), fresh), "flushing rebuilt rows"));
 
     rocksdb::WriteBatch done;
     std::string cp;

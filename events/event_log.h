@@ -96,6 +96,9 @@ class EventIterator {
   virtual bool Valid() const = 0;
   virtual void Next() = 0;
   virtual const Envelope& envelope() const = 0;
+  // Moves the current envelope into *out (its old contents may be reused for the next one);
+  // envelope() is unspecified until Next(). For readers that keep envelopes.
+  virtual void TakeEnvelope(Envelope* out) { *out = envelope(); }
   // The stored bytes of the current envelope.
   virtual std::string_view raw() const = 0;
   // kCorruption naming the seq of an envelope that does not decode.

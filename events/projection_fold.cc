@@ -3,6 +3,10 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <condition_variable>
+#include <deque>
+#include <mutex>
+#include <thread>
 
 // Incremental SHA-256 without EVP's per-digest allocation (see sha256.cc).
 #define OPENSSL_SUPPRESS_DEPRECATED
@@ -148,21 +152,87 @@ Result<FoldResult> FoldLog(const EventLog& log, const std::vector<Projection*>& 
     MS_RETURN_IF_ERROR(end_fold());
     return result;
   }
-  auto it = log.Read(1);
-  for (; it->Valid(); it->Next()) {
-    const Envelope& e = it->envelope();
-    if (e.seq > to_seq) break;
-    if (limit.to_time_us && e.recorded_at_us > *limit.to_time_us) break;
-    for (Projection* p : projections) {
-      Status s = p->Apply(e, store);
-      if (!s.ok()) return s.WithContext(fmt::format("projection {} at seq {}", p->name(), e.seq));
+
+  // Two stages on two threads: this one applies the projections while a reader thread scans
+  // and decodes the next batch (decoding costs about as much as folding the cheaper
+  // projections). Batches go back and forth through two small queues; envelopes are moved,
+  // not copied, and their buffers reused.
+  constexpr size_t kBatch = 64;
+  constexpr size_t kBatches = 8;
+  struct Batch {
+    std::vector<Envelope> events{kBatch};
+    size_t size = 0;
+  };
+  std::vector<Batch> batches(kBatches);
+  std::mutex mu;
+  std::condition_variable cv;
+  std::deque<Batch*> full, empty;
+  for (auto& b : batches) empty.push_back(&b);
+  bool reader_done = false, stop = false;
+  Status reader_status;
+  std::thread reader([&] {
+    auto it = log.Read(1);
+    Batch* b = nullptr;
+    auto hand_over = [&] {
+      std::lock_guard lk(mu);
+      full.push_back(b);
+      b = nullptr;
+      cv.notify_all();
+    };
+    for (; it->Valid(); it->Next()) {
+      const Envelope& e = it->envelope();
+      if (e.seq > to_seq || (limit.to_time_us && e.recorded_at_us > *limit.to_time_us)) break;
+      if (b == nullptr) {
+        std::unique_lock lk(mu);
+        cv.wait(lk, [&] { return !empty.empty() || stop; });
+        if (stop) break;
+        b = empty.front();
+        empty.pop_front();
+        b->size = 0;
+      }
+      it->TakeEnvelope(&b->events[b->size++]);
+      if (b->size == kBatch) hand_over();
     }
-    result.last_seq = e.seq;
-    result.last_recorded_at_us = e.recorded_at_us;
-    ++result.events;
-    if (progress && (e.seq & 0xFFFF) == 0) progress(e.seq);
+    if (b != nullptr && b->size > 0) hand_over();
+    std::lock_guard lk(mu);
+    reader_status = it->status();
+    reader_done = true;
+    cv.notify_all();
+  });
+  Status apply_status;
+  while (true) {
+    Batch* b = nullptr;
+    {
+      std::unique_lock lk(mu);
+      cv.wait(lk, [&] { return !full.empty() || reader_done; });
+      if (full.empty()) break;
+      b = full.front();
+      full.pop_front();
+    }
+    for (size_t i = 0; i < b->size && apply_status.ok(); ++i) {
+      const Envelope& e = b->events[i];
+      for (Projection* p : projections) {
+        Status s = p->Apply(e, store);
+        if (!s.ok()) {
+          apply_status = s.WithContext(fmt::format("projection {} at seq {}", p->name(), e.seq));
+          break;
+        }
+      }
+      if (!apply_status.ok()) break;
+      result.last_seq = e.seq;
+      result.last_recorded_at_us = e.recorded_at_us;
+      ++result.events;
+      if (progress && (e.seq & 0xFFFF) == 0) progress(e.seq);
+    }
+    std::lock_guard lk(mu);
+    empty.push_back(b);
+    if (!apply_status.ok()) stop = true;
+    cv.notify_all();
+    if (!apply_status.ok()) break;
   }
-  MS_RETURN_IF_ERROR(it->status());
+  reader.join();
+  MS_RETURN_IF_ERROR(apply_status);
+  MS_RETURN_IF_ERROR(reader_status);
   MS_RETURN_IF_ERROR(end_fold());
   if (progress) progress(result.last_seq);
   return result;
