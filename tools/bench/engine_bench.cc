@@ -1,8 +1,9 @@
 // engine_bench: sync runs end to end through the engine, against emag-sim in a process of its own
 // (so this process's memory is the engine's).
 //
-//   engine_bench [--offers N] [--sim PATH] [--skip-seed] [--skip-overhead]
+//   engine_bench [--offers N] [--sim PATH] [--skip-seed] [--skip-overhead] [--no-projections]
 //
+// The log is opened with the four projections, as marketsyncd opens it (--no-projections: none).
 // Seed scenario: both accounts x 1,275 offers, eMAG's limits, 3.5 s per answer, against the
 // floor those set. Engine overhead: N offers (default 100,000) in one account with limits and
 // latency off: a first sync (all created) and a re-sync (all unchanged), as ratios to the raw
@@ -20,6 +21,8 @@
 #include <thread>
 
 #include "engine/sync_engine.h"
+#include "projections/all.h"
+#include "projections/all.h"
 #include "tools/bench/pull.h"
 
 namespace marketsync::bench {
@@ -78,9 +81,13 @@ struct Opened {
   std::unique_ptr<SyncEngine> engine;
 };
 
+// As marketsyncd runs: every projection folded in each step's batch (--no-projections: none).
+bool g_projections = true;
+
 Opened Open(const std::string& dir, EngineOptions options) {
   EventLogOptions lo;
   lo.extra_column_families = SyncEngine::ColumnFamilies();
+  if (g_projections) lo.projections = MakeAllProjections();
   auto log = EventLog::Open(dir, std::move(lo));
   if (!log.ok()) throw std::runtime_error(log.status().ToString());
   auto engine = SyncEngine::Create(**log, std::move(options));
@@ -185,8 +192,9 @@ void Overhead(const std::string& sim, const std::string& scratch, uint32_t offer
   std::filesystem::remove_all(scratch);
   const double raw_rate = Median(raw);
   fmt::print("## Engine overhead: 1 account, {} offers, limits and latency off, median of {} rounds\n\n"
-             "Pages in flight: {} for the raw pull (its best), {} for the engine.\n\n",
-             Thousands(offers), rounds, kWindow, engine_window);
+             "Pages in flight: {} for the raw pull (its best), {} for the engine. Projections: {}.\n\n",
+             Thousands(offers), rounds, kWindow, engine_window,
+             g_projections ? "all four, as marketsyncd runs" : "none (--no-projections)");
   Table t({"pull", "offers/s", "ratio to raw pull", "peak RSS MB (max of rounds)"});
   t.Add({"raw client pull", Thousands(raw_rate), "1.00x", ""});
   t.Add({"first sync (all created)", Thousands(Median(first)), fmt::format("{:.2f}x", Median(first) / raw_rate),
@@ -214,10 +222,13 @@ int main(int argc, char** argv) {
   app.add_option("--engine-window", engine_window, "Pages in flight for the engine in the overhead benchmark")->capture_default_str();
   app.add_flag("--skip-seed", skip_seed, "Skip the seed scenario");
   app.add_flag("--skip-overhead", skip_overhead, "Skip the engine overhead benchmark");
+  bool no_projections = false;
+  app.add_flag("--no-projections", no_projections, "Open the log without the four projections (the bare engine)");
   CLI11_PARSE(app, argc, argv);
   spdlog::set_level(spdlog::level::warn);
   try {
     if (!skip_seed) marketsync::bench::SeedScenario(sim, scratch);
+    marketsync::bench::g_projections = !no_projections;
     if (!skip_overhead) marketsync::bench::Overhead(sim, scratch, offers, rounds, engine_window);
   } catch (const std::exception& e) {
     fmt::print(stderr, "engine_bench: {}\n", e.what());
