@@ -111,6 +111,16 @@ std::string RebuildMarkerKey(std::string_view projection) {
   return "rebuilding/" + std::string(projection);
 }
 
+std::string VersionKey(std::string_view projection) {
+  return "projection_version/" + std::string(projection);
+}
+
+std::string EncodeVersion(uint32_t v) {
+  std::string out;
+  internal::PutFixed32BE(&out, v);
+  return out;
+}
+
 class RocksEventIterator final : public EventIterator {
  public:
   RocksEventIterator(std::unique_ptr<rocksdb::Iterator> it, uint64_t from) : it_(std::move(it)) {
@@ -435,13 +445,29 @@ class RocksEventLog final : public EventLog {
       MS_RETURN_IF_ERROR(FromRocks(s, "reading rebuild marker"));
       unfinished.push_back(p->name());
     }
-    // A projection that never ran on a log that has events (newly registered) is built the
-    // rebuild way, folded in memory: far faster than catching up event by event.
+    // A projection that never ran on a log that has events (newly registered), or whose rows
+    // are of another version than this build writes, is built the rebuild way, folded in
+    // memory: far faster than catching up event by event.
     const uint64_t head = Head().seq;
+    rocksdb::WriteBatch versions;
     for (auto* p : projections()) {
-      if (std::find(unfinished.begin(), unfinished.end(), p->name()) != unfinished.end() || head == 0) continue;
+      if (std::find(unfinished.begin(), unfinished.end(), p->name()) != unfinished.end()) continue;
       MS_ASSIGN_OR_RETURN(uint64_t checkpoint, Checkpoint(p->name()));
-      if (checkpoint == 0) unfinished.push_back(p->name());
+      std::string stored;
+      rocksdb::Status vs = db_->Get(rocksdb::ReadOptions(), meta_, VersionKey(p->name()), &stored);
+      if (!vs.ok() && !vs.IsNotFound()) return FromRocks(vs, "reading projection version");
+      // Rows written before versions were recorded are version 1.
+      const uint32_t version = vs.IsNotFound() ? 1 : (stored.size() == 4 ? internal::GetFixed32BE(stored.data()) : 0);
+      if (head > 0 && (checkpoint == 0 || version != p->version())) {
+        unfinished.push_back(p->name());
+      } else if (vs.IsNotFound() || version != p->version()) {
+        versions.Put(meta_, VersionKey(p->name()), EncodeVersion(p->version()));
+      }
+    }
+    if (versions.Count() > 0) {
+      rocksdb::WriteOptions wo;
+      wo.sync = true;
+      MS_RETURN_IF_ERROR(FromRocks(db_->Write(wo, &versions), "recording projection versions"));
     }
     if (!unfinished.empty()) MS_RETURN_IF_ERROR(RebuildProjections(unfinished, {}).status());
     return CatchUpProjections();
@@ -530,6 +556,7 @@ class RocksEventLog final : public EventLog {
     for (Projection* p : chosen) {
       done.Put(meta_, CheckpointKey(p->name()), cp);
       done.Delete(meta_, RebuildMarkerKey(p->name()));
+      done.Put(meta_, VersionKey(p->name()), EncodeVersion(p->version()));
     }
     rocksdb::WriteOptions wo;
     wo.sync = true;

@@ -3,6 +3,7 @@
 // The projection hook: a read model folded from the log, written in the same batch as the
 // events it folds, with its checkpoint (last applied seq) in that batch too.
 
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
@@ -65,6 +66,9 @@ class Projection {
   virtual std::string_view name() const = 0;
   // The column families this projection owns; nothing else writes them.
   virtual std::vector<std::string> column_families() const = 0;
+  // The layout of its rows. Bump it with any change to what Apply writes: a read-write open
+  // that finds rows of another version rebuilds the projection before serving.
+  virtual uint32_t version() const { return 1; }
   // Folds one event. An error rejects the step that carried the event (nothing of it is
   // written); a projection returns one only for events it cannot make sense of.
   virtual Status Apply(const Envelope& event, ProjectionStore& store) = 0;

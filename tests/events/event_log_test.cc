@@ -156,6 +156,52 @@ TEST(EventLogTest, ProjectionFoldsInTheSameBatchWithItsCheckpoint) {
   EXPECT_EQ(*log->Checkpoint("counting"), 9u);
 }
 
+// The counting projection at another row layout: counts doubled.
+class DoublingProjection final : public Projection {
+ public:
+  std::string_view name() const override { return "counting"; }
+  std::vector<std::string> column_families() const override { return {std::string(testing::CountingProjection::kFamily)}; }
+  uint32_t version() const override { return 2; }
+  Status Apply(const Envelope& event, ProjectionStore& store) override {
+    MS_ASSIGN_OR_RETURN(auto current, store.Get(testing::CountingProjection::kFamily, event.stream_id));
+    const uint64_t n = current.has_value() ? std::stoull(*current) : 0;
+    return store.Put(testing::CountingProjection::kFamily, event.stream_id, std::to_string(n + 2));
+  }
+};
+
+TEST(EventLogTest, ANewProjectionVersionIsRebuiltAtOpen) {
+  testing::TempDir dir;
+  {
+    EventLogOptions o;
+    o.projections.push_back(std::make_unique<testing::CountingProjection>());
+    auto log = EventLog::Open(dir.Sub("db"), std::move(o));
+    ASSERT_OK(log);
+    for (int i = 0; i < 3; ++i) ASSERT_OK((*log)->Append(testing::MakeStep("s", 1, 10)));
+    auto v = (*log)->Get(testing::CountingProjection::kFamily, "s");
+    ASSERT_OK(v);
+    EXPECT_EQ(**v, "3");
+  }
+  {
+    EventLogOptions o;
+    o.projections.push_back(std::make_unique<DoublingProjection>());
+    auto log = EventLog::Open(dir.Sub("db"), std::move(o));
+    ASSERT_OK(log);
+    auto v = (*log)->Get(testing::CountingProjection::kFamily, "s");
+    ASSERT_OK(v);
+    EXPECT_EQ(**v, "6");  // refolded by version 2, not left at version 1's rows
+    EXPECT_EQ(*(*log)->Checkpoint("counting"), 3u);
+  }
+  {
+    // The same version again: nothing to rebuild, new events fold on top.
+    EventLogOptions o;
+    o.projections.push_back(std::make_unique<DoublingProjection>());
+    auto log = EventLog::Open(dir.Sub("db"), std::move(o));
+    ASSERT_OK(log);
+    ASSERT_OK((*log)->Append(testing::MakeStep("s", 1, 10)));
+    EXPECT_EQ(**(*log)->Get(testing::CountingProjection::kFamily, "s"), "8");
+  }
+}
+
 TEST(EventLogTest, ProjectionSeesEarlierStepsOfTheSameGroup) {
   testing::TempDir dir;
   EventLogOptions o = WithCounting();
