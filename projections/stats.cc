@@ -1,5 +1,6 @@
 #include "projections/stats.h"
 
+#include "events/key_coding.h"
 #include "events/payload_codec.h"
 #include "events/sync_events.h"
 #include "projections/run_record.h"
@@ -50,13 +51,26 @@ Status StatsProjection::Apply(const Envelope& e, ProjectionStore& store) {
   if (type == EventType::kProductCreated || type == EventType::kProductRemoved) {
     const std::string_view account = ProductAccount(e.stream_id);
     if (account.empty()) return Status::InvalidArgument("product event on stream " + e.stream_id);
-    MS_ASSIGN_OR_RETURN(AccountStats s, Load(store, account));
+    MS_ASSIGN_OR_RETURN(auto stored, store.Get(kOffers, account));
+    uint64_t offers = stored && stored->size() == 8 ? GetFixed64BE(stored->data()) : 0;
     if (type == EventType::kProductCreated) {
-      ++s.offers;
-    } else if (s.offers > 0) {
-      --s.offers;
+      ++offers;
+    } else if (offers > 0) {
+      --offers;
     }
-    return store.Put(kAccounts, account, EncodeFields(s));
+    std::string v;
+    PutFixed64BE(&v, offers);
+    MS_RETURN_IF_ERROR(store.Put(kOffers, account, v));
+    if (!stored) {
+      // The account's first offer: make sure it has an account row for GetStats to list.
+      MS_ASSIGN_OR_RETURN(auto row, store.Get(kAccounts, account));
+      if (!row) {
+        AccountStats fresh;
+        fresh.account = account;
+        MS_RETURN_IF_ERROR(store.Put(kAccounts, account, EncodeFields(fresh)));
+      }
+    }
+    return Status::Ok();
   }
   if (!e.stream_id.starts_with("run-")) return Status::Ok();
   const std::string run_id = e.stream_id.substr(4);
@@ -97,6 +111,8 @@ Result<StatsReport> GetStats(const KvReader& reader) {
   MS_ASSIGN_OR_RETURN(auto it, reader.Scan(StatsProjection::kAccounts));
   for (it->SeekToFirst(); it->Valid(); it->Next()) {
     MS_ASSIGN_OR_RETURN(AccountStats s, DecodeFields<AccountStats>(it->value(), "stats row"));
+    MS_ASSIGN_OR_RETURN(auto offers, reader.Get(StatsProjection::kOffers, s.account));
+    s.offers = offers && offers->size() == 8 ? GetFixed64BE(offers->data()) : 0;
     report.total_offers += s.offers;
     report.total_runs_completed += s.runs_completed;
     report.total_runs_finished += s.runs_completed + s.runs_completed_with_gaps + s.runs_failed + s.runs_cancelled;
