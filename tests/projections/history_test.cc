@@ -25,6 +25,20 @@ class HistoryTest : public ::testing::Test {
     ASSERT_OK(s);
     sim_ = std::move(s).value();
   }
+  // Opens a log with the history projection under `name` and starts an engine on it (log_, engine_).
+  void StartEngine(const std::string& name) {
+    auto log = OpenWithHistory(dir_.Sub(name));
+    ASSERT_OK(log);
+    log_ = std::move(log).value();
+    auto engine = SyncEngine::Create(*log_, testing::EngineFor(*sim_));
+    ASSERT_OK(engine);
+    engine_ = std::move(engine).value();
+    ASSERT_OK(engine_->Start());
+  }
+  void TearDown() override {
+    engine_.reset();
+    log_.reset();
+  }
   // Runs `n` syncs of `account` to their end.
   std::vector<std::string> Sync(SyncEngine& engine, const std::string& account, int n) {
     std::vector<std::string> ids;
@@ -44,26 +58,24 @@ class HistoryTest : public ::testing::Test {
 
   testing::TempDir dir_;
   std::unique_ptr<sim::Simulator> sim_;
+  std::unique_ptr<EventLog> log_;
+  std::unique_ptr<SyncEngine> engine_;
 };
 
 TEST_F(HistoryTest, RowsEqualTheFoldOfEachRunAndListNewestFirst) {
-  auto log = OpenWithHistory(dir_.Sub("db"));
-  ASSERT_OK(log);
-  auto engine = SyncEngine::Create(**log, testing::EngineFor(*sim_));
-  ASSERT_OK(engine);
-  ASSERT_OK((*engine)->Start());
+  StartEngine("db");
   ASSERT_OK(sim_->SetFaults(R"({"rules":[{"account":"fbe","page":2,"fault":"http_500"}]})"));
-  std::vector<std::string> ids = Sync(**engine, "main", 2);
-  for (auto& id : Sync(**engine, "fbe", 1)) ids.push_back(id);
+  std::vector<std::string> ids = Sync(*engine_, "main", 2);
+  for (auto& id : Sync(*engine_, "fbe", 1)) ids.push_back(id);
   for (const auto& id : ids) {
-    auto row = GetHistoryRun(**log, id);
+    auto row = GetHistoryRun(*log_, id);
     ASSERT_OK(row);
     ASSERT_TRUE(row->has_value());
-    auto folded = (*engine)->GetRun(id);
+    auto folded = engine_->GetRun(id);
     ASSERT_OK(folded);
     EXPECT_EQ(EncodeFields(**row), EncodeFields(*folded)) << id;
   }
-  auto all = ListHistory(**log, {});
+  auto all = ListHistory(*log_, {});
   ASSERT_OK(all);
   ASSERT_EQ(all->runs.size(), 3u);
   EXPECT_EQ(all->runs[0].id, ids[2]);  // newest first
@@ -73,34 +85,30 @@ TEST_F(HistoryTest, RowsEqualTheFoldOfEachRunAndListNewestFirst) {
   HistoryQuery between;
   between.from_us = all->runs[1].requested_at_us;
   between.to_us = all->runs[0].requested_at_us;
-  auto middle = ListHistory(**log, between);
+  auto middle = ListHistory(*log_, between);
   ASSERT_OK(middle);
   ASSERT_EQ(middle->runs.size(), 1u);
   EXPECT_EQ(middle->runs[0].id, ids[1]);
 
-  auto main_only = ListHistory(**log, HistoryQuery{"main", std::nullopt, std::nullopt, std::nullopt, 50, ""});
+  auto main_only = ListHistory(*log_, HistoryQuery{"main", std::nullopt, std::nullopt, std::nullopt, 50, ""});
   ASSERT_OK(main_only);
   ASSERT_EQ(main_only->runs.size(), 2u);
-  auto gaps = ListHistory(**log, HistoryQuery{std::nullopt, std::string(kRunCompletedWithGaps), std::nullopt, std::nullopt, 50, ""});
+  auto gaps = ListHistory(*log_, HistoryQuery{std::nullopt, std::string(kRunCompletedWithGaps), std::nullopt, std::nullopt, 50, ""});
   ASSERT_OK(gaps);
   ASSERT_EQ(gaps->runs.size(), 1u);
   EXPECT_EQ(gaps->runs[0].account_type, "fbe");
-  auto none = ListHistory(**log, HistoryQuery{"main", std::string(kRunCompletedWithGaps), std::nullopt, std::nullopt, 50, ""});
+  auto none = ListHistory(*log_, HistoryQuery{"main", std::string(kRunCompletedWithGaps), std::nullopt, std::nullopt, 50, ""});
   ASSERT_OK(none);
   EXPECT_TRUE(none->runs.empty());
-  EXPECT_FALSE(ListHistory(**log, HistoryQuery{std::nullopt, std::nullopt, std::nullopt, std::nullopt, 0, ""}).ok());
+  EXPECT_FALSE(ListHistory(*log_, HistoryQuery{std::nullopt, std::nullopt, std::nullopt, std::nullopt, 0, ""}).ok());
 }
 
 TEST_F(HistoryTest, RunsStartedTogetherFormOneGroup) {
-  auto log = OpenWithHistory(dir_.Sub("db"));
-  ASSERT_OK(log);
-  auto engine = SyncEngine::Create(**log, testing::EngineFor(*sim_));
-  ASSERT_OK(engine);
-  ASSERT_OK((*engine)->Start());
+  StartEngine("db");
   ASSERT_OK(sim_->SetFaults(R"({"rules":[{"account":"fbe","page":2,"fault":"http_500"}]})"));
-  Sync(**engine, "both", 1);
-  Sync(**engine, "main", 1);
-  auto page = ListHistory(**log, {});
+  Sync(*engine_, "both", 1);
+  Sync(*engine_, "main", 1);
+  auto page = ListHistory(*log_, {});
   ASSERT_OK(page);
   ASSERT_EQ(page->runs.size(), 3u);
   std::vector<HistoryGroup> groups = GroupHistory(page->runs);
@@ -114,17 +122,13 @@ TEST_F(HistoryTest, RunsStartedTogetherFormOneGroup) {
 }
 
 TEST_F(HistoryTest, CursorPagesThroughEveryRunOnce) {
-  auto log = OpenWithHistory(dir_.Sub("db"));
-  ASSERT_OK(log);
-  auto engine = SyncEngine::Create(**log, testing::EngineFor(*sim_));
-  ASSERT_OK(engine);
-  ASSERT_OK((*engine)->Start());
-  std::vector<std::string> ids = Sync(**engine, "both", 3);  // 6 runs
+  StartEngine("db");
+  std::vector<std::string> ids = Sync(*engine_, "both", 3);  // 6 runs
   std::vector<std::string> seen;
   HistoryQuery q;
   q.limit = 4;
   while (true) {
-    auto page = ListHistory(**log, q);
+    auto page = ListHistory(*log_, q);
     ASSERT_OK(page);
     for (const auto& r : page->runs) seen.push_back(r.id);
     if (page->next_cursor.empty()) break;
