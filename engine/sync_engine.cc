@@ -31,6 +31,8 @@ using namespace std::chrono_literals;
 
 constexpr std::string_view kLeasePrefix = "lease/";
 constexpr std::string_view kIdempotencyPrefix = "idempotency/";
+// Written once the product state has been derived from the log (RestoreProductState).
+constexpr std::string_view kProductStateDerivedKey = "product_state_derived_at";
 constexpr size_t kMaxIdempotencyKey = 200;
 
 std::string LeaseKey(std::string_view account) { return std::string(kLeasePrefix) + std::string(account); }
@@ -799,6 +801,9 @@ class Engine final : public SyncEngine {
   // A log with product events but no product state (imported from an export, or the state's
   // family lost): the state is derived again from each offer's last event, so the next sync
   // tells created from updated from unchanged as the original database would have.
+  // A marker says it was done, so a state that is empty for good reasons (no run has
+  // committed an offer yet, or every offer was removed) does not cost a scan of the log at
+  // every start.
   Status RestoreProductState() {
     if (log_.Head().seq == 0) return Status::Ok();
     {
@@ -807,6 +812,10 @@ class Engine final : public SyncEngine {
       MS_RETURN_IF_ERROR(it->status());
       if (it->Valid()) return Status::Ok();
     }
+    MS_ASSIGN_OR_RETURN(auto derived, log_.Get(EventLog::kMetaFamily, kProductStateDerivedKey));
+    if (derived) return Status::Ok();
+    const Step done{"restore-product-state", {}, {{std::string(EventLog::kMetaFamily), std::string(kProductStateDerivedKey),
+                                                   std::to_string(log_.Head().seq)}}, {}};
     // Pass 1: the last event of every offer that still exists.
     std::map<std::string, uint64_t> last;  // product key -> seq
     for (auto it = log_.Read(1); it->Valid(); it->Next()) {
@@ -825,7 +834,7 @@ class Engine final : public SyncEngine {
         last[key] = e.seq;
       }
     }
-    if (last.empty()) return Status::Ok();
+    if (last.empty()) return log_.Append(done).status();
     spdlog::info("restoring the product state of {} offers from the log", last.size());
     // Pass 2: fingerprint each offer's last raw JSON, as a sync would have.
     Step step;
@@ -861,8 +870,8 @@ class Engine final : public SyncEngine {
         step.correlation_id = "restore-product-state";
       }
     }
-    if (!step.writes.empty()) MS_RETURN_IF_ERROR(log_.Append(std::move(step)).status());
-    return Status::Ok();
+    step.writes.push_back(done.writes.front());  // the marker lands with the last rows
+    return log_.Append(std::move(step)).status();
   }
 
   Status Recover() {
