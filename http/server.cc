@@ -745,17 +745,13 @@ class ServerImpl final : public Server {
   Reply GetStatistics(const httplib::Request&) {
     auto stats = GetStats(log_);
     if (!stats.ok()) return FromStatus(stats.status());
-    auto counts = CatalogCounts(log_);
-    if (!counts.ok()) return FromStatus(counts.status());
     json::object by_account;
     for (const auto& account : engine_.account_names()) by_account[account] = 0;
-    uint64_t total = 0;
-    for (const auto& [account, n] : *counts) {
-      by_account[account] = n;
-      total += n;
-    }
     json::array accounts;
-    for (const auto& a : stats->accounts) accounts.push_back(AccountStatsJson(a));
+    for (const auto& a : stats->accounts) {
+      by_account[a.account] = a.offers;
+      accounts.push_back(AccountStatsJson(a));
+    }
     auto recent = ListHistory(log_, HistoryQuery{std::nullopt, std::nullopt, std::nullopt, std::nullopt, 10, ""});
     if (!recent.ok()) return FromStatus(recent.status());
     json::array recent_syncs;
@@ -763,7 +759,7 @@ class ServerImpl final : public Server {
     for (const auto& r : recent->runs) recent_syncs.push_back(RunJson(r, now));
     return JsonReply(200, json::object{{"status", "success"},
                                        {"products_by_account", std::move(by_account)},
-                                       {"total_products", total},
+                                       {"total_products", stats->total_offers},
                                        {"recent_syncs", std::move(recent_syncs)},
                                        {"accounts", std::move(accounts)},
                                        {"runs_finished", stats->total_runs_finished},
