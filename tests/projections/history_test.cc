@@ -43,15 +43,7 @@ class HistoryTest : public ::testing::Test {
   std::vector<std::string> Sync(SyncEngine& engine, const std::string& account, int n) {
     std::vector<std::string> ids;
     for (int i = 0; i < n; ++i) {
-      StartSyncRequest r;
-      r.account_type = account;
-      r.include_inactive = true;
-      auto started = engine.StartSync(r);
-      EXPECT_TRUE(started.ok()) << started.status().ToString();
-      for (const auto& run : started->runs) {
-        EXPECT_TRUE(engine.WaitForRun(run.run_id, 60s)->terminal());
-        ids.push_back(run.run_id);
-      }
+      for (auto& id : testing::SyncToEnd(engine, testing::FullSync(account))) ids.push_back(std::move(id));
     }
     return ids;
   }

@@ -68,24 +68,9 @@ class ProjectionsTest : public ::testing::Test {
     log_.reset();
   }
   StartSyncRequest Full(const std::string& account, uint32_t per_page = 100) {
-    StartSyncRequest r;
-    r.account_type = account;
-    r.include_inactive = true;
-    r.items_per_page = per_page;
-    return r;
+    return testing::FullSync(account, per_page);
   }
-  std::vector<std::string> Run(const StartSyncRequest& request) {
-    auto started = engine_->StartSync(request);
-    EXPECT_TRUE(started.ok()) << started.status().ToString();
-    std::vector<std::string> ids;
-    if (!started.ok()) return ids;
-    for (const auto& run : started->runs) {
-      auto r = engine_->WaitForRun(run.run_id, 60s);
-      EXPECT_TRUE(r.ok() && r->terminal());
-      ids.push_back(run.run_id);
-    }
-    return ids;
-  }
+  std::vector<std::string> Run(const StartSyncRequest& request) { return testing::SyncToEnd(*engine_, request); }
   // A run of `main` that is held on page 2 long enough to be seen running, then cancelled.
   std::string RunAndCancel() {
     EXPECT_OK(sim_->SetFaults(R"({"rules":[{"account":"main","resource":"read","page":2,"fault":"slow","delay_ms":3000,"times":1}]})"));

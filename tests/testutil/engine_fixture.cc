@@ -1,5 +1,7 @@
 #include "tests/testutil/engine_fixture.h"
 
+#include <gtest/gtest.h>
+
 #include "engine/emag/response_parser.h"
 #include "engine/offer_fingerprint.h"
 #include "events/key_coding.h"
@@ -30,6 +32,27 @@ EngineOptions EngineFor(const std::string& base_url, const std::vector<std::stri
   o.client.read_timeout = std::chrono::milliseconds(2000);
   o.page_window = 4;
   return o;
+}
+
+StartSyncRequest FullSync(const std::string& account, uint32_t items_per_page) {
+  StartSyncRequest r;
+  r.account_type = account;
+  r.include_inactive = true;
+  r.items_per_page = items_per_page;
+  return r;
+}
+
+std::vector<std::string> SyncToEnd(SyncEngine& engine, const StartSyncRequest& request) {
+  std::vector<std::string> ids;
+  auto started = engine.StartSync(request);
+  EXPECT_TRUE(started.ok()) << started.status().ToString();
+  if (!started.ok()) return ids;
+  for (const auto& run : started->runs) {
+    auto r = engine.WaitForRun(run.run_id, std::chrono::seconds(60));
+    EXPECT_TRUE(r.ok() && r->terminal()) << run.run_id << " did not end";
+    ids.push_back(run.run_id);
+  }
+  return ids;
 }
 
 Result<std::unique_ptr<EventLog>> OpenEngineLog(const std::string& path) {

@@ -18,6 +18,12 @@ sim::SimulatorOptions QuietSimulator(uint32_t offers);
 EngineOptions EngineFor(const sim::Simulator& simulator, const std::vector<std::string>& accounts = {"main", "fbe"});
 EngineOptions EngineFor(const std::string& base_url, const std::vector<std::string>& accounts = {"main", "fbe"});
 
+// A full sync with inactive offers included, as the console sends it.
+StartSyncRequest FullSync(const std::string& account, uint32_t items_per_page = 100);
+// Starts `request` and waits (60 s at most) for every run it made to end; returns the run ids.
+// A refused start or a run that does not end is a test failure.
+std::vector<std::string> SyncToEnd(SyncEngine& engine, const StartSyncRequest& request);
+
 // Opens (or reopens) the log with the engine's column families and every projection.
 Result<std::unique_ptr<EventLog>> OpenEngineLog(const std::string& path);
 

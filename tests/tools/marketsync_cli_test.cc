@@ -67,19 +67,7 @@ class CliTest : public ::testing::Test {
     log_.reset();
   }
   std::vector<std::string> Sync(const std::string& account, uint32_t per_page = 100) {
-    StartSyncRequest r;
-    r.account_type = account;
-    r.include_inactive = true;
-    r.items_per_page = per_page;
-    auto started = engine_->StartSync(r);
-    EXPECT_TRUE(started.ok());
-    std::vector<std::string> ids;
-    if (!started.ok()) return ids;
-    for (const auto& run : started->runs) {
-      EXPECT_TRUE(engine_->WaitForRun(run.run_id, 60s)->terminal());
-      ids.push_back(run.run_id);
-    }
-    return ids;
+    return testing::SyncToEnd(*engine_, testing::FullSync(account, per_page));
   }
   std::string db() const { return dir_.Sub("db"); }
 
