@@ -35,8 +35,6 @@
 
 namespace marketsync::http {
 
-std::optional<PageCommitted> DecodePageCommitted(const Envelope& e);
-
 namespace {
 
 namespace json = boost::json;
@@ -471,8 +469,8 @@ class ServerImpl final : public Server {
     const auto type = static_cast<EventType>(e.type);
     metrics_.Add("marketsync_events_appended_total", fmt::format("type=\"{}\"", EventTypeName(e.type)));
     if (type == EventType::kPageCommitted) {
-      auto p = DecodePageCommitted(e);
-      if (!p) return;
+      auto p = DecodePayload<PageCommitted>(e.payload_version, e.payload);
+      if (!p.ok()) return;
       metrics_.Add("marketsync_pages_total", "outcome=\"committed\"");
       metrics_.Add("marketsync_offers_total", "outcome=\"created\"", p->created);
       metrics_.Add("marketsync_offers_total", "outcome=\"updated\"", p->updated);
@@ -890,12 +888,6 @@ class ServerImpl final : public Server {
 thread_local Clock::time_point ServerImpl::request_start_;
 
 }  // namespace
-
-std::optional<PageCommitted> DecodePageCommitted(const Envelope& e) {
-  auto p = DecodePayload<PageCommitted>(e.payload_version, e.payload);
-  if (!p.ok()) return std::nullopt;
-  return std::move(p).value();
-}
 
 bool IsLoopbackHost(const std::string& host) {
   if (host == "localhost" || host == "::1") return true;
