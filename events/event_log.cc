@@ -16,6 +16,7 @@
 #include <map>
 #include <mutex>
 #include <set>
+#include <atomic>
 #include <thread>
 #include <unordered_map>
 
@@ -157,6 +158,43 @@ class RocksEventIterator final : public EventIterator {
 
   std::unique_ptr<rocksdb::Iterator> it_;
   Envelope current_;
+  bool valid_ = false;
+  Status status_;
+};
+
+class RocksStoredIterator final : public StoredEventIterator {
+ public:
+  RocksStoredIterator(std::unique_ptr<rocksdb::Iterator> it, uint64_t from) : it_(std::move(it)) {
+    it_->Seek(EncodeSeqKey(from));
+    Load();
+  }
+  bool Valid() const override { return valid_; }
+  void Next() override {
+    it_->Next();
+    Load();
+  }
+  uint64_t seq() const override { return seq_; }
+  std::string_view bytes() const override { return {it_->value().data(), it_->value().size()}; }
+  Status status() const override { return status_; }
+
+ private:
+  void Load() {
+    valid_ = false;
+    if (!it_->Valid()) {
+      status_ = FromRocks(it_->status(), "reading events");
+      return;
+    }
+    auto seq = DecodeSeqKey({it_->key().data(), it_->key().size()});
+    if (!seq.ok()) {
+      status_ = seq.status();
+      return;
+    }
+    seq_ = *seq;
+    valid_ = true;
+  }
+
+  std::unique_ptr<rocksdb::Iterator> it_;
+  uint64_t seq_ = 0;
   bool valid_ = false;
   Status status_;
 };
@@ -421,6 +459,11 @@ class RocksEventLog final : public EventLog {
       // of append throughput (docs/BENCHMARKS.md).
       cf_options.write_buffer_size = 32u << 20;
       cf_options.compression = rocksdb::kLZ4Compression;
+      // 16 KB blocks (not 4 KB): a scan pays per block (allocation, checksum, decompression
+      // set-up) and a point read of one event is rare.
+      rocksdb::BlockBasedTableOptions table;
+      table.block_size = 16u << 10;
+      cf_options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
     } else {
       // Point reads of small rows, mostly hashes: no compression to undo on every read,
       // bloom filters, the shared cache.
@@ -528,26 +571,50 @@ class RocksEventLog final : public EventLog {
       }
     }
 
-    // Each family's rows, already sorted, go into one SST file that the database ingests:
-    // no memtable, no WAL, no flush, and the file is synced before the checkpoint is written.
-    RebuildReport report;
-    report.events = fold.events;
+    // Each family's rows, sorted, go into one SST file that the database ingests: no memtable,
+    // no WAL, no flush, and the file is synced before the checkpoint is written. The files are
+    // sorted and written on two threads (the catalog's two big families take most of it), then
+    // ingested in order.
+    struct Output {
+      std::string cf;
+      rocksdb::ColumnFamilyHandle* handle = nullptr;
+      std::string file;
+      size_t rows = 0;
+      Status status;
+    };
+    std::vector<Output> outputs;
     for (size_t index : indexes) {
       for (auto& [cf, handle] : projection_families_[index]) {
-        const auto& rows = folded.SortedRows(cf);
-        if (rows.empty()) continue;
-        const std::string file = path_ + "/rebuild-" + cf + ".sst";
-        rocksdb::SstFileWriter sst(rocksdb::EnvOptions(), rocksdb::Options(rocksdb::DBOptions(), FamilyOptions(cf)), handle);
-        MS_RETURN_IF_ERROR(FromRocks(sst.Open(file), "writing rebuilt rows of " + cf));
-        for (const MemoryStore::Row* row : rows) {
-          MS_RETURN_IF_ERROR(FromRocks(sst.Put(row->first, row->second), "writing rebuilt rows of " + cf));
-        }
-        report.rows += rows.size();
-        MS_RETURN_IF_ERROR(FromRocks(sst.Finish(), "writing rebuilt rows of " + cf));
-        rocksdb::IngestExternalFileOptions ingest;
-        ingest.move_files = true;
-        MS_RETURN_IF_ERROR(FromRocks(db_->IngestExternalFile(handle, {file}, ingest), "ingesting rebuilt rows of " + cf));
+        outputs.push_back(Output{cf, handle, path_ + "/rebuild-" + cf + ".sst", 0, Status::Ok()});
       }
+    }
+    auto write = [&](Output& out) -> Status {
+      const auto& rows = folded.SortedRows(out.cf);
+      out.rows = rows.size();
+      if (rows.empty()) return Status::Ok();
+      const std::string what = "writing rebuilt rows of " + out.cf;
+      rocksdb::SstFileWriter sst(rocksdb::EnvOptions(), rocksdb::Options(rocksdb::DBOptions(), FamilyOptions(out.cf)),
+                                 out.handle);
+      MS_RETURN_IF_ERROR(FromRocks(sst.Open(out.file), what));
+      for (const MemoryStore::Row* row : rows) MS_RETURN_IF_ERROR(FromRocks(sst.Put(row->first, row->second), what));
+      return FromRocks(sst.Finish(), what);
+    };
+    std::atomic<size_t> next_output{0};
+    auto write_some = [&] {
+      for (size_t i; (i = next_output.fetch_add(1)) < outputs.size();) outputs[i].status = write(outputs[i]);
+    };
+    std::thread helper(write_some);
+    write_some();
+    helper.join();
+    RebuildReport report;
+    report.events = fold.events;
+    for (const Output& out : outputs) {
+      MS_RETURN_IF_ERROR(out.status);
+      if (out.rows == 0) continue;
+      report.rows += out.rows;
+      rocksdb::IngestExternalFileOptions ingest;
+      ingest.move_files = true;
+      MS_RETURN_IF_ERROR(FromRocks(db_->IngestExternalFile(out.handle, {out.file}, ingest), "ingesting rebuilt rows of " + out.cf));
     }
 
     rocksdb::WriteBatch done;
@@ -718,11 +785,11 @@ class RocksEventLog final : public EventLog {
   }
 
   std::unique_ptr<EventIterator> Read(uint64_t from_seq) const override {
-    rocksdb::ReadOptions ro;
-    ro.readahead_size = 2 << 20;  // scans read the log front to back
-    return std::make_unique<RocksEventIterator>(
-        std::unique_ptr<rocksdb::Iterator>(db_->NewIterator(ro, events_)),
-        std::max<uint64_t>(from_seq, 1));
+    return std::make_unique<RocksEventIterator>(ScanEvents(), std::max<uint64_t>(from_seq, 1));
+  }
+
+  std::unique_ptr<StoredEventIterator> ReadStored(uint64_t from_seq) const override {
+    return std::make_unique<RocksStoredIterator>(ScanEvents(), std::max<uint64_t>(from_seq, 1));
   }
 
   Result<std::vector<Envelope>> ReadStream(std::string_view stream_id,
@@ -830,6 +897,14 @@ class RocksEventLog final : public EventLog {
   }
 
  private:
+  // A front-to-back scan of the events family.
+  std::unique_ptr<rocksdb::Iterator> ScanEvents() const {
+    rocksdb::ReadOptions ro;
+    ro.readahead_size = 2 << 20;
+    ro.fill_cache = false;  // each block is read once: keep the point reads' cache warm
+    return std::unique_ptr<rocksdb::Iterator>(db_->NewIterator(ro, events_));
+  }
+
   Status LoadHead() {
     std::string value;
     rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), meta_, kHeadKey, &value);

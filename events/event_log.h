@@ -105,6 +105,19 @@ class EventIterator {
   virtual Status status() const = 0;
 };
 
+// Stored envelopes in seq order, not decoded or checked (DecodeEnvelopeInto does both): for a
+// reader that hands the bytes to another thread to decode. bytes() lives until Next().
+class StoredEventIterator {
+ public:
+  virtual ~StoredEventIterator() = default;
+  // False at the end or on error; check status() then.
+  virtual bool Valid() const = 0;
+  virtual void Next() = 0;
+  virtual uint64_t seq() const = 0;  // the seq the bytes are stored under
+  virtual std::string_view bytes() const = 0;
+  virtual Status status() const = 0;  // kCorruption for a malformed key, kIOError from storage
+};
+
 struct EventLogOptions {
   enum class Mode : uint8_t {
     kReadWrite,  // exclusive: one process; appends allowed
@@ -165,6 +178,8 @@ class EventLog : public KvReader {
   virtual LogHead Head() const = 0;
   // Envelopes from `from_seq` (inclusive) onwards, in order.
   virtual std::unique_ptr<EventIterator> Read(uint64_t from_seq) const = 0;
+  // The same, as stored bytes.
+  virtual std::unique_ptr<StoredEventIterator> ReadStored(uint64_t from_seq) const = 0;
   // A stream's events from `from_version` (inclusive). Empty when the stream does not exist.
   virtual Result<std::vector<Envelope>> ReadStream(std::string_view stream_id,
                                                    uint64_t from_version = 1) const = 0;

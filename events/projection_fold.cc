@@ -3,8 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <condition_variable>
-#include <deque>
+#include <atomic>
 #include <mutex>
 #include <thread>
 
@@ -12,6 +11,7 @@
 #define OPENSSL_SUPPRESS_DEPRECATED
 #include <openssl/sha.h>
 
+#include "events/envelope_codec.h"
 #include "events/key_coding.h"
 
 namespace marketsync {
@@ -57,7 +57,7 @@ void UpdateLengthPrefixed(SHA256_CTX* ctx, std::string_view bytes) {
 }  // namespace
 
 void MemoryStore::AddFamily(std::string_view cf) {
-  if (!families_.contains(cf)) families_.emplace(std::string(cf), Family());
+  families_.try_emplace(std::string(cf));
 }
 
 Result<MemoryStore::Family*> MemoryStore::Find(std::string_view cf) {
@@ -104,9 +104,9 @@ Status MemoryStore::Delete(std::string_view cf, std::string_view key) {
 }
 
 void MemoryStore::Sort(const Family& f) const {
-  std::lock_guard lk(sort_mu_);
-  if (!f.dirty) return;
   auto& mf = const_cast<Family&>(f);
+  std::lock_guard lk(mf.sort_mu);
+  if (!f.dirty) return;
   mf.sorted.clear();
   mf.sorted.reserve(f.rows.size());
   for (const auto& row : f.rows) mf.sorted.push_back(&row);
@@ -153,64 +153,88 @@ Result<FoldResult> FoldLog(const EventLog& log, const std::vector<Projection*>& 
     return result;
   }
 
-  // Two stages on two threads: this one applies the projections while a reader thread scans
-  // and decodes the next batch (decoding costs about as much as folding the cheaper
-  // projections). Batches go back and forth through two small queues; envelopes are moved,
-  // not copied, and their buffers reused.
-  constexpr size_t kBatch = 64;
-  constexpr size_t kBatches = 8;
+  // Two stages on two threads: a reader thread scans the stored envelopes and copies their
+  // bytes into batches, while this one checks and decodes each envelope and applies the
+  // projections (decoding here, on the core that reads the envelope next, costs less than
+  // decoding on the reader and moving the result across). Batches go round a ring with one
+  // producer and one consumer; each side spins briefly before it sleeps, since on a busy
+  // pipeline the other side is about to move and a futex round trip per batch costs more than
+  // the wait. Buffers are reused round the ring.
+  constexpr size_t kBatch = 128;
+  constexpr uint64_t kBatches = 8;
+  struct Stored {
+    uint64_t seq = 0;
+    std::string bytes;
+  };
   struct Batch {
-    std::vector<Envelope> events{kBatch};
+    std::vector<Stored> events{kBatch};
     size_t size = 0;
   };
-  std::vector<Batch> batches(kBatches);
-  std::mutex mu;
-  std::condition_variable cv;
-  std::deque<Batch*> full, empty;
-  for (auto& b : batches) empty.push_back(&b);
-  bool reader_done = false, stop = false;
-  Status reader_status;
+  std::vector<Batch> ring(kBatches);
+  // Batches the reader has filled (modulo kBatches: the slot), plus kDone once it has stopped.
+  constexpr uint64_t kDone = uint64_t{1} << 63;
+  std::atomic<uint64_t> produced{0};
+  std::atomic<uint64_t> consumed{0};  // batches this thread has applied and given back
+  std::atomic<bool> stop{false};      // set (before consumed moves) when this thread stops early
+  Status reader_status;               // written by the reader before kDone
+  // Waits until `ready()`, watching `counter` move from `seen`.
+  auto wait_for = [](const std::atomic<uint64_t>& counter, uint64_t seen, auto ready) {
+    for (int spin = 0; spin < 4000; ++spin) {
+      if (ready()) return;
+#if defined(__x86_64__)
+      __builtin_ia32_pause();
+#endif
+    }
+    while (!ready()) {
+      counter.wait(seen, std::memory_order_acquire);
+      seen = counter.load(std::memory_order_acquire);
+    }
+  };
   std::thread reader([&] {
-    auto it = log.Read(1);
+    auto it = log.ReadStored(1);
+    uint64_t n = 0;  // batches produced
     Batch* b = nullptr;
     auto hand_over = [&] {
-      std::lock_guard lk(mu);
-      full.push_back(b);
+      produced.store(++n, std::memory_order_release);
+      produced.notify_one();
       b = nullptr;
-      cv.notify_all();
     };
-    for (; it->Valid(); it->Next()) {
-      const Envelope& e = it->envelope();
-      if (e.seq > to_seq || (limit.to_time_us && e.recorded_at_us > *limit.to_time_us)) break;
+    for (; it->Valid() && it->seq() <= to_seq; it->Next()) {
       if (b == nullptr) {
-        std::unique_lock lk(mu);
-        cv.wait(lk, [&] { return !empty.empty() || stop; });
-        if (stop) break;
-        b = empty.front();
-        empty.pop_front();
+        wait_for(consumed, consumed.load(std::memory_order_acquire), [&] {
+          return n - consumed.load(std::memory_order_acquire) < kBatches || stop.load(std::memory_order_acquire);
+        });
+        if (stop.load(std::memory_order_acquire)) break;
+        b = &ring[n % kBatches];
         b->size = 0;
       }
-      it->TakeEnvelope(&b->events[b->size++]);
+      Stored& slot = b->events[b->size++];
+      slot.seq = it->seq();
+      slot.bytes.assign(it->bytes());
       if (b->size == kBatch) hand_over();
     }
     if (b != nullptr && b->size > 0) hand_over();
-    std::lock_guard lk(mu);
     reader_status = it->status();
-    reader_done = true;
-    cv.notify_all();
+    produced.fetch_or(kDone, std::memory_order_release);
+    produced.notify_one();
   });
   Status apply_status;
-  while (true) {
-    Batch* b = nullptr;
-    {
-      std::unique_lock lk(mu);
-      cv.wait(lk, [&] { return !full.empty() || reader_done; });
-      if (full.empty()) break;
-      b = full.front();
-      full.pop_front();
-    }
-    for (size_t i = 0; i < b->size && apply_status.ok(); ++i) {
-      const Envelope& e = b->events[i];
+  bool limit_reached = false;
+  Envelope e;
+  for (uint64_t next = 0; !limit_reached; ++next) {
+    wait_for(produced, produced.load(std::memory_order_acquire), [&] {
+      const uint64_t p = produced.load(std::memory_order_acquire);
+      return (p & ~kDone) > next || (p & kDone) != 0;
+    });
+    if ((produced.load(std::memory_order_acquire) & ~kDone) <= next) break;  // the reader is done
+    const Batch& b = ring[next % kBatches];
+    for (size_t i = 0; i < b.size && apply_status.ok(); ++i) {
+      apply_status = DecodeEnvelopeInto(b.events[i].bytes, b.events[i].seq, &e);
+      if (!apply_status.ok()) break;
+      if (limit.to_time_us && e.recorded_at_us > *limit.to_time_us) {
+        limit_reached = true;
+        break;
+      }
       for (Projection* p : projections) {
         Status s = p->Apply(e, store);
         if (!s.ok()) {
@@ -224,11 +248,11 @@ Result<FoldResult> FoldLog(const EventLog& log, const std::vector<Projection*>& 
       ++result.events;
       if (progress && (e.seq & 0xFFFF) == 0) progress(e.seq);
     }
-    std::lock_guard lk(mu);
-    empty.push_back(b);
-    if (!apply_status.ok()) stop = true;
-    cv.notify_all();
-    if (!apply_status.ok()) break;
+    const bool stopping = !apply_status.ok() || limit_reached;
+    if (stopping) stop.store(true, std::memory_order_release);
+    consumed.store(next + 1, std::memory_order_release);
+    consumed.notify_one();
+    if (stopping) break;
   }
   reader.join();
   MS_RETURN_IF_ERROR(apply_status);

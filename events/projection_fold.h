@@ -25,7 +25,7 @@ namespace marketsync {
 // writes are what projections do), and a sorted view built on the first scan after a write.
 // A ProjectionStore to fold into and a KvReader to query.
 // Thread safety: writes from one thread; once writes stop, any number of threads may read
-// (the sorted view is built under a lock).
+// (each family's sorted view is built under that family's lock, so families sort in parallel).
 class MemoryStore final : public ProjectionStore, public KvReader {
  public:
   using Row = std::pair<const std::string, std::string>;
@@ -38,6 +38,7 @@ class MemoryStore final : public ProjectionStore, public KvReader {
     std::unordered_map<std::string, std::string, Hash, std::equal_to<>> rows;
     std::vector<const Row*> sorted;  // valid when !dirty
     bool dirty = false;
+    std::mutex sort_mu;  // guards sorted and dirty while readers build the view
   };
 
   // Declares a column family (empty). Reads of undeclared families fail like the log's do.
@@ -61,7 +62,6 @@ class MemoryStore final : public ProjectionStore, public KvReader {
   void Sort(const Family& f) const;
 
   std::map<std::string, Family, std::less<>> families_;
-  mutable std::mutex sort_mu_;
 };
 
 // Where a fold stops: after `to_seq` (nullopt = the head; 0 = before the first event) and before
