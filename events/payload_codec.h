@@ -234,20 +234,28 @@ std::string EncodeFieldsWithCereal(const T& value) {
   return std::move(os).str();
 }
 
-// Decodes EncodeFields bytes. Errors: kCorruption (never an exception) naming `what` when the
-// bytes end early or are left over.
+// Decodes EncodeFields bytes into `out`, reusing its strings' capacity (a hot loop keeps one
+// `out` and decodes without allocating). Fields past `max_fields` are reset, as is a skipped
+// string; `out` is unspecified after an error. Errors: kCorruption (never an exception) naming
+// `what` when the bytes end early or are left over.
 template <typename T>
   requires payload_internal::Visitable<T>
-Result<T> DecodeFields(std::string_view bytes, std::string_view what, size_t max_fields = SIZE_MAX,
-                       std::string_view skip = {}) {
-  T out;
+Status DecodeFieldsInto(std::string_view bytes, std::string_view what, T& out, size_t max_fields = SIZE_MAX,
+                        std::string_view skip = {}) {
   try {
     payload_internal::PortableReader r(bytes);
     size_t n = 0;
     out.Visit([&r, &n, max_fields, skip, limit = bytes.size()](const char* name, auto& field) {
-      if (n++ >= max_fields) return;
-      if constexpr (std::is_same_v<std::decay_t<decltype(field)>, std::string>) {
-        if (!skip.empty() && skip == name) return r.SkipBytes(limit);
+      using Field = std::decay_t<decltype(field)>;
+      if (n++ >= max_fields) {
+        field = Field{};
+        return;
+      }
+      if constexpr (std::is_same_v<Field, std::string>) {
+        if (!skip.empty() && skip == name) {
+          field.clear();
+          return r.SkipBytes(limit);
+        }
       }
       payload_internal::ReadField(r, field, limit);
     });
@@ -255,6 +263,16 @@ Result<T> DecodeFields(std::string_view bytes, std::string_view what, size_t max
   } catch (const std::exception& e) {
     return Status::Corruption("undecodable " + std::string(what) + ": " + e.what());
   }
+  return Status::Ok();
+}
+
+// The same into a new value.
+template <typename T>
+  requires payload_internal::Visitable<T>
+Result<T> DecodeFields(std::string_view bytes, std::string_view what, size_t max_fields = SIZE_MAX,
+                       std::string_view skip = {}) {
+  T out;
+  MS_RETURN_IF_ERROR(DecodeFieldsInto(bytes, what, out, max_fields, skip));
   return out;
 }
 
@@ -283,12 +301,12 @@ std::string EncodePayload(const T& payload) {
   return EncodeFields(payload);
 }
 
-// Decodes stored bytes of the given version; a top-level string field named
-// `skip_string_field` is stepped over and left empty (e.g. raw_json, for read models that do
-// not need it). Errors: kCorruption (never an exception) when the version is unknown, the
-// bytes end early, or bytes are left over.
+// Decodes stored bytes of the given version into `out` (reusing its strings, as
+// DecodeFieldsInto); a top-level string field named `skip_string_field` is stepped over and
+// left empty (e.g. raw_json, for read models that do not need it). Errors: kCorruption (never
+// an exception) when the version is unknown, the bytes end early, or bytes are left over.
 template <Payload T>
-Result<T> DecodePayload(uint16_t version, std::string_view bytes, std::string_view skip_string_field = {}) {
+Status DecodePayloadInto(uint16_t version, std::string_view bytes, T& out, std::string_view skip_string_field = {}) {
   if (version == 0 || version > T::kVersion) {
     return Status::Corruption("unknown payload version " + std::to_string(version) + " of " +
                               EventTypeName(static_cast<uint16_t>(T::kType)));
@@ -299,9 +317,17 @@ Result<T> DecodePayload(uint16_t version, std::string_view bytes, std::string_vi
     fields = T::kFieldsByVersion[version - 1];
   }
   // The name only matters in an error: no string is built per decode.
-  auto decoded = DecodeFields<T>(bytes, "payload", fields, skip_string_field);
-  if (!decoded.ok()) return decoded.status().WithContext(EventTypeName(static_cast<uint16_t>(T::kType)));
-  return decoded;
+  Status s = DecodeFieldsInto<T>(bytes, "payload", out, fields, skip_string_field);
+  if (!s.ok()) return s.WithContext(EventTypeName(static_cast<uint16_t>(T::kType)));
+  return s;
+}
+
+// The same into a new value.
+template <Payload T>
+Result<T> DecodePayload(uint16_t version, std::string_view bytes, std::string_view skip_string_field = {}) {
+  T out;
+  MS_RETURN_IF_ERROR(DecodePayloadInto(version, bytes, out, skip_string_field));
+  return out;
 }
 
 // A payload as an event to append.

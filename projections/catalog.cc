@@ -34,14 +34,16 @@ Status AddToCount(ProjectionStore& store, std::string_view account, int64_t delt
   return store.Put(CatalogProjection::kCounts, account, v);
 }
 
-// The fields of a row a product event sets.
+// The fields of a row a product event sets. The payload's strings are swapped in, so that
+// `p` keeps the row's old buffers (the fold decodes its next event into them).
 template <typename T>
 void SetFromEvent(CatalogEntry& entry, T& p, const Envelope& e, std::string_view change) {
-  entry.summary = std::move(p.summary);
-  entry.content_hash = std::move(p.content_hash);
+  using std::swap;
+  swap(entry.summary, p.summary);
+  swap(entry.content_hash, p.content_hash);
+  swap(entry.last_run_id, p.run_id);
   entry.last_change = change;
   entry.last_seq = e.seq;
-  entry.last_run_id = std::move(p.run_id);
   entry.updated_at_us = e.recorded_at_us;
 }
 
@@ -79,63 +81,127 @@ bool Matches(const CatalogEntry& entry, std::string_view needle_lower) {
 
 }  // namespace
 
-namespace {
+// The fold's rows: the same fold as Upsert and the removal below, on decoded rows held in
+// memory. An offer is found through an open-addressing table keyed by (account, offer id),
+// one probe into a flat array, and its row is updated in place: the event is decoded into a
+// scratch payload whose strings are then swapped with the row's, so the next decode reuses the
+// old row's buffers and the loop does not allocate once every offer has a row.
+struct CatalogProjection::FoldState {
+  struct Row {
+    CatalogEntry entry;
+    uint32_t account = 0;  // index into accounts
+    bool removed = false;
+  };
+  struct Slot {
+    uint64_t offer_id = 0;
+    uint32_t account = 0;
+    uint32_t row = UINT32_MAX;  // UINT32_MAX: empty
+  };
 
-// The same fold as Upsert and the removal below, on decoded rows held in memory.
-template <Payload T>
-Status FoldUpsert(const Envelope& e, std::unordered_map<std::string, CatalogEntry>& rows,
-                  std::set<std::string>& accounts, std::string_view change) {
-  MS_ASSIGN_OR_RETURN(T p, DecodePayload<T>(e.payload_version, e.payload, "raw_json"));
-  auto [it, fresh] = rows.try_emplace(OfferKey(p.account, p.offer_id));
-  CatalogEntry& entry = it->second;
-  if (fresh) {
-    entry.account = p.account;
-    entry.offer_id = p.offer_id;
-    entry.created_at_us = e.recorded_at_us;
-    if (!accounts.contains(p.account)) accounts.insert(p.account);
+  std::vector<std::string> accounts;  // accounts that ever had an offer, first seen first
+  std::vector<Row> rows;
+  std::vector<Slot> slots = std::vector<Slot>(1 << 12);  // a power of two, at most half full
+  ProductCreated created;  // scratch payloads
+  ProductUpdated updated;
+
+  uint32_t AccountIndex(std::string_view account) {
+    for (size_t i = 0; i < accounts.size(); ++i) {
+      if (accounts[i] == account) return static_cast<uint32_t>(i);
+    }
+    accounts.emplace_back(account);
+    return static_cast<uint32_t>(accounts.size() - 1);
   }
-  SetFromEvent(entry, p, e, change);
-  return Status::Ok();
-}
+  static size_t Hash(uint32_t account, uint64_t offer_id) {
+    uint64_t h = (offer_id ^ (uint64_t{account} << 56)) * 0x9E3779B97F4A7C15ull;  // Fibonacci
+    return static_cast<size_t>(h ^ (h >> 29));
+  }
+  // The slot of (account, offer id): its row, or the empty slot where it belongs.
+  Slot& Probe(uint32_t account, uint64_t offer_id) {
+    const size_t mask = slots.size() - 1;
+    for (size_t i = Hash(account, offer_id) & mask;; i = (i + 1) & mask) {
+      Slot& s = slots[i];
+      if (s.row == UINT32_MAX || (s.offer_id == offer_id && s.account == account)) return s;
+    }
+  }
+  void Grow() {
+    std::vector<Slot> old(slots.size() * 2);
+    old.swap(slots);
+    for (const Slot& s : old) {
+      if (s.row != UINT32_MAX) Probe(s.account, s.offer_id) = s;
+    }
+  }
+  // The row of an offer, created (or revived after a removal) by this event when needed.
+  CatalogEntry& RowFor(std::string_view account_name, uint64_t offer_id, int64_t recorded_at_us) {
+    const uint32_t account = AccountIndex(account_name);
+    Slot* slot = &Probe(account, offer_id);
+    if (slot->row == UINT32_MAX) {
+      if ((rows.size() + 1) * 2 > slots.size()) {
+        Grow();
+        slot = &Probe(account, offer_id);
+      }
+      *slot = Slot{offer_id, account, static_cast<uint32_t>(rows.size())};
+      Row& fresh = rows.emplace_back();
+      fresh.account = account;
+      fresh.removed = true;
+    }
+    Row& row = rows[slot->row];
+    if (row.removed) {
+      row.removed = false;
+      row.entry.account = account_name;
+      row.entry.offer_id = offer_id;
+      row.entry.created_at_us = recorded_at_us;
+    }
+    return row.entry;
+  }
+  void Remove(std::string_view account_name, uint64_t offer_id) {
+    const Slot& slot = Probe(AccountIndex(account_name), offer_id);
+    if (slot.row != UINT32_MAX) rows[slot.row].removed = true;
+  }
 
-}  // namespace
+  template <Payload T>
+  Status Upsert(const Envelope& e, T& p, std::string_view change) {
+    MS_RETURN_IF_ERROR(DecodePayloadInto(e.payload_version, e.payload, p, "raw_json"));
+    SetFromEvent(RowFor(p.account, p.offer_id, e.recorded_at_us), p, e, change);
+    return Status::Ok();
+  }
+};
 
-void CatalogProjection::BeginFold() {
-  folding_ = true;
-  fold_rows_.clear();
-  fold_accounts_.clear();
-}
+CatalogProjection::CatalogProjection() = default;
+CatalogProjection::~CatalogProjection() = default;
+
+void CatalogProjection::BeginFold() { fold_ = std::make_unique<FoldState>(); }
 
 Status CatalogProjection::EndFold(ProjectionStore& store) {
-  if (!folding_) return Status::Ok();
-  folding_ = false;
-  std::map<std::string, uint64_t> counts;
-  for (const auto& account : fold_accounts_) counts[account] = 0;
-  for (const auto& [key, entry] : fold_rows_) {
-    MS_RETURN_IF_ERROR(store.Put(kOffers, key, EncodeFields(entry)));
-    MS_RETURN_IF_ERROR(store.Put(kByChange, ChangeKey(entry.last_seq, key), ""));
-    ++counts[entry.account];
+  if (!fold_) return Status::Ok();
+  const std::unique_ptr<FoldState> fold = std::move(fold_);
+  std::vector<uint64_t> counts(fold->accounts.size(), 0);
+  std::string key;
+  for (const FoldState::Row& row : fold->rows) {
+    if (row.removed) continue;
+    key = OfferKey(row.entry.account, row.entry.offer_id);
+    MS_RETURN_IF_ERROR(store.Put(kOffers, key, EncodeFields(row.entry)));
+    MS_RETURN_IF_ERROR(store.Put(kByChange, ChangeKey(row.entry.last_seq, key), ""));
+    ++counts[row.account];
   }
-  for (const auto& [account, n] : counts) {
+  // Every account that ever had an offer keeps a count, 0 when all its offers were removed.
+  for (size_t i = 0; i < fold->accounts.size(); ++i) {
     std::string v;
-    PutFixed64BE(&v, n);
-    MS_RETURN_IF_ERROR(store.Put(kCounts, account, v));
+    PutFixed64BE(&v, counts[i]);
+    MS_RETURN_IF_ERROR(store.Put(kCounts, fold->accounts[i], v));
   }
-  fold_rows_.clear();
-  fold_accounts_.clear();
   return Status::Ok();
 }
 
 Status CatalogProjection::Apply(const Envelope& e, ProjectionStore& store) {
-  if (folding_) {
+  if (fold_) {
     switch (static_cast<EventType>(e.type)) {
       case EventType::kProductCreated:
-        return FoldUpsert<ProductCreated>(e, fold_rows_, fold_accounts_, "created");
+        return fold_->Upsert(e, fold_->created, "created");
       case EventType::kProductUpdated:
-        return FoldUpsert<ProductUpdated>(e, fold_rows_, fold_accounts_, "updated");
+        return fold_->Upsert(e, fold_->updated, "updated");
       case EventType::kProductRemoved: {
         MS_ASSIGN_OR_RETURN(auto p, DecodePayload<ProductRemoved>(e.payload_version, e.payload));
-        fold_rows_.erase(OfferKey(p.account, p.offer_id));
+        fold_->Remove(p.account, p.offer_id);
         return Status::Ok();
       }
       default:

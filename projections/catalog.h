@@ -9,9 +9,8 @@
 //   proj_catalog_counts     account -> be64(offers)
 
 #include <cstdint>
+#include <memory>
 #include <optional>
-#include <set>
-#include <unordered_map>
 #include <string>
 #include <vector>
 
@@ -55,16 +54,18 @@ class CatalogProjection final : public Projection {
     return {std::string(kOffers), std::string(kByChange), std::string(kCounts)};
   }
   Status Apply(const Envelope& event, ProjectionStore& store) override;
-  // During a whole-log fold the rows live here, decoded, and are written once at the end:
-  // per event a payload decode and one hash-map update instead of a row read, decode, encode,
-  // write and two index writes.
+  // During a whole-log fold the rows live in memory, decoded, and are written once at the
+  // end: per event a payload decode and one table probe instead of a row read, decode,
+  // encode, write and two index writes.
   void BeginFold() override;
   Status EndFold(ProjectionStore& store) override;
 
+  CatalogProjection();
+  ~CatalogProjection() override;
+
  private:
-  bool folding_ = false;
-  std::unordered_map<std::string, CatalogEntry> fold_rows_;  // offer key -> row
-  std::set<std::string> fold_accounts_;                      // accounts that ever had an offer
+  struct FoldState;  // catalog.cc
+  std::unique_ptr<FoldState> fold_;  // set between BeginFold and EndFold
 };
 
 struct CatalogQuery {

@@ -387,5 +387,94 @@ TEST_F(ProjectionsTest, ImportRebuildsAnIdenticalLog) {
   EXPECT_EQ((*third)->Head().seq, 0u);  // all or nothing
 }
 
+// A product event of payload version 1 (before the offer summary was added).
+struct ProductCreatedV1 {
+  std::string account;
+  uint64_t offer_id = 0;
+  std::string run_id, content_hash, raw_json;
+  template <class V> void Visit(V&& v) {
+    v("account", account);
+    v("offer_id", offer_id);
+    v("run_id", run_id);
+    v("content_hash", content_hash);
+    v("raw_json", raw_json);
+  }
+};
+
+OfferSummary Summary(const std::string& sku, const std::string& price) {
+  OfferSummary s;
+  s.part_number = sku;
+  s.name = "Name of " + sku;
+  s.sale_price = price;
+  s.currency = "RON";
+  s.stock = 3;
+  s.status = 1;
+  return s;
+}
+
+// The catalog's whole-log fold (rows decoded in memory, buffers reused between events) gives
+// the same rows as the live fold through the write batch, over an offer's whole life: created,
+// updated, removed, created again under the same id, old payload versions, and an account
+// whose offers were all removed.
+TEST(CatalogFoldTest, WholeLogFoldEqualsTheLiveRowsOverAnOffersLife) {
+  testing::TempDir dir;
+  EventLogOptions o;
+  o.projections.push_back(std::make_unique<CatalogProjection>());
+  auto log = EventLog::Open(dir.Sub("db"), std::move(o));
+  ASSERT_OK(log);
+  auto step = [&](std::vector<NewEvent> events) {
+    Step s;
+    s.streams.push_back({"product-test", kAnyVersion, std::move(events)});
+    ASSERT_OK((*log)->Append(std::move(s)));
+  };
+  const std::string run = "0000000000000001aaaaaaaa";
+  step({MakeEvent(ProductCreated{"main", 1, run, std::string(64, 'a'), R"({"id":1})", Summary("SKU-1", "10.00")}),
+        MakeEvent(ProductCreated{"main", 2, run, std::string(64, 'b'), R"({"id":2})", Summary("SKU-2", "20.00")}),
+        MakeEvent(ProductCreated{"fbe", 1, run, std::string(64, 'c'), R"({"id":1})", Summary("FBE-1", "5.00")})});
+  step({MakeEvent(ProductUpdated{"main", 1, run, std::string(64, 'd'), {"sale_price"}, R"({"id":1,"p":2})",
+                                 Summary("SKU-1", "11.50")}),
+        MakeEvent(ProductRemoved{"main", 2, run}), MakeEvent(ProductRemoved{"fbe", 1, run})});
+  step({MakeEvent(ProductCreated{"main", 2, run, std::string(64, 'f'), R"({"id":2,"back":1})", Summary("SKU-2b", "21.00")})});
+  // Version 1 payloads carry no summary: the row's summary must come out empty, not left over
+  // from the event decoded before (whose buffers the fold reuses).
+  step({NewEvent{static_cast<uint16_t>(EventType::kProductCreated), 1,
+                 EncodeFields(ProductCreatedV1{"main", 3, run, std::string(64, 'e'), R"({"id":3})"})}});
+  for (uint64_t id = 10; id < 1'000; ++id) {  // enough offers to grow the fold's table
+    step({MakeEvent(ProductCreated{"main", id, run, std::string(64, 'g'), "{}", Summary("SKU-" + std::to_string(id), "1.00")})});
+  }
+  for (uint64_t id = 10; id < 1'000; id += 3) step({MakeEvent(ProductRemoved{"main", id, run})});
+
+  const std::vector<std::string> families = (*log)->projections()[0]->column_families();
+  auto live = DigestFamilies(**log, families);
+  ASSERT_OK(live);
+  CatalogProjection catalog;
+  MemoryStore folded;
+  ASSERT_OK(FoldLog(**log, {&catalog}, folded));
+  auto fold = DigestFamilies(folded, families);
+  ASSERT_OK(fold);
+  auto diff = FirstDifference(**log, folded, families);
+  ASSERT_OK(diff);
+  EXPECT_EQ(*fold, *live) << (diff->has_value() ? (*diff)->family + " " + PrintableKey((*diff)->key) + ": " + (*diff)->what
+                                                  : "no row differs");
+
+  auto back = GetCatalogOffer(folded, "main", 2);
+  ASSERT_OK(back);
+  ASSERT_TRUE(back->has_value());
+  EXPECT_EQ((*back)->summary.part_number, "SKU-2b");
+  EXPECT_EQ((*back)->last_change, "created");
+  auto old = GetCatalogOffer(folded, "main", 3);
+  ASSERT_OK(old);
+  ASSERT_TRUE(old->has_value());
+  EXPECT_EQ((*old)->summary.part_number, "");
+  EXPECT_EQ((*old)->content_hash, std::string(64, 'e'));
+  auto gone = GetCatalogOffer(folded, "fbe", 1);
+  ASSERT_OK(gone);
+  EXPECT_FALSE(gone->has_value());
+  auto counts = CatalogCounts(folded);
+  ASSERT_OK(counts);
+  const std::map<std::string, uint64_t> by_account(counts->begin(), counts->end());
+  EXPECT_EQ(by_account, (std::map<std::string, uint64_t>{{"fbe", 0}, {"main", 3 + 990 - 330}}));
+}
+
 }  // namespace
 }  // namespace marketsync
