@@ -1,13 +1,15 @@
 // rebuild_bench: projection rebuild rate and an as-of query, over a generated log.
 //
-//   rebuild_bench [--events N] [--dir DIR]
+//   rebuild_bench [--events N] [--dir DIR] [--rounds R] [--reuse]
 //
 // Writes a log of about N events shaped like the engine's (per run: SyncRequested,
 // SyncStarted, per page a PageCommitted and 100 ProductCreated/ProductUpdated with an offer
 // summary and ~300 bytes of raw JSON, then SyncCompleted; two accounts of 50,000 offers), with
-// no projections registered. Then, on the same log, in this order: a raw scan-and-decode of
-// every event (the anchor), a rebuild of all four projections in one pass, and a history
-// as-of query at the middle seq (FoldAsOf of the history projection).
+// no projections registered. Then, on the same log, rounds of: a raw scan-and-decode of every
+// event (the anchor), a fold of all four projections, an open that builds them and a rebuild
+// of all four (medians reported); then once each projection folded alone and a history as-of
+// query at the middle seq (FoldAsOf of the history projection). --reuse keeps the log
+// for the next run (profiling one change again and again).
 
 #include <CLI/CLI.hpp>
 #include <filesystem>
@@ -107,12 +109,28 @@ int main(int argc, char** argv) {
   uint64_t events = 5'000'000;
   std::string dir = "/tmp/marketsync-rebuild-bench";
   app.add_option("--events", events, "Events to generate (at least)")->capture_default_str();
-  app.add_option("--dir", dir, "Scratch directory (removed first)")->capture_default_str();
+  bool reuse = false;
+  int rounds = 3;
+  app.add_option("--rounds", rounds, "Rounds of the scan, fold, open and rebuild (medians reported)")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 100));
+  app.add_option("--dir", dir, "Scratch directory (removed first and at the end, unless --reuse)")
+      ->capture_default_str();
+  app.add_flag("--reuse", reuse,
+               "Keep the generated log at the end, and use the one in --dir if there is one "
+               "(for profiling one measure again and again)");
   CLI11_PARSE(app, argc, argv);
-  std::filesystem::remove_all(dir);
+  if (!reuse || !std::filesystem::exists(std::filesystem::path(dir) / "CURRENT")) {
+    std::filesystem::remove_all(dir);
+  }
 
   uint64_t head = 0;
-  {
+  if (std::filesystem::exists(std::filesystem::path(dir) / "CURRENT")) {
+    auto log = EventLog::Open(dir, {});
+    if (!log.ok()) return fmt::print(stderr, "{}\n", log.status().ToString()), 1;
+    head = (*log)->Head().seq;
+    fmt::print(stderr, "reusing the log of {} events in {}\n", head, dir);
+  } else {
     auto log = EventLog::Open(dir, {});
     if (!log.ok()) return fmt::print(stderr, "{}\n", log.status().ToString()), 1;
     const auto start = Clock::now();
@@ -122,29 +140,65 @@ int main(int argc, char** argv) {
   std::vector<std::unique_ptr<Projection>> all = MakeAllProjections();
   std::vector<Projection*> chosen;
   for (auto& p : all) chosen.push_back(p.get());
-  double scan_s = 0, fold_s = 0, as_of_s = 0;
-  uint64_t n = 0, bytes = 0;
-  FoldResult fold;
-  uint64_t as_of_events = 0;
+  // Per round, in this order: the anchor (scan and decode every envelope), the fold of all
+  // four into memory, the projections built by an open that registers them on the existing
+  // log, and an explicit rebuild of all four (fold + drop + write SSTs + ingest + checkpoint).
+  // The open and the rebuild run on a copy (SST files hard-linked, the rest copied), so that
+  // the generated log stays projection-free for the next round and for --reuse.
+  std::vector<double> scan_s, fold_s, open_s, rebuild_s;
+  uint64_t n = 0, bytes = 0, folded_events = 0, rebuilt_events = 0;
+  const std::string copy = dir + "-copy";
+  for (int round = 0; round < rounds; ++round) {
+    {
+      auto log = EventLog::Open(dir, {});
+      if (!log.ok()) return fmt::print(stderr, "{}\n", log.status().ToString()), 1;
+      n = bytes = 0;
+      auto start = Clock::now();
+      for (auto it = (*log)->Read(1); it->Valid(); it->Next()) {
+        ++n;
+        bytes += it->envelope().payload.size();
+      }
+      scan_s.push_back(SecondsSince(start));
+      MemoryStore store;
+      start = Clock::now();
+      auto folded = FoldLog(**log, chosen, store);
+      fold_s.push_back(SecondsSince(start));
+      if (!folded.ok()) return fmt::print(stderr, "{}\n", folded.status().ToString()), 1;
+      folded_events = folded->events;
+    }
+    std::filesystem::remove_all(copy);
+    std::filesystem::create_directories(copy);
+    for (const auto& entry : std::filesystem::directory_iterator(dir)) {
+      const auto to = std::filesystem::path(copy) / entry.path().filename();
+      if (entry.path().extension() == ".sst") {
+        std::filesystem::create_hard_link(entry.path(), to);
+      } else {
+        std::filesystem::copy(entry.path(), to);
+      }
+    }
+    EventLogOptions o;
+    o.projections = MakeAllProjections();
+    auto start = Clock::now();
+    auto rw = EventLog::Open(copy, std::move(o));
+    open_s.push_back(SecondsSince(start));
+    if (!rw.ok()) return fmt::print(stderr, "{}\n", rw.status().ToString()), 1;
+    start = Clock::now();
+    auto report = (*rw)->RebuildProjections(AllProjectionNames());
+    rebuild_s.push_back(SecondsSince(start));
+    if (!report.ok()) return fmt::print(stderr, "{}\n", report.status().ToString()), 1;
+    rebuilt_events = report->events;
+    fmt::print(stderr, "round {}: scan {:.2f} s, fold {:.2f} s, open {:.2f} s, rebuild {:.2f} s\n", round + 1,
+               scan_s.back(), fold_s.back(), open_s.back(), rebuild_s.back());
+  }
+  std::filesystem::remove_all(copy);
+
+  // Once each: every projection folded alone (where the time goes), and the as-of query.
   std::vector<std::pair<std::string, double>> per_projection;
+  double as_of_s = 0;
+  uint64_t as_of_events = 0;
   {
     auto log = EventLog::Open(dir, {});
     if (!log.ok()) return 1;
-    // The anchor: scan and decode every envelope.
-    auto start = Clock::now();
-    for (auto it = (*log)->Read(1); it->Valid(); it->Next()) {
-      ++n;
-      bytes += it->envelope().payload.size();
-    }
-    scan_s = SecondsSince(start);
-    // The fold alone, into memory.
-    MemoryStore store;
-    start = Clock::now();
-    auto folded = FoldLog(**log, chosen, store);
-    fold_s = SecondsSince(start);
-    if (!folded.ok()) return fmt::print(stderr, "{}\n", folded.status().ToString()), 1;
-    fold = *folded;
-    // Each projection folded alone: where the time goes.
     for (Projection* p : chosen) {
       MemoryStore alone;
       const auto t0 = Clock::now();
@@ -153,7 +207,7 @@ int main(int argc, char** argv) {
       per_projection.emplace_back(std::string(p->name()), SecondsSince(t0));
     }
     // As of the middle: the history projection folded to head / 2, then a page listed.
-    start = Clock::now();
+    const auto start = Clock::now();
     auto view = FoldAsOf(**log, FoldLimit{head / 2, std::nullopt}, {HistoryProjection::kName});
     if (!view.ok()) return 1;
     auto page = ListHistory((*view)->store, {});
@@ -161,39 +215,24 @@ int main(int argc, char** argv) {
     if (!page.ok()) return 1;
     as_of_events = (*view)->fold.events;
   }
-  // Registering the projections on the existing log builds them (the rebuild path), then an
-  // explicit rebuild of all four: fold + drop + write + flush + checkpoint.
-  EventLogOptions o;
-  o.projections = MakeAllProjections();
-  auto start = Clock::now();
-  auto rw = EventLog::Open(dir, std::move(o));
-  const double open_s = SecondsSince(start);
-  if (!rw.ok()) return fmt::print(stderr, "{}\n", rw.status().ToString()), 1;
-  start = Clock::now();
-  auto report = (*rw)->RebuildProjections(AllProjectionNames());
-  const double rebuild_s = SecondsSince(start);
-  if (!report.ok()) return fmt::print(stderr, "{}\n", report.status().ToString()), 1;
-  rw->reset();
 
+  const double scan = Percentile(scan_s, 50);
+  auto row = [&](const std::string& what, uint64_t count, double secs) {
+    return std::vector<std::string>{what, Thousands(static_cast<double>(count)), fmt::format("{:.2f}", secs),
+                                    Thousands(count / secs), fmt::format("{:.2f}x", scan / secs)};
+  };
   Table table({"measure", "events", "seconds", "events/s", "vs scan"});
-  table.Add({"raw scan + decode (anchor)", Thousands(static_cast<double>(n)), fmt::format("{:.2f}", scan_s),
-             Thousands(n / scan_s), "1.00x"});
-  table.Add({"fold of all 4 projections (in memory)", Thousands(static_cast<double>(fold.events)), fmt::format("{:.2f}", fold_s),
-             Thousands(fold.events / fold_s), fmt::format("{:.2f}x", scan_s / fold_s)});
-  for (const auto& [name, secs] : per_projection) {
-    table.Add({fmt::format("fold of {} alone", name), Thousands(static_cast<double>(n)), fmt::format("{:.2f}", secs),
-               Thousands(n / secs), fmt::format("{:.2f}x", scan_s / secs)});
-  }
-  table.Add({"open registering all 4 on the existing log", Thousands(static_cast<double>(n)), fmt::format("{:.2f}", open_s),
-             Thousands(n / open_s), fmt::format("{:.2f}x", scan_s / open_s)});
-  table.Add({"rebuild all 4 (fold + write + flush + checkpoint)", Thousands(static_cast<double>(report->events)),
-             fmt::format("{:.2f}", rebuild_s), Thousands(report->events / rebuild_s),
-             fmt::format("{:.2f}x", scan_s / rebuild_s)});
-  table.Add({fmt::format("as-of history at seq {} (fold + list 50)", head / 2), Thousands(static_cast<double>(as_of_events)),
-             fmt::format("{:.3f}", as_of_s), Thousands(as_of_events / as_of_s), "-"});
-  fmt::print("## Rebuild and as-of ({} events, {} payload bytes)\n\n", Thousands(static_cast<double>(n)),
-             Thousands(static_cast<double>(bytes)));
+  table.Add(row("raw scan + decode (anchor)", n, scan));
+  table.Add(row("fold of all 4 projections (in memory)", folded_events, Percentile(fold_s, 50)));
+  table.Add(row("open registering all 4 on the existing log", n, Percentile(open_s, 50)));
+  table.Add(row("rebuild all 4 (fold + write SSTs + ingest + checkpoint)", rebuilt_events, Percentile(rebuild_s, 50)));
+  for (const auto& [name, secs] : per_projection) table.Add(row(fmt::format("fold of {} alone (1 round)", name), n, secs));
+  table.Add({fmt::format("as-of history at seq {} (fold + list 50; 1 round)", head / 2),
+             Thousands(static_cast<double>(as_of_events)), fmt::format("{:.3f}", as_of_s),
+             Thousands(as_of_events / as_of_s), "-"});
+  fmt::print("## Rebuild and as-of ({} events, {} payload bytes; median of {} rounds)\n\n",
+             Thousands(static_cast<double>(n)), Thousands(static_cast<double>(bytes)), rounds);
   table.Print();
-  std::filesystem::remove_all(dir);
+  if (!reuse) std::filesystem::remove_all(dir);
   return 0;
 }
