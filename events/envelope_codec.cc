@@ -85,11 +85,20 @@ Result<Envelope> DecodeEnvelope(std::string_view bytes, uint64_t key_seq) {
 }
 
 Status DecodeEnvelopeInto(std::string_view bytes, uint64_t key_seq, Envelope* out) {
+  MS_RETURN_IF_ERROR(CheckEnvelopeChecksum(bytes, key_seq));
+  return DecodeCheckedEnvelopeInto(bytes, key_seq, out);
+}
+
+Status CheckEnvelopeChecksum(std::string_view bytes, uint64_t key_seq) {
   if (bytes.size() < kTrailerBytes + 1) return Corrupt(key_seq, "value too short");
   const size_t crc_at = bytes.size() - 4;
   const auto stored_crc = internal::GetFixedLE<uint32_t>(bytes.data() + crc_at);
   if (Crc32c(bytes.data(), crc_at) != stored_crc) return Corrupt(key_seq, "bad checksum");
+  return Status::Ok();
+}
 
+Status DecodeCheckedEnvelopeInto(std::string_view bytes, uint64_t key_seq, Envelope* out) {
+  if (bytes.size() < kTrailerBytes + 1) return Corrupt(key_seq, "value too short");
   internal::Reader r(bytes.substr(0, bytes.size() - kTrailerBytes));
   Envelope& e = *out;
   if (!r.Fixed(&e.format_version)) return Corrupt(key_seq, "truncated header");

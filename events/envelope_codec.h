@@ -48,6 +48,11 @@ void SealAndEncodeEnvelope(Envelope& e, std::string* out);
 Result<Envelope> DecodeEnvelope(std::string_view bytes, uint64_t key_seq);
 // The same, into *out, reusing its strings' capacity (for scans). *out is unspecified on error.
 Status DecodeEnvelopeInto(std::string_view bytes, uint64_t key_seq, Envelope* out);
+// The two halves of DecodeEnvelopeInto, for a pipeline that checks on one thread and decodes
+// on another: the checksum (kCorruption for a short value or a bad checksum), and the decode
+// of bytes whose checksum CheckEnvelopeChecksum accepted.
+Status CheckEnvelopeChecksum(std::string_view bytes, uint64_t key_seq);
+Status DecodeCheckedEnvelopeInto(std::string_view bytes, uint64_t key_seq, Envelope* out);
 
 // Recomputes SHA-256 of the body of a stored value that DecodeEnvelope accepted.
 Hash256 ComputeStoredBodyHash(std::string_view bytes);

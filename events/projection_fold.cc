@@ -153,10 +153,10 @@ Result<FoldResult> FoldLog(const EventLog& log, const std::vector<Projection*>& 
     return result;
   }
 
-  // Two stages on two threads: a reader thread scans the stored envelopes and copies their
-  // bytes into batches, while this one checks and decodes each envelope and applies the
-  // projections (decoding here, on the core that reads the envelope next, costs less than
-  // decoding on the reader and moving the result across). Batches go round a ring with one
+  // Two stages on two threads: a reader thread scans the stored envelopes, checks their
+  // checksums and copies their bytes into batches, while this one decodes each envelope and
+  // applies the projections (decoding here, on the core that reads the envelope next, costs
+  // less than decoding on the reader and moving the result across). Batches go round a ring with one
   // producer and one consumer; each side spins briefly before it sleeps, since on a busy
   // pipeline the other side is about to move and a futex round trip per batch costs more than
   // the wait. Buffers are reused round the ring.
@@ -165,6 +165,7 @@ Result<FoldResult> FoldLog(const EventLog& log, const std::vector<Projection*>& 
   struct Stored {
     uint64_t seq = 0;
     std::string bytes;
+    bool checksum_ok = false;  // false: this thread reports the corruption at this seq
   };
   struct Batch {
     std::vector<Stored> events{kBatch};
@@ -211,6 +212,7 @@ Result<FoldResult> FoldLog(const EventLog& log, const std::vector<Projection*>& 
       Stored& slot = b->events[b->size++];
       slot.seq = it->seq();
       slot.bytes.assign(it->bytes());
+      slot.checksum_ok = CheckEnvelopeChecksum(slot.bytes, slot.seq).ok();
       if (b->size == kBatch) hand_over();
     }
     if (b != nullptr && b->size > 0) hand_over();
@@ -229,7 +231,9 @@ Result<FoldResult> FoldLog(const EventLog& log, const std::vector<Projection*>& 
     if ((produced.load(std::memory_order_acquire) & ~kDone) <= next) break;  // the reader is done
     const Batch& b = ring[next % kBatches];
     for (size_t i = 0; i < b.size && apply_status.ok(); ++i) {
-      apply_status = DecodeEnvelopeInto(b.events[i].bytes, b.events[i].seq, &e);
+      const Stored& stored = b.events[i];
+      apply_status = stored.checksum_ok ? DecodeCheckedEnvelopeInto(stored.bytes, stored.seq, &e)
+                                        : CheckEnvelopeChecksum(stored.bytes, stored.seq);
       if (!apply_status.ok()) break;
       if (limit.to_time_us && e.recorded_at_us > *limit.to_time_us) {
         limit_reached = true;
