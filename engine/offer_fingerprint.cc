@@ -157,6 +157,19 @@ Result<ProductState> DecodeProductState(std::string_view bytes) {
   return state;
 }
 
+Result<std::string_view> StoredRawHash(std::string_view bytes) {
+  if (bytes.size() < 1 + 64) return Status::Corruption("malformed product state row");
+  return bytes.substr(1, 32);
+}
+
+Result<std::string_view> StoredPartNumber(std::string_view bytes) {
+  constexpr size_t kAt = 1 + 64;
+  if (bytes.size() < kAt + 2) return Status::Corruption("malformed product state row");
+  const size_t n = static_cast<uint8_t>(bytes[kAt]) | static_cast<size_t>(static_cast<uint8_t>(bytes[kAt + 1])) << 8;
+  if (bytes.size() - kAt - 2 < n) return Status::Corruption("malformed product state row");
+  return bytes.substr(kAt + 2, n);
+}
+
 std::string ToHex(std::string_view bytes) {
   static constexpr char kDigits[] = "0123456789abcdef";
   std::string out;

@@ -41,6 +41,11 @@ struct ProductState {
 // The row's layout is documented in offer_fingerprint.cc. Decode errors: kCorruption.
 std::string EncodeProductState(const ProductState& state);
 Result<ProductState> DecodeProductState(std::string_view bytes);
+// Fields of a stored row read in place, for the per-offer checks that need one field (the raw
+// hash of every offer of a re-sync, the part number of every offer at the end of a run): views
+// into `bytes`. Errors: kCorruption when the row is too short to hold the field.
+Result<std::string_view> StoredRawHash(std::string_view bytes);
+Result<std::string_view> StoredPartNumber(std::string_view bytes);
 
 // Lower-case hex of raw bytes.
 std::string ToHex(std::string_view bytes);

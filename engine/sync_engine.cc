@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <boost/asio/post.hpp>
 #include <boost/asio/thread_pool.hpp>
@@ -87,6 +88,96 @@ struct ActiveRun {
   std::atomic<bool> cancel{false};
   std::atomic<bool> interrupt{false};
   std::atomic<bool> stop{false};  // cancel || interrupt: what the page stream watches
+};
+
+// The raw-text hash of every offer in engine_products, per account, in memory: the one field a
+// sync needs for every offer ("the same text as last time?"), answered without a database
+// read (a page's MultiGet was most of a re-sync's own work). An account is loaded by a scan of
+// its rows on its first run in this process, and then kept equal to the family by applying the
+// product rows of each step once that step is durable; an offer absent here is absent there.
+// Steps that are not yet durable are not seen, which a run never needs: it reads each offer
+// once (RunState::seen), and runs of one account do not overlap. Thread safety: internally
+// locked (a run's pipeline thread applies while its run thread looks up).
+class RawHashIndex {
+ public:
+  using Hash = std::array<char, 32>;
+
+  // Loads the account's hashes unless they are loaded. Errors: the scan's, kCorruption for a
+  // malformed row.
+  Status Load(const EventLog& log, const std::string& account) {
+    {
+      std::lock_guard lk(mu_);
+      if (accounts_.contains(account)) return Status::Ok();
+    }
+    std::unordered_map<uint64_t, Hash> hashes;
+    MS_ASSIGN_OR_RETURN(auto it, log.Scan(kProductsFamily));
+    const std::string prefix = ProductKey(account, 0).substr(0, account.size() + 1);
+    for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
+      if (it->key().size() != prefix.size() + 8) continue;
+      MS_ASSIGN_OR_RETURN(std::string_view raw_hash, StoredRawHash(it->value()));
+      std::copy(raw_hash.begin(), raw_hash.end(), hashes[GetFixed64BE(it->key().data() + prefix.size())].begin());
+    }
+    MS_RETURN_IF_ERROR(it->status());
+    std::lock_guard lk(mu_);
+    accounts_.try_emplace(account, std::move(hashes));
+    return Status::Ok();
+  }
+
+  // The stored hash of each offer (nullopt: no row). Requires Load(account).
+  std::vector<std::optional<Hash>> Lookup(const std::string& account, const std::vector<emag::Offer>& offers) const {
+    std::vector<std::optional<Hash>> out(offers.size());
+    std::lock_guard lk(mu_);
+    auto a = accounts_.find(account);
+    if (a == accounts_.end()) return out;
+    for (size_t i = 0; i < offers.size(); ++i) {
+      if (auto h = a->second.find(offers[i].id); h != a->second.end()) out[i] = h->second;
+    }
+    return out;
+  }
+
+  // The product rows a durable step wrote.
+  struct Change {
+    std::string account;
+    uint64_t offer_id = 0;
+    std::optional<Hash> raw_hash;  // nullopt: the row was deleted
+  };
+  static std::vector<Change> ChangesOf(const Step& step) {
+    std::vector<Change> out;
+    for (const auto& w : step.writes) {
+      if (w.column_family != kProductsFamily || w.key.size() < 9 || w.key[w.key.size() - 9] != '\0') continue;
+      Change c{w.key.substr(0, w.key.size() - 9), GetFixed64BE(w.key.data() + w.key.size() - 8), std::nullopt};
+      if (w.value) {
+        auto raw_hash = StoredRawHash(*w.value);
+        if (!raw_hash.ok()) continue;  // the engine wrote it: cannot happen
+        c.raw_hash.emplace();
+        std::copy(raw_hash->begin(), raw_hash->end(), c.raw_hash->begin());
+      }
+      out.push_back(std::move(c));
+    }
+    return out;
+  }
+  void Apply(const std::vector<Change>& changes) {
+    std::lock_guard lk(mu_);
+    for (const Change& c : changes) {
+      auto a = accounts_.find(c.account);
+      if (a == accounts_.end()) continue;  // not loaded: its next Load reads the row
+      if (c.raw_hash) {
+        a->second[c.offer_id] = *c.raw_hash;
+      } else {
+        a->second.erase(c.offer_id);
+      }
+    }
+  }
+
+  // Forgets every account (the family was written some other way).
+  void Clear() {
+    std::lock_guard lk(mu_);
+    accounts_.clear();
+  }
+
+ private:
+  mutable std::mutex mu_;  // guards accounts_
+  std::map<std::string, std::unordered_map<uint64_t, Hash>, std::less<>> accounts_;
 };
 
 // A run reloaded from its stream: the record and the offers its pages held.
@@ -485,8 +576,11 @@ class Engine final : public SyncEngine {
     std::vector<Step> steps;
     copies.reserve(items.size());
     steps.reserve(items.size());
+    std::vector<std::vector<RawHashIndex::Change>> product_changes;
+    product_changes.reserve(items.size());
     for (auto& item : items) {
       copies.push_back(item.run_events);
+      product_changes.push_back(RawHashIndex::ChangesOf(item.step));
       item.step.correlation_id = "run-" + state.record.id;
       item.step.streams.insert(item.step.streams.begin(), StreamAppend{stream, kAnyVersion, std::move(item.run_events)});
       steps.push_back(std::move(item.step));
@@ -494,6 +588,7 @@ class Engine final : public SyncEngine {
     std::vector<Result<AppendResult>> results = log_.AppendAll(std::move(steps));
     for (size_t i = 0; i < results.size(); ++i) {
       MS_RETURN_IF_ERROR(results[i].status());
+      raw_hashes_.Apply(product_changes[i]);
       uint64_t seq = results[i]->first_seq;
       for (auto& ne : copies[i]) {
         Envelope e;
@@ -581,30 +676,42 @@ class Engine final : public SyncEngine {
     pc.retries = page.stats.retries;
     pc.latency_us = page.stats.latency_us;
     Step step;
-    // The stored state of every offer of the page, in one read.
-    std::vector<std::string> keys;
-    keys.reserve(page.result->offers.size());
-    for (const auto& offer : page.result->offers) keys.push_back(ProductKey(r.account_type, offer.id));
-    MS_ASSIGN_OR_RETURN(auto stored_states, log_.MultiGet(kProductsFamily, keys));
-    for (size_t i = 0; i < page.result->offers.size(); ++i) {
-      emag::Offer& offer = page.result->offers[i];
+    std::vector<emag::Offer>& offers = page.result->offers;
+    // The same text is the same offer: each offer's raw hash against the index. Only offers
+    // whose text changed read their stored state (one MultiGet); new offers have none.
+    std::vector<RawHashIndex::Hash> raw_hashes(offers.size());
+    for (size_t i = 0; i < offers.size(); ++i) {
+      Sha256(offers[i].raw_json.data(), offers[i].raw_json.size(), reinterpret_cast<uint8_t*>(raw_hashes[i].data()));
+    }
+    const std::vector<std::optional<RawHashIndex::Hash>> indexed = raw_hashes_.Lookup(r.account_type, offers);
+    std::vector<std::string> keys(offers.size());
+    std::vector<std::string> changed_keys;
+    for (size_t i = 0; i < offers.size(); ++i) {
+      keys[i] = ProductKey(r.account_type, offers[i].id);
+      if (indexed[i] && *indexed[i] != raw_hashes[i]) changed_keys.push_back(keys[i]);
+    }
+    MS_ASSIGN_OR_RETURN(auto changed_states, log_.MultiGet(kProductsFamily, changed_keys));
+    size_t next_changed = 0;
+    for (size_t i = 0; i < offers.size(); ++i) {
+      emag::Offer& offer = offers[i];
+      const bool text_changed = indexed[i] && *indexed[i] != raw_hashes[i];
+      const std::optional<std::string> none;
+      const std::optional<std::string>& stored = text_changed ? changed_states[next_changed++] : none;
       pc.offer_ids.push_back(offer.id);
       if (!st.seen.insert(offer.id).second) {
         ++pc.duplicates;
         continue;
       }
+      if (indexed[i] && !text_changed) {
+        ++pc.unchanged;
+        continue;
+      }
+      if (indexed[i] && !stored) return Status::Corruption("product state of offer " + std::to_string(offer.id) + " is indexed but gone");
       const std::string& key = keys[i];
-      const std::optional<std::string>& stored = stored_states[i];
-      std::string raw_hash(32, '\0');
-      Sha256(offer.raw_json.data(), offer.raw_json.size(), reinterpret_cast<uint8_t*>(raw_hash.data()));
+      std::string raw_hash(raw_hashes[i].data(), raw_hashes[i].size());
       ProductState state;
       if (stored) {
         MS_ASSIGN_OR_RETURN(state, DecodeProductState(*stored));
-        // The same text is the same offer; other text may still be the same values.
-        if (state.raw_hash == raw_hash) {
-          ++pc.unchanged;
-          continue;
-        }
       }
       OfferFingerprint fp = Fingerprint(offer);
       if (stored && state.content_hash == fp.content_hash) {
@@ -656,7 +763,8 @@ class Engine final : public SyncEngine {
     Step step = ReleaseStep(r);
     // Products of the account not seen in this run, and part numbers held by several offers.
     const bool may_remove = r.mode == "full" && r.params.include_inactive && !limited && r.pages_failed.empty();
-    std::map<std::string, std::vector<uint64_t>> by_part_number;
+    std::vector<std::pair<std::string, uint64_t>> part_numbers;  // (part number, offer id) seen
+    part_numbers.reserve(st.seen.size());
     uint64_t removed = 0;
     MS_ASSIGN_OR_RETURN(auto it, log_.Scan(kProductsFamily));
     std::string prefix = r.account_type;
@@ -665,8 +773,8 @@ class Engine final : public SyncEngine {
       if (it->key().size() != prefix.size() + 8) continue;
       const uint64_t offer_id = GetFixed64BE(it->key().data() + prefix.size());
       if (st.seen.contains(offer_id)) {
-        MS_ASSIGN_OR_RETURN(ProductState state, DecodeProductState(it->value()));
-        if (!state.part_number.empty()) by_part_number[state.part_number].push_back(offer_id);
+        MS_ASSIGN_OR_RETURN(std::string_view part_number, StoredPartNumber(it->value()));
+        if (!part_number.empty()) part_numbers.emplace_back(part_number, offer_id);
       } else if (may_remove) {
         ProductRemoved ev;
         ev.account = r.account_type;
@@ -678,9 +786,16 @@ class Engine final : public SyncEngine {
       }
     }
     MS_RETURN_IF_ERROR(it->status());
+    // Part numbers held by several offers, in part number order, each with its ids ascending.
+    std::sort(part_numbers.begin(), part_numbers.end());
     std::vector<DuplicatePartNumber> duplicates;
-    for (auto& [pn, ids] : by_part_number) {
-      if (ids.size() > 1) duplicates.push_back({pn, std::move(ids)});
+    for (size_t i = 0, j = 0; i < part_numbers.size(); i = j) {
+      for (j = i + 1; j < part_numbers.size() && part_numbers[j].first == part_numbers[i].first; ++j) {
+      }
+      if (j - i < 2) continue;
+      DuplicatePartNumber d{part_numbers[i].first, {}};
+      for (size_t k = i; k < j; ++k) d.offer_ids.push_back(part_numbers[k].second);
+      duplicates.push_back(std::move(d));
     }
     const uint64_t seen = st.seen.size();
     const bool count_changed = r.pages_failed.empty() && !limited && seen != count_items;
@@ -713,6 +828,7 @@ class Engine final : public SyncEngine {
     MS_RETURN_IF_ERROR(StopIfAsked(st, active, extra_requests, &stopped));
     if (stopped) return Status::Ok();
     emag::EmagClient* client = clients_.at(r.account_type).get();
+    MS_RETURN_IF_ERROR(raw_hashes_.Load(log_, r.account_type));
     const uint32_t per_page = r.params.items_per_page == 0 ? 100 : r.params.items_per_page;
     emag::OfferFilter filter;
     if (!r.params.include_inactive) filter.status = 1;
@@ -871,6 +987,7 @@ class Engine final : public SyncEngine {
       }
     }
     step.writes.push_back(done.writes.front());  // the marker lands with the last rows
+    raw_hashes_.Clear();  // written around it: the next run of each account loads again
     return log_.Append(std::move(step)).status();
   }
 
@@ -962,6 +1079,7 @@ class Engine final : public SyncEngine {
 
   std::mutex id_mu_;  // guards id_rng_
   std::mt19937_64 id_rng_{std::random_device{}()};
+  RawHashIndex raw_hashes_;
 };
 
 }  // namespace
