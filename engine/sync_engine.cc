@@ -411,6 +411,13 @@ class Engine final : public SyncEngine {
   Result<RunRecord> WaitForRun(const std::string& run_id, std::chrono::milliseconds timeout) override {
     const auto deadline = std::chrono::steady_clock::now() + timeout;
     while (true) {
+      {
+        // While the run is on this engine's workers it ends by leaving active_: wait for that
+        // instead of reading its stream again every few milliseconds (a long run's stream is
+        // thousands of events, and the reads took CPU from the run itself).
+        std::unique_lock lk(mu_);
+        changed_cv_.wait_until(lk, deadline, [&] { return !active_.contains(run_id) || shutting_down_; });
+      }
       MS_ASSIGN_OR_RETURN(RunRecord record, GetRun(run_id));
       if (record.terminal() || std::chrono::steady_clock::now() >= deadline) return record;
       std::unique_lock lk(mu_);
@@ -684,13 +691,12 @@ class Engine final : public SyncEngine {
       Sha256(offers[i].raw_json.data(), offers[i].raw_json.size(), reinterpret_cast<uint8_t*>(raw_hashes[i].data()));
     }
     const std::vector<std::optional<RawHashIndex::Hash>> indexed = raw_hashes_.Lookup(r.account_type, offers);
-    std::vector<std::string> keys(offers.size());
     std::vector<std::string> changed_keys;
     for (size_t i = 0; i < offers.size(); ++i) {
-      keys[i] = ProductKey(r.account_type, offers[i].id);
-      if (indexed[i] && *indexed[i] != raw_hashes[i]) changed_keys.push_back(keys[i]);
+      if (indexed[i] && *indexed[i] != raw_hashes[i]) changed_keys.push_back(ProductKey(r.account_type, offers[i].id));
     }
     MS_ASSIGN_OR_RETURN(auto changed_states, log_.MultiGet(kProductsFamily, changed_keys));
+    pc.offer_ids.reserve(offers.size());
     size_t next_changed = 0;
     for (size_t i = 0; i < offers.size(); ++i) {
       emag::Offer& offer = offers[i];
@@ -707,7 +713,7 @@ class Engine final : public SyncEngine {
         continue;
       }
       if (indexed[i] && !stored) return Status::Corruption("product state of offer " + std::to_string(offer.id) + " is indexed but gone");
-      const std::string& key = keys[i];
+      const std::string key = ProductKey(r.account_type, offer.id);
       std::string raw_hash(raw_hashes[i].data(), raw_hashes[i].size());
       ProductState state;
       if (stored) {
@@ -849,6 +855,7 @@ class Engine final : public SyncEngine {
       return FinishFailed(st, extra_requests, Class(count.status()), count.status().message());
     }
     const uint64_t total_pages = (count->items + per_page - 1) / per_page;
+    st.seen.reserve(st.seen.size() + count->items);  // no rehashing as the pages come in
     const bool limited = r.params.max_pages != 0 && r.params.max_pages < total_pages;
     uint32_t last_page = static_cast<uint32_t>(std::min<uint64_t>(total_pages, limit));
     stream.SetLastPage(last_page);
