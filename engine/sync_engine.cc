@@ -19,6 +19,7 @@
 
 #include "engine/emag/page_stream.h"
 #include "engine/emag/response_parser.h"
+#include "engine/internal/offer_hash_table.h"
 #include "engine/offer_fingerprint.h"
 #include "events/key_coding.h"
 #include "events/payload_codec.h"
@@ -100,7 +101,13 @@ struct ActiveRun {
 // locked (a run's pipeline thread applies while its run thread looks up).
 class RawHashIndex {
  public:
-  using Hash = std::array<char, 32>;
+  using Hash = internal::OfferHashTable::Hash;
+  // The index's form of a raw-text hash (its first 16 bytes).
+  static Hash Truncate(std::string_view raw_hash) {
+    Hash h{};
+    std::copy_n(raw_hash.begin(), std::min(raw_hash.size(), h.size()), h.begin());
+    return h;
+  }
 
   // Loads the account's hashes unless they are loaded. Errors: the scan's, kCorruption for a
   // malformed row.
@@ -109,13 +116,13 @@ class RawHashIndex {
       std::lock_guard lk(mu_);
       if (accounts_.contains(account)) return Status::Ok();
     }
-    std::unordered_map<uint64_t, Hash> hashes;
+    internal::OfferHashTable hashes;
     MS_ASSIGN_OR_RETURN(auto it, log.Scan(kProductsFamily));
     const std::string prefix = ProductKey(account, 0).substr(0, account.size() + 1);
     for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
       if (it->key().size() != prefix.size() + 8) continue;
       MS_ASSIGN_OR_RETURN(std::string_view raw_hash, StoredRawHash(it->value()));
-      std::copy(raw_hash.begin(), raw_hash.end(), hashes[GetFixed64BE(it->key().data() + prefix.size())].begin());
+      hashes.Set(GetFixed64BE(it->key().data() + prefix.size()), Truncate(raw_hash));
     }
     MS_RETURN_IF_ERROR(it->status());
     std::lock_guard lk(mu_);
@@ -130,7 +137,7 @@ class RawHashIndex {
     auto a = accounts_.find(account);
     if (a == accounts_.end()) return out;
     for (size_t i = 0; i < offers.size(); ++i) {
-      if (auto h = a->second.find(offers[i].id); h != a->second.end()) out[i] = h->second;
+      if (const Hash* h = a->second.Find(offers[i].id)) out[i] = *h;
     }
     return out;
   }
@@ -149,8 +156,7 @@ class RawHashIndex {
       if (w.value) {
         auto raw_hash = StoredRawHash(*w.value);
         if (!raw_hash.ok()) continue;  // the engine wrote it: cannot happen
-        c.raw_hash.emplace();
-        std::copy(raw_hash->begin(), raw_hash->end(), c.raw_hash->begin());
+        c.raw_hash = Truncate(*raw_hash);
       }
       out.push_back(std::move(c));
     }
@@ -162,9 +168,9 @@ class RawHashIndex {
       auto a = accounts_.find(c.account);
       if (a == accounts_.end()) continue;  // not loaded: its next Load reads the row
       if (c.raw_hash) {
-        a->second[c.offer_id] = *c.raw_hash;
+        a->second.Set(c.offer_id, *c.raw_hash);
       } else {
-        a->second.erase(c.offer_id);
+        a->second.Erase(c.offer_id);
       }
     }
   }
@@ -177,7 +183,7 @@ class RawHashIndex {
 
  private:
   mutable std::mutex mu_;  // guards accounts_
-  std::map<std::string, std::unordered_map<uint64_t, Hash>, std::less<>> accounts_;
+  std::map<std::string, internal::OfferHashTable, std::less<>> accounts_;
 };
 
 // A run reloaded from its stream: the record and the offers its pages held.
@@ -686,21 +692,24 @@ class Engine final : public SyncEngine {
     std::vector<emag::Offer>& offers = page.result->offers;
     // The same text is the same offer: each offer's raw hash against the index. Only offers
     // whose text changed read their stored state (one MultiGet); new offers have none.
-    std::vector<RawHashIndex::Hash> raw_hashes(offers.size());
+    std::vector<std::array<char, 32>> raw_hashes(offers.size());
     for (size_t i = 0; i < offers.size(); ++i) {
       Sha256(offers[i].raw_json.data(), offers[i].raw_json.size(), reinterpret_cast<uint8_t*>(raw_hashes[i].data()));
     }
     const std::vector<std::optional<RawHashIndex::Hash>> indexed = raw_hashes_.Lookup(r.account_type, offers);
+    auto text_changed_at = [&](size_t i) {
+      return indexed[i] && *indexed[i] != RawHashIndex::Truncate({raw_hashes[i].data(), raw_hashes[i].size()});
+    };
     std::vector<std::string> changed_keys;
     for (size_t i = 0; i < offers.size(); ++i) {
-      if (indexed[i] && *indexed[i] != raw_hashes[i]) changed_keys.push_back(ProductKey(r.account_type, offers[i].id));
+      if (text_changed_at(i)) changed_keys.push_back(ProductKey(r.account_type, offers[i].id));
     }
     MS_ASSIGN_OR_RETURN(auto changed_states, log_.MultiGet(kProductsFamily, changed_keys));
     pc.offer_ids.reserve(offers.size());
     size_t next_changed = 0;
     for (size_t i = 0; i < offers.size(); ++i) {
       emag::Offer& offer = offers[i];
-      const bool text_changed = indexed[i] && *indexed[i] != raw_hashes[i];
+      const bool text_changed = text_changed_at(i);
       const std::optional<std::string> none;
       const std::optional<std::string>& stored = text_changed ? changed_states[next_changed++] : none;
       pc.offer_ids.push_back(offer.id);

@@ -1,0 +1,95 @@
+#pragma once
+
+// A flat hash table of offer id -> 16 bytes, for the engine's in-memory raw-hash index.
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+namespace marketsync::internal {
+
+// Offer id -> the first 16 bytes of its raw-text hash (SHA-256 truncated to 128 bits: two
+// different texts share it with probability 2^-128, far below any other failure). Open
+// addressing with linear probing and backward-shift deletion: 24 bytes a slot at most 7/10
+// full (~35 bytes an offer, where a node-based map took ~70).
+// Thread safety: none (the owner locks).
+class OfferHashTable {
+ public:
+  using Hash = std::array<char, 16>;
+
+  size_t size() const { return size_; }
+  // The hash of `id`, or nullptr; valid until the next Set or Erase.
+  const Hash* Find(uint64_t id) const {
+    if (slots_.empty()) return nullptr;
+    for (size_t i = Home(id);; i = Next(i)) {
+      if (!used_[i]) return nullptr;
+      if (slots_[i].id == id) return &slots_[i].hash;
+    }
+  }
+  // Inserts or replaces.
+  void Set(uint64_t id, const Hash& hash) {
+    if ((size_ + 1) * 10 > slots_.size() * 7) Grow();
+    size_t i = Home(id);
+    for (; used_[i]; i = Next(i)) {
+      if (slots_[i].id == id) {
+        slots_[i].hash = hash;
+        return;
+      }
+    }
+    slots_[i] = {id, hash};
+    used_[i] = true;
+    ++size_;
+  }
+  // Removes `id` if present.
+  void Erase(uint64_t id) {
+    if (slots_.empty()) return;
+    size_t i = Home(id);
+    for (;; i = Next(i)) {
+      if (!used_[i]) return;
+      if (slots_[i].id == id) break;
+    }
+    // Backward shift: move later members of the probe run into the hole when their home
+    // position allows it, so lookups never need tombstones.
+    for (size_t j = Next(i);; j = Next(j)) {
+      if (!used_[j]) break;
+      const size_t home = Home(slots_[j].id);
+      const bool may_move = i <= j ? (home <= i || home > j) : (home <= i && home > j);
+      if (may_move) {
+        slots_[i] = slots_[j];
+        i = j;
+      }
+    }
+    used_[i] = false;
+    --size_;
+  }
+
+ private:
+  struct Slot {
+    uint64_t id = 0;
+    Hash hash{};
+  };
+  size_t Home(uint64_t id) const {
+    const uint64_t h = id * 0x9E3779B97F4A7C15ull;  // Fibonacci hashing: ids are often dense
+    return static_cast<size_t>(h >> (64 - bits_));
+  }
+  size_t Next(size_t i) const { return (i + 1) & (slots_.size() - 1); }
+  void Grow() {
+    std::vector<Slot> old_slots = std::move(slots_);
+    std::vector<bool> old_used = std::move(used_);
+    bits_ = old_slots.empty() ? 10 : bits_ + 1;
+    slots_.assign(size_t{1} << bits_, Slot{});
+    used_.assign(size_t{1} << bits_, false);
+    size_ = 0;
+    for (size_t i = 0; i < old_slots.size(); ++i) {
+      if (old_used[i]) Set(old_slots[i].id, old_slots[i].hash);
+    }
+  }
+
+  std::vector<Slot> slots_;
+  std::vector<bool> used_;
+  size_t size_ = 0;
+  int bits_ = 0;
+};
+
+}  // namespace marketsync::internal

@@ -1,0 +1,72 @@
+#include "engine/internal/offer_hash_table.h"
+
+#include <gtest/gtest.h>
+
+#include <map>
+#include <random>
+
+namespace marketsync::internal {
+namespace {
+
+OfferHashTable::Hash HashOf(uint64_t v) {
+  OfferHashTable::Hash h{};
+  for (size_t i = 0; i < h.size(); ++i) h[i] = static_cast<char>((v >> (8 * (i % 8))) + i);
+  return h;
+}
+
+// Random inserts, replacements and erasures against std::map, with ids drawn from a small
+// range (long probe runs, erasures in the middle of runs, wrap-around at the table's end) and
+// from a wide one.
+TEST(OfferHashTableTest, AgreesWithAMapUnderRandomOperations) {
+  for (uint64_t range : {uint64_t{3'000}, uint64_t{1} << 62}) {
+    std::mt19937_64 rng(range);
+    OfferHashTable table;
+    std::map<uint64_t, OfferHashTable::Hash> model;
+    std::vector<uint64_t> ids;
+    for (int op = 0; op < 200'000; ++op) {
+      const bool reuse = !ids.empty() && rng() % 2 == 0;
+      const uint64_t id = reuse ? ids[rng() % ids.size()] : rng() % range;
+      if (!reuse) ids.push_back(id);
+      if (rng() % 3 == 0) {
+        table.Erase(id);
+        model.erase(id);
+      } else {
+        const auto h = HashOf(rng());
+        table.Set(id, h);
+        model[id] = h;
+      }
+      if (op % 997 == 0) {
+        ASSERT_EQ(table.size(), model.size());
+        for (const auto& [k, v] : model) {
+          const auto* found = table.Find(k);
+          ASSERT_NE(found, nullptr) << k;
+          ASSERT_EQ(*found, v) << k;
+        }
+      }
+    }
+    ASSERT_EQ(table.size(), model.size());
+    for (uint64_t id : ids) {
+      const auto* found = table.Find(id);
+      auto it = model.find(id);
+      ASSERT_EQ(found != nullptr, it != model.end()) << id;
+      if (found != nullptr) {
+        EXPECT_EQ(*found, it->second);
+      }
+    }
+  }
+}
+
+TEST(OfferHashTableTest, EmptyTableFindsNothingAndErasesQuietly) {
+  OfferHashTable table;
+  EXPECT_EQ(table.Find(0), nullptr);
+  table.Erase(42);
+  EXPECT_EQ(table.size(), 0u);
+  table.Set(0, HashOf(1));  // id 0 is an id like any other
+  ASSERT_NE(table.Find(0), nullptr);
+  EXPECT_EQ(*table.Find(0), HashOf(1));
+  table.Erase(0);
+  EXPECT_EQ(table.Find(0), nullptr);
+}
+
+}  // namespace
+}  // namespace marketsync::internal
