@@ -968,12 +968,20 @@ class Engine final : public SyncEngine {
     }
     if (last.empty()) return log_.Append(done).status();
     spdlog::info("restoring the product state of {} offers from the log", last.size());
-    // Pass 2: fingerprint each offer's last raw JSON, as a sync would have.
+    // Pass 2: fingerprint each offer's last raw JSON, as a sync would have; one forward scan
+    // from the first of those events, not a look-up each.
+    std::vector<std::pair<uint64_t, std::string>> wanted;  // (seq, product key), seq order
+    wanted.reserve(last.size());
+    for (const auto& [key, seq] : last) wanted.emplace_back(seq, key);
+    std::sort(wanted.begin(), wanted.end());
     Step step;
     step.correlation_id = "restore-product-state";
-    for (const auto& [key, seq] : last) {
-      auto it = log_.Read(seq);
-      if (!it->Valid()) return it->status().ok() ? Status::Corruption("product event at seq " + std::to_string(seq) + " is gone") : it->status();
+    auto it = log_.Read(wanted.front().first);
+    for (const auto& [seq, key] : wanted) {
+      while (it->Valid() && it->envelope().seq < seq) it->Next();
+      if (!it->Valid() || it->envelope().seq != seq) {
+        return it->status().ok() ? Status::Corruption("product event at seq " + std::to_string(seq) + " is gone") : it->status();
+      }
       const Envelope& e = it->envelope();
       std::string raw_json, run_id;
       if (e.type == static_cast<uint16_t>(EventType::kProductCreated)) {
