@@ -156,10 +156,10 @@ Result<FoldResult> FoldLog(const EventLog& log, const std::vector<Projection*>& 
   // Two stages on two threads: a reader thread scans the stored envelopes, checks their
   // checksums and copies their bytes into batches, while this one decodes each envelope and
   // applies the projections (decoding here, on the core that reads the envelope next, costs
-  // less than decoding on the reader and moving the result across). Batches go round a ring with one
-  // producer and one consumer; each side spins briefly before it sleeps, since on a busy
-  // pipeline the other side is about to move and a futex round trip per batch costs more than
-  // the wait. Buffers are reused round the ring.
+  // less than decoding on the reader and moving the result across). Batches go round a ring
+  // with one producer and one consumer; each side spins briefly before it sleeps, since on a
+  // busy pipeline the other side is about to move and a futex round trip per batch costs more
+  // than the wait. Buffers are reused round the ring.
   constexpr size_t kBatch = 128;
   constexpr uint64_t kBatches = 8;
   struct Stored {

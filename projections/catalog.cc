@@ -153,8 +153,12 @@ struct CatalogProjection::FoldState {
     }
     return row.entry;
   }
+  // Removing an offer that has no row changes nothing (and does not make its account known,
+  // as the live fold keeps no count for an account that never had an offer).
   void Remove(std::string_view account_name, uint64_t offer_id) {
-    const Slot& slot = Probe(AccountIndex(account_name), offer_id);
+    const auto known = std::find(accounts.begin(), accounts.end(), account_name);
+    if (known == accounts.end()) return;
+    const Slot& slot = Probe(static_cast<uint32_t>(known - accounts.begin()), offer_id);
     if (slot.row != UINT32_MAX) rows[slot.row].removed = true;
   }
 

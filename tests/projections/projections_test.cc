@@ -443,6 +443,8 @@ TEST(CatalogFoldTest, WholeLogFoldEqualsTheLiveRowsOverAnOffersLife) {
     step({MakeEvent(ProductCreated{"main", id, run, std::string(64, 'g'), "{}", Summary("SKU-" + std::to_string(id), "1.00")})});
   }
   for (uint64_t id = 10; id < 1'000; id += 3) step({MakeEvent(ProductRemoved{"main", id, run})});
+  // Removals of offers that have no row change nothing, in an account never seen either.
+  step({MakeEvent(ProductRemoved{"main", 5'000, run}), MakeEvent(ProductRemoved{"ghost", 1, run})});
 
   const std::vector<std::string> families = (*log)->projections()[0]->column_families();
   auto live = DigestFamilies(**log, families);
