@@ -122,46 +122,7 @@ std::string EncodeVersion(uint32_t v) {
   return out;
 }
 
-class RocksEventIterator final : public EventIterator {
- public:
-  RocksEventIterator(std::unique_ptr<rocksdb::Iterator> it, uint64_t from) : it_(std::move(it)) {
-    it_->Seek(EncodeSeqKey(from));
-    Load();
-  }
-  bool Valid() const override { return valid_; }
-  void Next() override {
-    it_->Next();
-    Load();
-  }
-  const Envelope& envelope() const override { return current_; }
-  void TakeEnvelope(Envelope* out) override { std::swap(*out, current_); }
-  std::string_view raw() const override {
-    return {it_->value().data(), it_->value().size()};
-  }
-  Status status() const override { return status_; }
-
- private:
-  void Load() {
-    valid_ = false;
-    if (!it_->Valid()) {
-      status_ = FromRocks(it_->status(), "reading events");
-      return;
-    }
-    auto seq = DecodeSeqKey({it_->key().data(), it_->key().size()});
-    if (!seq.ok()) {
-      status_ = seq.status();
-      return;
-    }
-    status_ = DecodeEnvelopeInto({it_->value().data(), it_->value().size()}, *seq, &current_);
-    valid_ = status_.ok();
-  }
-
-  std::unique_ptr<rocksdb::Iterator> it_;
-  Envelope current_;
-  bool valid_ = false;
-  Status status_;
-};
-
+// Stored envelopes front to back: the seq from each key, the bytes as stored.
 class RocksStoredIterator final : public StoredEventIterator {
  public:
   RocksStoredIterator(std::unique_ptr<rocksdb::Iterator> it, uint64_t from) : it_(std::move(it)) {
@@ -195,6 +156,32 @@ class RocksStoredIterator final : public StoredEventIterator {
 
   std::unique_ptr<rocksdb::Iterator> it_;
   uint64_t seq_ = 0;
+  bool valid_ = false;
+  Status status_;
+};
+
+// The same envelopes, checked and decoded; stops at the first that does not decode.
+class RocksEventIterator final : public EventIterator {
+ public:
+  RocksEventIterator(std::unique_ptr<rocksdb::Iterator> it, uint64_t from) : stored_(std::move(it), from) { Load(); }
+  bool Valid() const override { return valid_; }
+  void Next() override {
+    stored_.Next();
+    Load();
+  }
+  const Envelope& envelope() const override { return current_; }
+  void TakeEnvelope(Envelope* out) override { std::swap(*out, current_); }
+  std::string_view raw() const override { return stored_.bytes(); }
+  Status status() const override { return status_; }
+
+ private:
+  void Load() {
+    status_ = stored_.Valid() ? DecodeEnvelopeInto(stored_.bytes(), stored_.seq(), &current_) : stored_.status();
+    valid_ = stored_.Valid() && status_.ok();
+  }
+
+  RocksStoredIterator stored_;
+  Envelope current_;
   bool valid_ = false;
   Status status_;
 };
