@@ -19,8 +19,8 @@
 
 #include "engine/emag/page_stream.h"
 #include "engine/emag/response_parser.h"
-#include "engine/internal/offer_hash_table.h"
 #include "engine/offer_fingerprint.h"
+#include "events/id_hash_map.h"
 #include "events/key_coding.h"
 #include "events/payload_codec.h"
 #include "events/sha256.h"
@@ -101,7 +101,9 @@ struct ActiveRun {
 // locked (a run's pipeline thread applies while its run thread looks up).
 class RawHashIndex {
  public:
-  using Hash = internal::OfferHashTable::Hash;
+  // The first 16 bytes of a raw-text SHA-256: two different texts share them with probability
+  // 2^-128, far below any other failure.
+  using Hash = std::array<char, 16>;
   // The index's form of a raw-text hash (its first 16 bytes).
   static Hash Truncate(std::string_view raw_hash) {
     Hash h{};
@@ -116,7 +118,7 @@ class RawHashIndex {
       std::lock_guard lk(mu_);
       if (accounts_.contains(account)) return Status::Ok();
     }
-    internal::OfferHashTable hashes;
+    IdHashMap<Hash> hashes;
     MS_ASSIGN_OR_RETURN(auto it, log.Scan(kProductsFamily));
     const std::string prefix = ProductKey(account, 0).substr(0, account.size() + 1);
     for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
@@ -183,7 +185,7 @@ class RawHashIndex {
 
  private:
   mutable std::mutex mu_;  // guards accounts_
-  std::map<std::string, internal::OfferHashTable, std::less<>> accounts_;
+  std::map<std::string, IdHashMap<Hash>, std::less<>> accounts_;
 };
 
 // A run reloaded from its stream: the record and the offers its pages held.

@@ -4,6 +4,7 @@
 #include <cctype>
 #include <map>
 
+#include "events/id_hash_map.h"
 #include "events/key_coding.h"
 #include "events/payload_codec.h"
 
@@ -82,69 +83,42 @@ bool Matches(const CatalogEntry& entry, std::string_view needle_lower) {
 }  // namespace
 
 // The fold's rows: the same fold as Upsert and the removal below, on decoded rows held in
-// memory. An offer is found through an open-addressing table keyed by (account, offer id),
-// one probe into a flat array, and its row is updated in place: the event is decoded into a
-// scratch payload whose strings are then swapped with the row's, so the next decode reuses the
-// old row's buffers and the loop does not allocate once every offer has a row.
+// memory. An offer is found through its account's IdHashMap (offer id -> row), one probe into
+// a flat array, and its row is updated in place: the event is decoded into a scratch payload
+// whose strings are then swapped with the row's, so the next decode reuses the old row's
+// buffers and the loop does not allocate once every offer has a row.
 struct CatalogProjection::FoldState {
   struct Row {
     CatalogEntry entry;
     uint32_t account = 0;  // index into accounts
     bool removed = false;
   };
-  struct Slot {
-    uint64_t offer_id = 0;
-    uint32_t account = 0;
-    uint32_t row = UINT32_MAX;  // UINT32_MAX: empty
-  };
 
-  std::vector<std::string> accounts;  // accounts that ever had an offer, first seen first
+  std::vector<std::string> accounts;           // accounts that ever had an offer, first seen first
+  std::vector<IdHashMap<uint32_t>> row_of;     // per account: offer id -> index into rows
   std::vector<Row> rows;
-  std::vector<Slot> slots = std::vector<Slot>(1 << 12);  // a power of two, at most half full
   ProductCreated created;  // scratch payloads
   ProductUpdated updated;
 
-  uint32_t AccountIndex(std::string_view account) {
-    for (size_t i = 0; i < accounts.size(); ++i) {
-      if (accounts[i] == account) return static_cast<uint32_t>(i);
-    }
-    accounts.emplace_back(account);
-    return static_cast<uint32_t>(accounts.size() - 1);
-  }
-  static size_t Hash(uint32_t account, uint64_t offer_id) {
-    uint64_t h = (offer_id ^ (uint64_t{account} << 56)) * 0x9E3779B97F4A7C15ull;  // Fibonacci
-    return static_cast<size_t>(h ^ (h >> 29));
-  }
-  // The slot of (account, offer id): its row, or the empty slot where it belongs.
-  Slot& Probe(uint32_t account, uint64_t offer_id) {
-    const size_t mask = slots.size() - 1;
-    for (size_t i = Hash(account, offer_id) & mask;; i = (i + 1) & mask) {
-      Slot& s = slots[i];
-      if (s.row == UINT32_MAX || (s.offer_id == offer_id && s.account == account)) return s;
-    }
-  }
-  void Grow() {
-    std::vector<Slot> old(slots.size() * 2);
-    old.swap(slots);
-    for (const Slot& s : old) {
-      if (s.row != UINT32_MAX) Probe(s.account, s.offer_id) = s;
-    }
+  // The index of a known account, or accounts.size().
+  size_t Known(std::string_view account) const {
+    return static_cast<size_t>(std::find(accounts.begin(), accounts.end(), account) - accounts.begin());
   }
   // The row of an offer, created (or revived after a removal) by this event when needed.
   CatalogEntry& RowFor(std::string_view account_name, uint64_t offer_id, int64_t recorded_at_us) {
-    const uint32_t account = AccountIndex(account_name);
-    Slot* slot = &Probe(account, offer_id);
-    if (slot->row == UINT32_MAX) {
-      if ((rows.size() + 1) * 2 > slots.size()) {
-        Grow();
-        slot = &Probe(account, offer_id);
-      }
-      *slot = Slot{offer_id, account, static_cast<uint32_t>(rows.size())};
+    const size_t account = Known(account_name);
+    if (account == accounts.size()) {
+      accounts.emplace_back(account_name);
+      row_of.emplace_back();
+    }
+    const uint32_t* found = row_of[account].Find(offer_id);
+    if (found == nullptr) {
+      row_of[account].Set(offer_id, static_cast<uint32_t>(rows.size()));
       Row& fresh = rows.emplace_back();
-      fresh.account = account;
+      fresh.account = static_cast<uint32_t>(account);
       fresh.removed = true;
     }
-    Row& row = rows[slot->row];
+    Row& row = rows[found != nullptr ? *found : rows.size() - 1];
     if (row.removed) {
       row.removed = false;
       row.entry.account = account_name;
@@ -156,10 +130,9 @@ struct CatalogProjection::FoldState {
   // Removing an offer that has no row changes nothing (and does not make its account known,
   // as the live fold keeps no count for an account that never had an offer).
   void Remove(std::string_view account_name, uint64_t offer_id) {
-    const auto known = std::find(accounts.begin(), accounts.end(), account_name);
-    if (known == accounts.end()) return;
-    const Slot& slot = Probe(static_cast<uint32_t>(known - accounts.begin()), offer_id);
-    if (slot.row != UINT32_MAX) rows[slot.row].removed = true;
+    const size_t account = Known(account_name);
+    if (account == accounts.size()) return;
+    if (const uint32_t* row = row_of[account].Find(offer_id)) rows[*row].removed = true;
   }
 
   template <Payload T>

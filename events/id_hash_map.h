@@ -1,43 +1,42 @@
 #pragma once
 
-// A flat hash table of offer id -> 16 bytes, for the engine's in-memory raw-hash index.
+// IdHashMap: a flat hash map from 64-bit ids (offer ids) to small values, for the per-offer
+// tables that hot loops keep in memory (the engine's raw-hash index, the catalog's whole-log
+// fold).
 
-#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <vector>
 
-namespace marketsync::internal {
+namespace marketsync {
 
-// Offer id -> the first 16 bytes of its raw-text hash (SHA-256 truncated to 128 bits: two
-// different texts share it with probability 2^-128, far below any other failure). Open
-// addressing with linear probing and backward-shift deletion: 24 bytes a slot at most 7/10
-// full (~35 bytes an offer, where a node-based map took ~70).
-// Thread safety: none (the owner locks).
-class OfferHashTable {
+// Open addressing with linear probing and backward-shift deletion (no tombstones), at most
+// 7/10 full: for a 16-byte value, 24 bytes a slot, ~35 bytes an entry where a node-based map
+// takes ~70. Fibonacci hashing spreads dense ids. Thread safety: none (the owner locks).
+template <typename V>
+class IdHashMap {
  public:
-  using Hash = std::array<char, 16>;
-
   size_t size() const { return size_; }
-  // The hash of `id`, or nullptr; valid until the next Set or Erase.
-  const Hash* Find(uint64_t id) const {
+
+  // The value of `id`, or nullptr; valid until the next Set or Erase.
+  const V* Find(uint64_t id) const {
     if (slots_.empty()) return nullptr;
     for (size_t i = Home(id);; i = Next(i)) {
       if (!used_[i]) return nullptr;
-      if (slots_[i].id == id) return &slots_[i].hash;
+      if (slots_[i].id == id) return &slots_[i].value;
     }
   }
   // Inserts or replaces.
-  void Set(uint64_t id, const Hash& hash) {
+  void Set(uint64_t id, const V& value) {
     if ((size_ + 1) * 10 > slots_.size() * 7) Grow();
     size_t i = Home(id);
     for (; used_[i]; i = Next(i)) {
       if (slots_[i].id == id) {
-        slots_[i].hash = hash;
+        slots_[i].value = value;
         return;
       }
     }
-    slots_[i] = {id, hash};
+    slots_[i] = {id, value};
     used_[i] = true;
     ++size_;
   }
@@ -67,10 +66,10 @@ class OfferHashTable {
  private:
   struct Slot {
     uint64_t id = 0;
-    Hash hash{};
+    V value{};
   };
   size_t Home(uint64_t id) const {
-    const uint64_t h = id * 0x9E3779B97F4A7C15ull;  // Fibonacci hashing: ids are often dense
+    const uint64_t h = id * 0x9E3779B97F4A7C15ull;
     return static_cast<size_t>(h >> (64 - bits_));
   }
   size_t Next(size_t i) const { return (i + 1) & (slots_.size() - 1); }
@@ -82,7 +81,7 @@ class OfferHashTable {
     used_.assign(size_t{1} << bits_, false);
     size_ = 0;
     for (size_t i = 0; i < old_slots.size(); ++i) {
-      if (old_used[i]) Set(old_slots[i].id, old_slots[i].hash);
+      if (old_used[i]) Set(old_slots[i].id, old_slots[i].value);
     }
   }
 
@@ -92,4 +91,4 @@ class OfferHashTable {
   int bits_ = 0;
 };
 
-}  // namespace marketsync::internal
+}  // namespace marketsync

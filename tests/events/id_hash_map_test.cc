@@ -1,15 +1,18 @@
-#include "engine/internal/offer_hash_table.h"
+#include "events/id_hash_map.h"
 
 #include <gtest/gtest.h>
 
+#include <array>
 #include <map>
 #include <random>
 
-namespace marketsync::internal {
+namespace marketsync {
 namespace {
 
-OfferHashTable::Hash HashOf(uint64_t v) {
-  OfferHashTable::Hash h{};
+using Value = std::array<char, 16>;
+
+Value HashOf(uint64_t v) {
+  Value h{};
   for (size_t i = 0; i < h.size(); ++i) h[i] = static_cast<char>((v >> (8 * (i % 8))) + i);
   return h;
 }
@@ -17,11 +20,11 @@ OfferHashTable::Hash HashOf(uint64_t v) {
 // Random inserts, replacements and erasures against std::map, with ids drawn from a small
 // range (long probe runs, erasures in the middle of runs, wrap-around at the table's end) and
 // from a wide one.
-TEST(OfferHashTableTest, AgreesWithAMapUnderRandomOperations) {
+TEST(IdHashMapTest, AgreesWithAMapUnderRandomOperations) {
   for (uint64_t range : {uint64_t{3'000}, uint64_t{1} << 62}) {
     std::mt19937_64 rng(range);
-    OfferHashTable table;
-    std::map<uint64_t, OfferHashTable::Hash> model;
+    IdHashMap<Value> table;
+    std::map<uint64_t, Value> model;
     std::vector<uint64_t> ids;
     for (int op = 0; op < 200'000; ++op) {
       const bool reuse = !ids.empty() && rng() % 2 == 0;
@@ -56,8 +59,8 @@ TEST(OfferHashTableTest, AgreesWithAMapUnderRandomOperations) {
   }
 }
 
-TEST(OfferHashTableTest, EmptyTableFindsNothingAndErasesQuietly) {
-  OfferHashTable table;
+TEST(IdHashMapTest, EmptyTableFindsNothingAndErasesQuietly) {
+  IdHashMap<Value> table;
   EXPECT_EQ(table.Find(0), nullptr);
   table.Erase(42);
   EXPECT_EQ(table.size(), 0u);
@@ -69,4 +72,4 @@ TEST(OfferHashTableTest, EmptyTableFindsNothingAndErasesQuietly) {
 }
 
 }  // namespace
-}  // namespace marketsync::internal
+}  // namespace marketsync
