@@ -40,11 +40,26 @@ constexpr size_t kMaxIdempotencyKey = 200;
 std::string LeaseKey(std::string_view account) { return std::string(kLeasePrefix) + std::string(account); }
 std::string IdempotencyKey(std::string_view key) { return std::string(kIdempotencyPrefix) + std::string(key); }
 
+// engine_products keys: account, a zero byte, the offer id (8 bytes big-endian).
 std::string ProductKey(std::string_view account, uint64_t offer_id) {
   std::string k(account);
   k.push_back('\0');
   PutFixed64BE(&k, offer_id);
   return k;
+}
+
+// Calls fn(offer_id, row) for each of the account's engine_products rows, in offer id order;
+// fn returns a Status. Errors: the scan's, or the first of fn's.
+template <typename Fn>
+Status ForEachProductRow(const EventLog& log, std::string_view account, Fn fn) {
+  MS_ASSIGN_OR_RETURN(auto it, log.Scan(kProductsFamily));
+  std::string prefix(account);
+  prefix.push_back('\0');
+  for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
+    if (it->key().size() != prefix.size() + 8) continue;
+    MS_RETURN_IF_ERROR(fn(GetFixed64BE(it->key().data() + prefix.size()), it->value()));
+  }
+  return it->status();
 }
 
 std::string ProductStreamId(std::string_view account, uint64_t offer_id) {
@@ -119,14 +134,11 @@ class RawHashIndex {
       if (accounts_.contains(account)) return Status::Ok();
     }
     IdHashMap<Hash> hashes;
-    MS_ASSIGN_OR_RETURN(auto it, log.Scan(kProductsFamily));
-    const std::string prefix = ProductKey(account, 0).substr(0, account.size() + 1);
-    for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
-      if (it->key().size() != prefix.size() + 8) continue;
-      MS_ASSIGN_OR_RETURN(std::string_view raw_hash, StoredRawHash(it->value()));
-      hashes.Set(GetFixed64BE(it->key().data() + prefix.size()), Truncate(raw_hash));
-    }
-    MS_RETURN_IF_ERROR(it->status());
+    MS_RETURN_IF_ERROR(ForEachProductRow(log, account, [&](uint64_t offer_id, std::string_view row) -> Status {
+      MS_ASSIGN_OR_RETURN(std::string_view raw_hash, StoredRawHash(row));
+      hashes.Set(offer_id, Truncate(raw_hash));
+      return Status::Ok();
+    }));
     std::lock_guard lk(mu_);
     accounts_.try_emplace(account, std::move(hashes));
     return Status::Ok();
@@ -699,27 +711,25 @@ class Engine final : public SyncEngine {
       Sha256(offers[i].raw_json.data(), offers[i].raw_json.size(), reinterpret_cast<uint8_t*>(raw_hashes[i].data()));
     }
     const std::vector<std::optional<RawHashIndex::Hash>> indexed = raw_hashes_.Lookup(r.account_type, offers);
-    auto text_changed_at = [&](size_t i) {
-      return indexed[i] && *indexed[i] != RawHashIndex::Truncate({raw_hashes[i].data(), raw_hashes[i].size()});
-    };
+    std::vector<bool> text_changed(offers.size());
     std::vector<std::string> changed_keys;
     for (size_t i = 0; i < offers.size(); ++i) {
-      if (text_changed_at(i)) changed_keys.push_back(ProductKey(r.account_type, offers[i].id));
+      text_changed[i] = indexed[i] && *indexed[i] != RawHashIndex::Truncate({raw_hashes[i].data(), raw_hashes[i].size()});
+      if (text_changed[i]) changed_keys.push_back(ProductKey(r.account_type, offers[i].id));
     }
     MS_ASSIGN_OR_RETURN(auto changed_states, log_.MultiGet(kProductsFamily, changed_keys));
     pc.offer_ids.reserve(offers.size());
     size_t next_changed = 0;
     for (size_t i = 0; i < offers.size(); ++i) {
       emag::Offer& offer = offers[i];
-      const bool text_changed = text_changed_at(i);
       const std::optional<std::string> none;
-      const std::optional<std::string>& stored = text_changed ? changed_states[next_changed++] : none;
+      const std::optional<std::string>& stored = text_changed[i] ? changed_states[next_changed++] : none;
       pc.offer_ids.push_back(offer.id);
       if (!st.seen.insert(offer.id).second) {
         ++pc.duplicates;
         continue;
       }
-      if (indexed[i] && !text_changed) {
+      if (indexed[i] && !text_changed[i]) {
         ++pc.unchanged;
         continue;
       }
@@ -783,14 +793,9 @@ class Engine final : public SyncEngine {
     std::vector<std::pair<std::string, uint64_t>> part_numbers;  // (part number, offer id) seen
     part_numbers.reserve(st.seen.size());
     uint64_t removed = 0;
-    MS_ASSIGN_OR_RETURN(auto it, log_.Scan(kProductsFamily));
-    std::string prefix = r.account_type;
-    prefix.push_back('\0');
-    for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
-      if (it->key().size() != prefix.size() + 8) continue;
-      const uint64_t offer_id = GetFixed64BE(it->key().data() + prefix.size());
+    MS_RETURN_IF_ERROR(ForEachProductRow(log_, r.account_type, [&](uint64_t offer_id, std::string_view row) -> Status {
       if (st.seen.contains(offer_id)) {
-        MS_ASSIGN_OR_RETURN(std::string_view part_number, StoredPartNumber(it->value()));
+        MS_ASSIGN_OR_RETURN(std::string_view part_number, StoredPartNumber(row));
         if (!part_number.empty()) part_numbers.emplace_back(part_number, offer_id);
       } else if (may_remove) {
         ProductRemoved ev;
@@ -798,11 +803,11 @@ class Engine final : public SyncEngine {
         ev.offer_id = offer_id;
         ev.run_id = r.id;
         step.streams.push_back({ProductStreamId(r.account_type, offer_id), kAnyVersion, {MakeEvent(ev)}});
-        step.writes.push_back({std::string(kProductsFamily), std::string(it->key()), std::nullopt});
+        step.writes.push_back({std::string(kProductsFamily), ProductKey(r.account_type, offer_id), std::nullopt});
         ++removed;
       }
-    }
-    MS_RETURN_IF_ERROR(it->status());
+      return Status::Ok();
+    }));
     // Part numbers held by several offers, in part number order, each with its ids ascending.
     std::sort(part_numbers.begin(), part_numbers.end());
     std::vector<DuplicatePartNumber> duplicates;
