@@ -25,6 +25,7 @@
 #include "events/payload_codec.h"
 #include "events/sha256.h"
 #include "events/sync_events.h"
+#include "events/thread_name.h"
 
 namespace marketsync {
 namespace {
@@ -250,6 +251,7 @@ class StepPipeline {
 
  private:
   void Loop() {
+    SetThreadName("ms-steps");
     while (true) {
       std::vector<RunStep> batch;
       {
@@ -563,6 +565,7 @@ class Engine final : public SyncEngine {
       active_[run_id] = active;
     }
     boost::asio::post(*pool_, [this, run_id, active] {
+      SetThreadName("ms-run");
       Status s = Execute(run_id, *active);
       if (!s.ok()) spdlog::error("run {} stopped: {}", run_id, s.ToString());
       {

@@ -4,6 +4,7 @@
 #include <rocksdb/db.h>
 #include <rocksdb/env.h>
 #include <rocksdb/options.h>
+#include <rocksdb/slice_transform.h>
 #include <rocksdb/table.h>
 #include <rocksdb/filter_policy.h>
 #include <rocksdb/sst_file_writer.h>
@@ -43,6 +44,14 @@ Status FromRocks(const rocksdb::Status& s, std::string_view what) {
   return Status::IOError(std::move(msg));
 }
 
+// Reads that may cross prefixes (a scan of a whole family). The streams family has a prefix
+// extractor, and RocksDB's default read mode would stop honouring order past one stream.
+rocksdb::ReadOptions TotalOrder() {
+  rocksdb::ReadOptions ro;
+  ro.total_order_seek = true;
+  return ro;
+}
+
 int64_t SystemNowUs() {
   return std::chrono::duration_cast<std::chrono::microseconds>(
              std::chrono::system_clock::now().time_since_epoch())
@@ -67,6 +76,17 @@ std::string StreamValue(uint64_t first_seq, uint32_t count) {
   internal::PutFixed32BE(&v, count);
   return v;
 }
+
+// The stream a `streams` key belongs to (the key without its version): the prefix that the
+// family's bloom filters hold, so that looking up a stream that has no rows (every new product
+// stream of a first sync) is a filter probe instead of a search of the memtable and every file.
+// Reads stay inside one stream; Scan of the whole family asks for total order.
+class StreamPrefix final : public rocksdb::SliceTransform {
+ public:
+  const char* Name() const override { return "marketsync.StreamPrefix.v1"; }
+  rocksdb::Slice Transform(const rocksdb::Slice& key) const override { return {key.data(), key.size() - 8}; }
+  bool InDomain(const rocksdb::Slice& key) const override { return key.size() >= 9; }
+};
 
 struct StreamRange {
   uint64_t first_version = 0;
@@ -452,6 +472,12 @@ class RocksEventLog final : public EventLog {
       table.block_size = 16u << 10;
       cf_options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
     } else {
+      // Every family but the log's keeps a bloom filter over its memtable's keys: a point read
+      // of a key the memtable lacks (a catalog row of a new offer, a projection's first row of
+      // a day) is a probe, not a skiplist search.
+      cf_options.memtable_whole_key_filtering = true;
+      cf_options.memtable_prefix_bloom_size_ratio = 0.02;
+      if (name == kStreamsFamily) cf_options.prefix_extractor = std::make_shared<StreamPrefix>();
       // Point reads of small rows, mostly hashes: no compression to undo on every read,
       // bloom filters, the shared cache. 8 MB memtables: a first sync of 100,000 offers fills
       // several of these families at once (product state, catalog rows, streams), and at 16 MB
@@ -870,7 +896,7 @@ class RocksEventLog final : public EventLog {
     auto f = families_.find(cf);
     if (f == families_.end()) return Status::InvalidArgument("no column family " + std::string(cf));
     return std::unique_ptr<KvIterator>(std::make_unique<RocksKvIterator>(
-        std::unique_ptr<rocksdb::Iterator>(db_->NewIterator(rocksdb::ReadOptions(), f->second))));
+        std::unique_ptr<rocksdb::Iterator>(db_->NewIterator(TotalOrder(), f->second))));
   }
 
   Result<uint64_t> Checkpoint(std::string_view projection) const override {

@@ -13,6 +13,7 @@
 
 #include "events/envelope_codec.h"
 #include "events/key_coding.h"
+#include "events/thread_name.h"
 
 namespace marketsync {
 namespace {
@@ -192,6 +193,7 @@ Result<FoldResult> FoldLog(const EventLog& log, const std::vector<Projection*>& 
     }
   };
   std::thread reader([&] {
+    SetThreadName("ms-fold-read");
     auto it = log.ReadStored(1);
     uint64_t n = 0;  // batches produced
     Batch* b = nullptr;

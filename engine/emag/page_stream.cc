@@ -1,5 +1,7 @@
 #include "engine/emag/page_stream.h"
 
+#include "events/thread_name.h"
+
 namespace marketsync::emag {
 
 PageStream::PageStream(EmagClient& client, OfferFilter filter, uint32_t first, uint32_t last,
@@ -33,6 +35,7 @@ void PageStream::Stop() {
 }
 
 void PageStream::Work() {
+  SetThreadName("ms-fetch");
   while (true) {
     uint32_t page = 0;
     {

@@ -10,6 +10,7 @@
 
 #include "events/envelope_codec.h"
 #include "tests/testutil/log_fixtures.h"
+#include "tests/testutil/raw_db.h"
 #include "tests/testutil/status_matchers.h"
 #include "tests/testutil/temp_dir.h"
 
@@ -80,6 +81,56 @@ TEST(EventLogTest, StreamVersionsAndReads) {
   ASSERT_OK(tail);
   ASSERT_EQ(tail->size(), 1u);
   EXPECT_TRUE(log->ReadStream("nothing")->empty());
+}
+
+// The streams family filters by stream (its prefix extractor): streams whose ids prefix each
+// other, some rows in flushed files and some in the memtable, a stream that never existed, and
+// a scan of the whole family in key order across streams.
+TEST(EventLogTest, StreamLookupsHoldAcrossFlushedFilesAndTheMemtable) {
+  testing::TempDir dir;
+  {
+    auto log = OpenOrDie(dir.Sub("db"));
+    ASSERT_OK(log->Append(MakeStep("p", 2, 0, kNoStream)));
+    ASSERT_OK(log->Append(MakeStep("p-1", 1, 0, kNoStream)));
+    ASSERT_OK(log->Append(MakeStep("p-12", 3, 0, kNoStream)));
+    ASSERT_OK(log->Append(MakeStep("p", 1, 0, 2)));
+  }
+  {
+    testing::RawDb raw(dir.Sub("db"));
+    raw.Flush();
+  }
+  auto log = OpenOrDie(dir.Sub("db"));
+  ASSERT_OK(log->Append(MakeStep("p-1", 2, 0, 1)));     // a stream with rows in a file and the memtable
+  ASSERT_OK(log->Append(MakeStep("p-2", 1, 0, kNoStream)));  // new after the flush
+  EXPECT_EQ(*log->StreamVersion("p"), 3u);
+  EXPECT_EQ(*log->StreamVersion("p-1"), 3u);
+  EXPECT_EQ(*log->StreamVersion("p-12"), 3u);
+  EXPECT_EQ(*log->StreamVersion("p-2"), 1u);
+  EXPECT_EQ(*log->StreamVersion("p-"), 0u);
+  EXPECT_EQ(*log->StreamVersion("p-3"), 0u);
+  auto p1 = log->ReadStream("p-1");
+  ASSERT_OK(p1);
+  ASSERT_EQ(p1->size(), 3u);
+  EXPECT_EQ((*p1)[0].seq, 3u);
+  EXPECT_EQ((*p1)[1].seq, 8u);
+  EXPECT_EQ((*p1)[2].stream_version, 3u);
+  auto tail = log->ReadStream("p-1", 2);
+  ASSERT_OK(tail);
+  ASSERT_EQ(tail->size(), 2u);
+  EXPECT_EQ(tail->front().seq, 8u);
+  // A step that expects a stream to be new is refused when its rows are only in a file.
+  auto again = log->Append(MakeStep("p-12", 1, 0, kNoStream));
+  ASSERT_FALSE(again.ok());
+  EXPECT_TRUE(again.status().IsFailedPrecondition()) << again.status().ToString();
+  // The whole family, in key order across streams.
+  auto scan = log->Scan("streams");
+  ASSERT_OK(scan);
+  std::vector<std::string> streams;
+  for ((*scan)->SeekToFirst(); (*scan)->Valid(); (*scan)->Next()) {
+    const std::string_view key = (*scan)->key();
+    streams.emplace_back(key.substr(0, key.size() - 9));
+  }
+  EXPECT_EQ(streams, (std::vector<std::string>{"p", "p", "p-1", "p-1", "p-12", "p-2"}));
 }
 
 TEST(EventLogTest, ExpectedVersionMismatchWritesNothing) {

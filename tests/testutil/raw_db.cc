@@ -49,6 +49,11 @@ void RawDb::Delete(const std::string& family, const std::string& key) {
   EXPECT_TRUE(db_->Delete(rocksdb::WriteOptions(), cf(family), key).ok());
 }
 
+void RawDb::Flush() {
+  rocksdb::Status s = db_->Flush(rocksdb::FlushOptions(), handles_);
+  EXPECT_TRUE(s.ok()) << s.ToString();
+}
+
 std::string RawDb::FirstKey(const std::string& family) {
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), cf(family)));
   it->SeekToFirst();

@@ -28,6 +28,8 @@ class RawDb {
   std::string Get(const std::string& cf, const std::string& key);
   void Put(const std::string& cf, const std::string& key, const std::string& value);
   void Delete(const std::string& cf, const std::string& key);
+  // Writes every memtable out to SST files (reads then go through the files' filters).
+  void Flush();
   // The first key of a column family ("" when empty).
   std::string FirstKey(const std::string& cf);
 
