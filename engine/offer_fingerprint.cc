@@ -1,5 +1,6 @@
 #include "engine/offer_fingerprint.h"
 
+#include <cstring>
 #include <optional>
 #include <type_traits>
 
@@ -100,26 +101,30 @@ std::vector<std::string> ChangedFields(const std::vector<uint64_t>& before, cons
 //   str := length:u16 byte{length}
 // Integers little-endian.
 std::string EncodeProductState(const ProductState& state) {
-  std::string out;
-  out.reserve(1 + 64 + 2 + state.part_number.size() + 2 + 8 * state.field_hashes.size() + 2 + state.last_run_id.size());
-  auto put = [&out](uint64_t v, int bytes) {
-    for (int i = 0; i < bytes; ++i) out.push_back(static_cast<char>((v >> (8 * i)) & 0xFF));
+  const size_t part_number = std::min<size_t>(state.part_number.size(), 0xFFFF);
+  const size_t fields = std::min<size_t>(state.field_hashes.size(), 0xFFFF);
+  const size_t run_id = std::min<size_t>(state.last_run_id.size(), 0xFFFF);
+  // Sized once and filled in place: a page of offers encodes a hundred of these.
+  std::string out(1 + 64 + 2 + part_number + 2 + 8 * fields + 2 + run_id, '\0');
+  char* at = out.data();
+  auto put = [&at](uint64_t v, int bytes) {
+    for (int i = 0; i < bytes; ++i) *at++ = static_cast<char>((v >> (8 * i)) & 0xFF);
   };
-  auto str = [&](const std::string& s) {
-    const size_t n = std::min<size_t>(s.size(), 0xFFFF);
-    put(n, 2);
-    out.append(s.data(), n);
+  auto bytes = [&at](const std::string& s, size_t n) {
+    std::memcpy(at, s.data(), n);
+    at += n;
   };
   put(state.fingerprint_version, 1);
   for (const std::string* h : {&state.raw_hash, &state.content_hash}) {
-    std::string hash = *h;
-    hash.resize(32, '\0');
-    out += hash;
+    bytes(*h, std::min<size_t>(h->size(), 32));
+    at += 32 - std::min<size_t>(h->size(), 32);  // a shorter hash is padded with zeros
   }
-  str(state.part_number);
-  put(std::min<size_t>(state.field_hashes.size(), 0xFFFF), 2);
-  for (size_t i = 0; i < state.field_hashes.size() && i < 0xFFFF; ++i) put(state.field_hashes[i], 8);
-  str(state.last_run_id);
+  put(part_number, 2);
+  bytes(state.part_number, part_number);
+  put(fields, 2);
+  for (size_t i = 0; i < fields; ++i) put(state.field_hashes[i], 8);
+  put(run_id, 2);
+  bytes(state.last_run_id, run_id);
   return out;
 }
 

@@ -32,6 +32,8 @@ constexpr std::string_view kHeadKey = "head";
 constexpr std::string_view kCheckpointPrefix = "checkpoint/";
 // Stream versions cached by the writer; cleared when it grows past this many streams.
 constexpr size_t kMaxCachedStreams = 1 << 20;
+// A group's write batch is kept for the next group unless it grew past this.
+constexpr size_t kMaxKeptBatchBytes = 32u << 20;
 // Most events one StreamAppend may carry (one streams row counts them in a u32).
 constexpr size_t kMaxEventsPerStreamAppend = 1 << 20;
 
@@ -242,9 +244,9 @@ class BatchStore final : public ProjectionStore {
   void Rollback() {
     for (auto it = undo_.rbegin(); it != undo_.rend(); ++it) {
       if (it->existed) {
-        overlay_[it->key] = std::move(it->previous);
+        it->entry->second = std::move(it->previous);
       } else {
-        overlay_.erase(it->key);
+        overlay_.erase(std::string(it->entry->first));  // a copy: erasing frees the entry's own key
       }
     }
     undo_.clear();
@@ -287,8 +289,10 @@ class BatchStore final : public ProjectionStore {
   }
 
  private:
+  using Overlay = std::unordered_map<std::string, std::optional<std::string>>;
+  // Entries of an unordered_map stay put while others come and go, so undo points at them.
   struct Undo {
-    std::string key;
+    Overlay::value_type* entry;
     bool existed;
     std::optional<std::string> previous;
   };
@@ -308,21 +312,16 @@ class BatchStore final : public ProjectionStore {
     return k;
   }
   void Remember(std::string key, std::optional<std::string> value) {
-    auto it = overlay_.find(key);
-    if (it == overlay_.end()) {
-      undo_.push_back({key, false, std::nullopt});
-      overlay_.emplace(std::move(key), std::move(value));
-    } else {
-      undo_.push_back({key, true, std::move(it->second)});
-      it->second = std::move(value);
-    }
+    auto [it, inserted] = overlay_.try_emplace(std::move(key));
+    undo_.push_back({&*it, !inserted, std::move(it->second)});
+    it->second = std::move(value);
   }
 
   rocksdb::DB* db_;
   rocksdb::WriteBatch* batch_;
   const std::map<std::string, rocksdb::ColumnFamilyHandle*, std::less<>>* families_ = nullptr;
   std::string_view owner_;
-  std::unordered_map<std::string, std::optional<std::string>> overlay_;
+  Overlay overlay_;
   std::vector<Undo> undo_;
 };
 
@@ -459,6 +458,10 @@ class RocksEventLog final : public EventLog {
     // Bounded memtables: a sync process should stay small (issue 4: under 200 MB while
     // syncing 100,000 offers).
     cf_options.max_write_buffer_number = 2;
+    // One insert hint per memtable (every key shares the empty prefix): most rows arrive in key
+    // order (event seqs, the catalog's change index, offers page by page in id order), and an
+    // insert right after the last one then starts from there instead of the skiplist's top.
+    cf_options.memtable_insert_with_hint_prefix_extractor.reset(rocksdb::NewFixedPrefixTransform(0));
     if (name == kEventsFamily) {
       // Written once, read by scans. LZ4: about half of Snappy's CPU per flushed byte, and
       // raw offer JSON still shrinks about 3x. 32 MB memtables (not the default 64): a
@@ -718,7 +721,7 @@ class RocksEventLog final : public EventLog {
       failed_ = fail;
       return fail;
     }
-    version_cache_.clear();
+    versions_.clear();
     {
       std::lock_guard lk(head_mu_);
       head_ = head;
@@ -1009,27 +1012,35 @@ class RocksEventLog final : public EventLog {
     return Status::Ok();
   }
 
-  uint64_t CurrentVersion(const std::string& stream_id,
-                          const std::unordered_map<std::string, uint64_t>& step_versions,
-                          Status* error) {
-    if (auto it = step_versions.find(stream_id); it != step_versions.end()) return it->second;
-    if (auto it = group_versions_.find(stream_id); it != group_versions_.end()) return it->second;
-    if (auto it = version_cache_.find(stream_id); it != version_cache_.end()) return it->second;
-    // The database does not change during a group (only the leader writes, at its end), so one
-    // iterator serves every look-up of the group.
-    if (!group_streams_it_) group_streams_it_.reset(db_->NewIterator(rocksdb::ReadOptions(), streams_));
-    auto stored = StoredStreamVersion(stream_id, group_streams_it_.get());
-    if (!stored.ok()) {
-      *error = stored.status();
-      return 0;
+  // The writer's entry for a stream's current version (counting the group's earlier steps),
+  // read from the streams family when the writer does not know the stream yet.
+  Result<uint64_t*> VersionSlot(const std::string& stream_id) {
+    auto [it, inserted] = versions_.try_emplace(stream_id, 0);
+    if (inserted) {
+      // The database does not change during a group (only the leader writes, at its end), so
+      // one iterator serves every look-up of the group.
+      if (!group_streams_it_) group_streams_it_.reset(db_->NewIterator(rocksdb::ReadOptions(), streams_));
+      auto stored = StoredStreamVersion(stream_id, group_streams_it_.get());
+      if (!stored.ok()) {
+        versions_.erase(it);
+        return stored.status();
+      }
+      it->second = *stored;
     }
-    return *stored;
+    return &it->second;
+  }
+
+  // Puts back the versions the steps after `mark` moved (a step that failed).
+  void UndoVersions(size_t mark) {
+    while (version_undo_.size() > mark) {
+      *version_undo_.back().slot = version_undo_.back().previous;
+      version_undo_.pop_back();
+    }
   }
 
   // Adds one step to the batch. On error the caller rolls the batch back to its save point.
   Status BuildStep(Step& step, rocksdb::WriteBatch& batch, BatchStore& store, int64_t now,
-                   uint64_t& seq, Hash256& hash,
-                   std::unordered_map<std::string, uint64_t>& step_versions) {
+                   uint64_t& seq, Hash256& hash) {
     auto family = [&](const std::string& cf) -> Result<rocksdb::ColumnFamilyHandle*> {
       if (cf == kEventsFamily || cf == kStreamsFamily) {
         return Status::InvalidArgument("a step may not touch the " + cf + " column family directly");
@@ -1050,9 +1061,8 @@ class RocksEventLog final : public EventLog {
     }
     std::string value;
     for (auto& sa : step.streams) {
-      Status error;
-      uint64_t version = CurrentVersion(sa.stream_id, step_versions, &error);
-      MS_RETURN_IF_ERROR(error);
+      MS_ASSIGN_OR_RETURN(uint64_t* slot, VersionSlot(sa.stream_id));
+      uint64_t version = *slot;
       if (sa.expected_version != kAnyVersion && sa.expected_version != version) {
         return Status::FailedPrecondition("stream " + sa.stream_id + " is at version " +
                                           std::to_string(version) + ", expected " +
@@ -1090,7 +1100,8 @@ class RocksEventLog final : public EventLog {
         const auto count = static_cast<uint32_t>(sa.events.size());
         batch.Put(streams_, StreamKey(sa.stream_id, version - count + 1), StreamValue(seq - count + 1, count));
       }
-      step_versions[sa.stream_id] = version;
+      version_undo_.push_back({slot, *slot});
+      *slot = version;
     }
     for (const auto& w : step.writes) {
       rocksdb::ColumnFamilyHandle* h = families_.at(w.column_family);
@@ -1107,9 +1118,15 @@ class RocksEventLog final : public EventLog {
     uint64_t seq = start.seq;
     Hash256 hash = start.hash;
     const int64_t now = options_.now_us();
-    rocksdb::WriteBatch batch;
+    // One batch reused group after group: its buffer keeps its size, so a group of page steps
+    // (megabytes) does not grow a fresh buffer by doubling and fault its pages in each time.
+    if (group_batch_.GetDataSize() > kMaxKeptBatchBytes) group_batch_ = rocksdb::WriteBatch();
+    group_batch_.Clear();
+    rocksdb::WriteBatch& batch = group_batch_;
     BatchStore store(db_.get(), &batch);
-    group_versions_.clear();
+    // Cleared between groups only: a group's slots must outlive it.
+    if (versions_.size() > kMaxCachedStreams) versions_.clear();
+    version_undo_.clear();
     group_streams_it_.reset();
     std::vector<std::optional<Result<AppendResult>>> results(group.size());
     bool any_write = false;
@@ -1118,16 +1135,16 @@ class RocksEventLog final : public EventLog {
       store.Mark();
       uint64_t step_seq = seq;
       Hash256 step_hash = hash;
-      std::unordered_map<std::string, uint64_t> step_versions;
-      Status s = BuildStep(*group[i]->step, batch, store, now, step_seq, step_hash, step_versions);
+      const size_t version_mark = version_undo_.size();
+      Status s = BuildStep(*group[i]->step, batch, store, now, step_seq, step_hash);
       if (!s.ok()) {
         batch.RollbackToSavePoint().PermitUncheckedError();
         store.Rollback();
+        UndoVersions(version_mark);
         results[i] = std::move(s);
         continue;
       }
       batch.PopSavePoint().PermitUncheckedError();
-      for (auto& [stream, version] : step_versions) group_versions_[stream] = version;
       AppendResult r;
       if (step_seq > seq) {
         r.first_seq = seq + 1;
@@ -1157,6 +1174,7 @@ class RocksEventLog final : public EventLog {
       }
       if (!ws.ok()) {
         Status fail = Status::IOError("append failed, the log is fail-stopped until reopened: " + ws.ToString());
+        versions_.clear();  // they counted the group that did not land
         {
           std::lock_guard lk(head_mu_);
           failed_ = fail;
@@ -1165,8 +1183,6 @@ class RocksEventLog final : public EventLog {
           if (r->ok()) r = fail;
         }
       } else {
-        if (version_cache_.size() > kMaxCachedStreams) version_cache_.clear();
-        for (auto& [stream, version] : group_versions_) version_cache_[stream] = version;
         {
           std::lock_guard lk(head_mu_);
           head_ = {seq, hash};
@@ -1204,8 +1220,16 @@ class RocksEventLog final : public EventLog {
   bool stopping_ = false;
 
   // The current leader's only.
-  std::unordered_map<std::string, uint64_t> version_cache_;
-  std::unordered_map<std::string, uint64_t> group_versions_;
+  // Stream versions the writer knows (read once, then kept up to date by its own appends),
+  // including the group being built; version_undo_ lists the group's moves, so that a failed
+  // step's can be put back.
+  struct VersionUndo {
+    uint64_t* slot;
+    uint64_t previous;
+  };
+  std::unordered_map<std::string, uint64_t> versions_;
+  std::vector<VersionUndo> version_undo_;
+  rocksdb::WriteBatch group_batch_;
   std::unique_ptr<rocksdb::Iterator> group_streams_it_;  // see CurrentVersion
 };
 

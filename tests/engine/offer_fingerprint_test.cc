@@ -44,5 +44,30 @@ TEST(OfferFingerprintTest, ProductStateRoundTrips) {
   EXPECT_FALSE(DecodeProductState("\x01\x02").ok());
 }
 
+// The row's bytes are what rows already on disk hold (the grammar in offer_fingerprint.cc).
+TEST(OfferFingerprintTest, ProductStateRowLayoutIsStable) {
+  ProductState s;
+  s.fingerprint_version = 1;
+  s.raw_hash = std::string(32, '\x05');
+  s.content_hash = std::string(20, '\x07');  // shorter than 32: padded with zeros
+  s.part_number = "SKU-1";
+  s.field_hashes = {1, 0x0102030405060708ULL};
+  s.last_run_id = "r1";
+  std::string want("\x01", 1);
+  want += std::string(32, '\x05');
+  want += std::string(20, '\x07') + std::string(12, '\0');
+  want += std::string("\x05\x00", 2) + "SKU-1";
+  want += std::string("\x02\x00", 2);
+  want += std::string("\x01\x00\x00\x00\x00\x00\x00\x00", 8);
+  want += std::string("\x08\x07\x06\x05\x04\x03\x02\x01", 8);
+  want += std::string("\x02\x00", 2) + "r1";
+  EXPECT_EQ(EncodeProductState(s), want);
+  auto d = DecodeProductState(want);
+  ASSERT_OK(d);
+  EXPECT_EQ(d->raw_hash, s.raw_hash);
+  EXPECT_EQ(*StoredRawHash(want), s.raw_hash);
+  EXPECT_EQ(*StoredPartNumber(want), "SKU-1");
+}
+
 }  // namespace
 }  // namespace marketsync
