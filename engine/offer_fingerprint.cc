@@ -56,7 +56,7 @@ class Canon {
 
 // Field hashes only name which fields changed (the content hash decides whether anything did),
 // so a hardware CRC-32C does, at a fraction of a byte-wise hash's cost.
-uint64_t FieldHash(std::string_view s) { return Crc32c(s.data(), s.size()); }
+uint32_t FieldHash(std::string_view s) { return Crc32c(s.data(), s.size()); }
 
 std::vector<std::string> FieldNames() {
   std::vector<std::string> names;
@@ -85,7 +85,7 @@ OfferFingerprint Fingerprint(const emag::Offer& offer) {
   return fp;
 }
 
-std::vector<std::string> ChangedFields(const std::vector<uint64_t>& before, const std::vector<uint64_t>& after) {
+std::vector<std::string> ChangedFields(const std::vector<uint32_t>& before, const std::vector<uint32_t>& after) {
   static const std::vector<std::string> names = FieldNames();
   std::vector<std::string> changed;
   for (size_t i = 0; i < names.size(); ++i) {
@@ -96,8 +96,10 @@ std::vector<std::string> ChangedFields(const std::vector<uint64_t>& before, cons
 }
 
 // ProductState rows, by hand for speed (every offer of every run reads one):
-//   row := version:u8 (1) raw_hash:byte{32} content_hash:byte{32} part_number:str field_count:u16 field_hash:u64{count}
+//   row := version:u8 raw_hash:byte{32} content_hash:byte{32} part_number:str field_count:u16 field_hash{count}
 //          last_run_id:str
+//   field_hash := u32 (version 2, written now) | u64 (version 1, rows written before; the
+//                 values are CRC-32C either way)
 //   str := length:u16 byte{length}
 // Integers little-endian.
 std::string EncodeProductState(const ProductState& state) {
@@ -105,7 +107,7 @@ std::string EncodeProductState(const ProductState& state) {
   const size_t fields = std::min<size_t>(state.field_hashes.size(), 0xFFFF);
   const size_t run_id = std::min<size_t>(state.last_run_id.size(), 0xFFFF);
   // Sized once and filled in place: a page of offers encodes a hundred of these.
-  std::string out(1 + 64 + 2 + part_number + 2 + 8 * fields + 2 + run_id, '\0');
+  std::string out(1 + 64 + 2 + part_number + 2 + 4 * fields + 2 + run_id, '\0');
   char* at = out.data();
   auto put = [&at](uint64_t v, int bytes) {
     for (int i = 0; i < bytes; ++i) *at++ = static_cast<char>((v >> (8 * i)) & 0xFF);
@@ -114,7 +116,7 @@ std::string EncodeProductState(const ProductState& state) {
     std::memcpy(at, s.data(), n);
     at += n;
   };
-  put(state.fingerprint_version, 1);
+  put(kFingerprintVersion, 1);
   for (const std::string* h : {&state.raw_hash, &state.content_hash}) {
     bytes(*h, std::min<size_t>(h->size(), 32));
     at += 32 - std::min<size_t>(h->size(), 32);  // a shorter hash is padded with zeros
@@ -122,7 +124,7 @@ std::string EncodeProductState(const ProductState& state) {
   put(part_number, 2);
   bytes(state.part_number, part_number);
   put(fields, 2);
-  for (size_t i = 0; i < fields; ++i) put(state.field_hashes[i], 8);
+  for (size_t i = 0; i < fields; ++i) put(state.field_hashes[i], 4);
   put(run_id, 2);
   bytes(state.last_run_id, run_id);
   return out;
@@ -149,14 +151,18 @@ Result<ProductState> DecodeProductState(std::string_view bytes) {
   uint64_t v = 0;
   if (!get(1, &v)) return bad();
   state.fingerprint_version = static_cast<uint32_t>(v);
+  if (v != 1 && v != 2) return Status::Corruption("product state row of unknown version " + std::to_string(v));
   if (bytes.size() - at < 64) return bad();
   state.raw_hash.assign(bytes.substr(at, 32));
   state.content_hash.assign(bytes.substr(at + 32, 32));
   at += 64;
   if (!str(&state.part_number) || !get(2, &v)) return bad();
+  const int hash_bytes = state.fingerprint_version == 1 ? 8 : 4;
   state.field_hashes.resize(v);
   for (auto& h : state.field_hashes) {
-    if (!get(8, &h)) return bad();
+    uint64_t hash = 0;
+    if (!get(hash_bytes, &hash) || hash > UINT32_MAX) return bad();
+    h = static_cast<uint32_t>(hash);
   }
   if (!str(&state.last_run_id) || at != bytes.size()) return bad();
   return state;

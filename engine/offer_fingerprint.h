@@ -12,12 +12,14 @@
 
 namespace marketsync {
 
-// The layout of OfferFingerprint::field_hashes; bumped when Offer's field list changes.
-inline constexpr uint32_t kFingerprintVersion = 1;
+// The layout of OfferFingerprint::field_hashes; bumped when Offer's field list changes or
+// the stored form of the hashes does. 2: hashes stored as u32 (1 stored the same CRC-32C
+// values as u64; rows of either version decode to the same hashes).
+inline constexpr uint32_t kFingerprintVersion = 2;
 
 struct OfferFingerprint {
   std::string content_hash;           // SHA-256 of the canonical form, 32 raw bytes
-  std::vector<uint64_t> field_hashes; // one per field of Offer::Visit, in its order
+  std::vector<uint32_t> field_hashes; // CRC-32C, one per field of Offer::Visit, in its order
 };
 
 // Canonical form: the typed fields (so "42" and 42 are the same value), each length-prefixed
@@ -25,8 +27,8 @@ struct OfferFingerprint {
 OfferFingerprint Fingerprint(const emag::Offer& offer);
 
 // Names of the fields whose hashes differ; all fields when the layouts differ in size.
-std::vector<std::string> ChangedFields(const std::vector<uint64_t>& before,
-                                       const std::vector<uint64_t>& after);
+std::vector<std::string> ChangedFields(const std::vector<uint32_t>& before,
+                                       const std::vector<uint32_t>& after);
 
 // What the engine keeps per (account, offer id) in its `engine_products` column family.
 struct ProductState {
@@ -34,7 +36,7 @@ struct ProductState {
   std::string raw_hash;      // SHA-256 of the offer's JSON text: equal text needs no fingerprint
   std::string content_hash;
   std::string part_number;
-  std::vector<uint64_t> field_hashes;
+  std::vector<uint32_t> field_hashes;
   std::string last_run_id;
 };
 

@@ -228,8 +228,11 @@ class RocksKvIterator final : public KvIterator {
   std::unique_ptr<rocksdb::Iterator> it_;
 };
 
-// The ProjectionStore of one write batch: reads see earlier writes of the batch (an overlay on
-// the database), and the writes of a rejected step can be undone.
+// The ProjectionStore of one write batch. Writes are held back in an overlay that reads see
+// (read-your-writes on top of the database) and go into the batch once, at Finish: a row that a
+// group rewrites per event (an account's offer count, a run's history row) costs one batch
+// entry, one memtable insert and one WAL record, not one per event. The writes of a rejected
+// step are undone. Finish must come before the batch is written.
 class BatchStore final : public ProjectionStore {
  public:
   BatchStore(rocksdb::DB* db, rocksdb::WriteBatch* batch) : db_(db), batch_(batch) {}
@@ -240,16 +243,36 @@ class BatchStore final : public ProjectionStore {
     families_ = families;
     owner_ = owner;
   }
-  void Mark() { undo_.clear(); }
+  // A step starts: Rollback undoes what follows.
+  void Mark() {
+    undo_.clear();
+    order_mark_ = order_.size();
+  }
   void Rollback() {
     for (auto it = undo_.rbegin(); it != undo_.rend(); ++it) {
       if (it->existed) {
-        it->entry->second = std::move(it->previous);
+        it->entry->second.value = std::move(it->previous);
       } else {
         overlay_.erase(std::string(it->entry->first));  // a copy: erasing frees the entry's own key
       }
     }
     undo_.clear();
+    order_.resize(order_mark_);  // the entries the step created, all of them erased above
+  }
+  // Puts every held-back write into the batch, in the order their keys were first written.
+  Status Finish() {
+    for (Overlay::value_type* entry : order_) {
+      const rocksdb::Slice key(entry->first.data() + 4, entry->first.size() - 4);
+      const Pending& p = entry->second;
+      rocksdb::Status s = p.value ? batch_->Put(p.cf, key, rocksdb::Slice(p.value->data(), p.value->size()))
+                                  : batch_->Delete(p.cf, key);
+      MS_RETURN_IF_ERROR(FromRocks(s, "batch write"));
+    }
+    order_.clear();
+    undo_.clear();
+    overlay_.clear();
+    order_mark_ = 0;
+    return Status::Ok();
   }
 
   Result<std::optional<std::string>> Get(std::string_view cf, std::string_view key) override {
@@ -268,7 +291,7 @@ class BatchStore final : public ProjectionStore {
   // The same, for any column family (step writes and expectations).
   Result<std::optional<std::string>> GetRaw(rocksdb::ColumnFamilyHandle* h, std::string_view key) {
     auto it = overlay_.find(OverlayKey(h, key));
-    if (it != overlay_.end()) return it->second;
+    if (it != overlay_.end()) return it->second.value;
     std::string value;
     rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), h, rocksdb::Slice(key.data(), key.size()), &value);
     if (s.IsNotFound()) return std::optional<std::string>();
@@ -276,21 +299,22 @@ class BatchStore final : public ProjectionStore {
     return std::optional<std::string>(std::move(value));
   }
   Status PutRaw(rocksdb::ColumnFamilyHandle* h, std::string_view key, std::string_view value) {
-    MS_RETURN_IF_ERROR(FromRocks(batch_->Put(h, rocksdb::Slice(key.data(), key.size()),
-                                             rocksdb::Slice(value.data(), value.size())),
-                                 "batch put"));
-    Remember(OverlayKey(h, key), std::string(value));
+    Remember(h, key, std::string(value));
     return Status::Ok();
   }
   Status DeleteRaw(rocksdb::ColumnFamilyHandle* h, std::string_view key) {
-    MS_RETURN_IF_ERROR(FromRocks(batch_->Delete(h, rocksdb::Slice(key.data(), key.size())), "batch delete"));
-    Remember(OverlayKey(h, key), std::nullopt);
+    Remember(h, key, std::nullopt);
     return Status::Ok();
   }
 
  private:
-  using Overlay = std::unordered_map<std::string, std::optional<std::string>>;
-  // Entries of an unordered_map stay put while others come and go, so undo points at them.
+  struct Pending {
+    rocksdb::ColumnFamilyHandle* cf = nullptr;
+    std::optional<std::string> value;  // nullopt: a delete
+  };
+  // Keyed by the family's id and the key. Entries of an unordered_map stay put while others
+  // come and go, so the write order and the undo list point at them.
+  using Overlay = std::unordered_map<std::string, Pending>;
   struct Undo {
     Overlay::value_type* entry;
     bool existed;
@@ -307,14 +331,19 @@ class BatchStore final : public ProjectionStore {
   }
   static std::string OverlayKey(rocksdb::ColumnFamilyHandle* h, std::string_view key) {
     std::string k;
+    k.reserve(4 + key.size());
     internal::PutFixedLE<uint32_t>(&k, h->GetID());
     k.append(key);
     return k;
   }
-  void Remember(std::string key, std::optional<std::string> value) {
-    auto [it, inserted] = overlay_.try_emplace(std::move(key));
-    undo_.push_back({&*it, !inserted, std::move(it->second)});
-    it->second = std::move(value);
+  void Remember(rocksdb::ColumnFamilyHandle* h, std::string_view key, std::optional<std::string> value) {
+    auto [it, inserted] = overlay_.try_emplace(OverlayKey(h, key));
+    if (inserted) {
+      it->second.cf = h;
+      order_.push_back(&*it);
+    }
+    undo_.push_back({&*it, !inserted, std::move(it->second.value)});
+    it->second.value = std::move(value);
   }
 
   rocksdb::DB* db_;
@@ -322,6 +351,8 @@ class BatchStore final : public ProjectionStore {
   const std::map<std::string, rocksdb::ColumnFamilyHandle*, std::less<>>* families_ = nullptr;
   std::string_view owner_;
   Overlay overlay_;
+  std::vector<Overlay::value_type*> order_;  // first write first
+  size_t order_mark_ = 0;
   std::vector<Undo> undo_;
 };
 
@@ -708,6 +739,7 @@ class RocksEventLog final : public EventLog {
       head = {seq, e.hash};
     }
     flush_run();
+    MS_RETURN_IF_ERROR(store.Finish());
     batch.Put(meta_, kHeadKey, EncodeHead(head));
     std::string cp;
     internal::PutFixed64BE(&cp, head.seq);
@@ -1000,6 +1032,7 @@ class RocksEventLog final : public EventLog {
         }
         MS_RETURN_IF_ERROR(it->status());
         if (last == 0) break;
+        MS_RETURN_IF_ERROR(store.Finish());
         std::string cp;
         internal::PutFixed64BE(&cp, last);
         batch.Put(meta_, CheckpointKey(options_.projections[i]->name()), cp);
@@ -1157,6 +1190,7 @@ class RocksEventLog final : public EventLog {
     }
 
     if (any_write) {
+      const Status finished = store.Finish();
       if (seq > start.seq) {
         batch.Put(meta_, kHeadKey, EncodeHead({seq, hash}));
         std::string cp;
@@ -1167,7 +1201,7 @@ class RocksEventLog final : public EventLog {
       wo.sync = true;
       group_streams_it_.reset();  // release what it pins before writing
       const auto write_start = std::chrono::steady_clock::now();
-      rocksdb::Status ws = db_->Write(wo, &batch);
+      rocksdb::Status ws = finished.ok() ? db_->Write(wo, &batch) : rocksdb::Status::Aborted(finished.ToString());
       if (ws.ok() && options_.on_group_commit) {
         options_.on_group_commit(group.size(), std::chrono::duration_cast<std::chrono::microseconds>(
                                                    std::chrono::steady_clock::now() - write_start));

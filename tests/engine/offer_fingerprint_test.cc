@@ -44,29 +44,39 @@ TEST(OfferFingerprintTest, ProductStateRoundTrips) {
   EXPECT_FALSE(DecodeProductState("\x01\x02").ok());
 }
 
-// The row's bytes are what rows already on disk hold (the grammar in offer_fingerprint.cc).
+// The row's bytes (the grammar in offer_fingerprint.cc): version 2 written now, and version 1
+// rows, already on disk, still read as the same state.
 TEST(OfferFingerprintTest, ProductStateRowLayoutIsStable) {
   ProductState s;
-  s.fingerprint_version = 1;
   s.raw_hash = std::string(32, '\x05');
   s.content_hash = std::string(20, '\x07');  // shorter than 32: padded with zeros
   s.part_number = "SKU-1";
-  s.field_hashes = {1, 0x0102030405060708ULL};
+  s.field_hashes = {1, 0x01020304};
   s.last_run_id = "r1";
-  std::string want("\x01", 1);
-  want += std::string(32, '\x05');
-  want += std::string(20, '\x07') + std::string(12, '\0');
-  want += std::string("\x05\x00", 2) + "SKU-1";
-  want += std::string("\x02\x00", 2);
-  want += std::string("\x01\x00\x00\x00\x00\x00\x00\x00", 8);
-  want += std::string("\x08\x07\x06\x05\x04\x03\x02\x01", 8);
-  want += std::string("\x02\x00", 2) + "r1";
-  EXPECT_EQ(EncodeProductState(s), want);
-  auto d = DecodeProductState(want);
-  ASSERT_OK(d);
-  EXPECT_EQ(d->raw_hash, s.raw_hash);
-  EXPECT_EQ(*StoredRawHash(want), s.raw_hash);
-  EXPECT_EQ(*StoredPartNumber(want), "SKU-1");
+  auto row = [&](char version, const std::string& hashes) {
+    std::string r(1, version);
+    r += std::string(32, '\x05');
+    r += std::string(20, '\x07') + std::string(12, '\0');
+    r += std::string("\x05\x00", 2) + "SKU-1";
+    r += std::string("\x02\x00", 2) + hashes;
+    r += std::string("\x02\x00", 2) + "r1";
+    return r;
+  };
+  const std::string v2 = row('\x02', std::string("\x01\x00\x00\x00\x04\x03\x02\x01", 8));
+  const std::string v1 = row('\x01', std::string("\x01\x00\x00\x00\x00\x00\x00\x00\x04\x03\x02\x01\x00\x00\x00\x00", 16));
+  EXPECT_EQ(EncodeProductState(s), v2);
+  for (const std::string& stored : {v1, v2}) {
+    auto d = DecodeProductState(stored);
+    ASSERT_OK(d);
+    EXPECT_EQ(d->raw_hash, s.raw_hash);
+    EXPECT_EQ(d->field_hashes, s.field_hashes);
+    EXPECT_EQ(d->last_run_id, "r1");
+    EXPECT_EQ(*StoredRawHash(stored), s.raw_hash);
+    EXPECT_EQ(*StoredPartNumber(stored), "SKU-1");
+  }
+  std::string unknown = v2;
+  unknown[0] = '\x03';
+  EXPECT_FALSE(DecodeProductState(unknown).ok());
 }
 
 }  // namespace
