@@ -15,7 +15,6 @@
 #include <random>
 #include <set>
 #include <thread>
-#include <unordered_set>
 
 #include "engine/emag/page_stream.h"
 #include "engine/emag/response_parser.h"
@@ -190,6 +189,22 @@ class RawHashIndex {
     }
   }
 
+  // The account's offers that have a row but are not in `seen`, ascending (the order of a
+  // scan of the rows). kNotFound when the account is not loaded.
+  Result<std::vector<uint64_t>> IdsNotIn(const std::string& account, const IdHashMap<bool>& seen) const {
+    std::vector<uint64_t> out;
+    {
+      std::lock_guard lk(mu_);
+      auto a = accounts_.find(account);
+      if (a == accounts_.end()) return Status::NotFound("account " + account + " is not loaded");
+      a->second.ForEach([&](uint64_t id, const Hash&) {
+        if (seen.Find(id) == nullptr) out.push_back(id);
+      });
+    }
+    std::sort(out.begin(), out.end());
+    return out;
+  }
+
   // Forgets every account (the family was written some other way).
   void Clear() {
     std::lock_guard lk(mu_);
@@ -201,10 +216,14 @@ class RawHashIndex {
   std::map<std::string, IdHashMap<Hash>, std::less<>> accounts_;
 };
 
-// A run reloaded from its stream: the record and the offers its pages held.
+// A run reloaded from its stream: the record and the offers its pages held. This attempt also
+// notes each offer's part number as its page comes in; a run resumed after some pages were
+// committed reads them from the product rows at its end instead.
 struct RunState {
   RunRecord record;
-  std::unordered_set<uint64_t> seen;
+  IdHashMap<bool> seen;
+  std::vector<std::pair<std::string, uint64_t>> part_numbers;  // (part number, offer id)
+  bool part_numbers_complete = false;  // part_numbers holds every offer in `seen`
 };
 
 // The events a step appends to its run's stream, and the rest of the step.
@@ -585,7 +604,7 @@ class Engine final : public SyncEngine {
       MS_RETURN_IF_ERROR(ApplyRunEvent(state.record, e));
       if (with_seen && e.type == static_cast<uint16_t>(EventType::kPageCommitted)) {
         MS_ASSIGN_OR_RETURN(PageCommitted p, DecodePayload<PageCommitted>(e.payload_version, e.payload));
-        state.seen.insert(p.offer_ids.begin(), p.offer_ids.end());
+        for (uint64_t id : p.offer_ids) state.seen.Insert(id, true);
       }
     }
     return state;
@@ -728,10 +747,11 @@ class Engine final : public SyncEngine {
       const std::optional<std::string> none;
       const std::optional<std::string>& stored = text_changed[i] ? changed_states[next_changed++] : none;
       pc.offer_ids.push_back(offer.id);
-      if (!st.seen.insert(offer.id).second) {
+      if (!st.seen.Insert(offer.id, true)) {
         ++pc.duplicates;
         continue;
       }
+      if (!offer.part_number.empty()) st.part_numbers.emplace_back(offer.part_number, offer.id);
       if (indexed[i] && !text_changed[i]) {
         ++pc.unchanged;
         continue;
@@ -794,23 +814,38 @@ class Engine final : public SyncEngine {
     // Products of the account not seen in this run, and part numbers held by several offers.
     const bool may_remove = r.mode == "full" && r.params.include_inactive && !limited && r.pages_failed.empty();
     std::vector<std::pair<std::string, uint64_t>> part_numbers;  // (part number, offer id) seen
-    part_numbers.reserve(st.seen.size());
     uint64_t removed = 0;
-    MS_RETURN_IF_ERROR(ForEachProductRow(log_, r.account_type, [&](uint64_t offer_id, std::string_view row) -> Status {
-      if (st.seen.contains(offer_id)) {
-        MS_ASSIGN_OR_RETURN(std::string_view part_number, StoredPartNumber(row));
-        if (!part_number.empty()) part_numbers.emplace_back(part_number, offer_id);
-      } else if (may_remove) {
-        ProductRemoved ev;
-        ev.account = r.account_type;
-        ev.offer_id = offer_id;
-        ev.run_id = r.id;
-        step.streams.push_back({ProductStreamId(r.account_type, offer_id), kAnyVersion, {MakeEvent(ev)}});
-        step.writes.push_back({std::string(kProductsFamily), ProductKey(r.account_type, offer_id), std::nullopt});
-        ++removed;
+    auto remove = [&](uint64_t offer_id) {
+      ProductRemoved ev;
+      ev.account = r.account_type;
+      ev.offer_id = offer_id;
+      ev.run_id = r.id;
+      step.streams.push_back({ProductStreamId(r.account_type, offer_id), kAnyVersion, {MakeEvent(ev)}});
+      step.writes.push_back({std::string(kProductsFamily), ProductKey(r.account_type, offer_id), std::nullopt});
+      ++removed;
+    };
+    // Every page of the run came in this attempt: the part numbers are noted, and the rows the
+    // run did not see are the index's ids it did not see (no scan of the rows). Otherwise (a
+    // resumed run, an index forgotten meanwhile) the rows say.
+    Result<std::vector<uint64_t>> unseen = Status::NotFound("part numbers not noted");
+    if (st.part_numbers_complete) unseen = raw_hashes_.IdsNotIn(r.account_type, st.seen);
+    if (unseen.ok()) {
+      part_numbers = std::move(st.part_numbers);
+      if (may_remove) {
+        for (uint64_t offer_id : *unseen) remove(offer_id);
       }
-      return Status::Ok();
-    }));
+    } else {
+      part_numbers.reserve(st.seen.size());
+      MS_RETURN_IF_ERROR(ForEachProductRow(log_, r.account_type, [&](uint64_t offer_id, std::string_view row) -> Status {
+        if (st.seen.Find(offer_id) != nullptr) {
+          MS_ASSIGN_OR_RETURN(std::string_view part_number, StoredPartNumber(row));
+          if (!part_number.empty()) part_numbers.emplace_back(part_number, offer_id);
+        } else if (may_remove) {
+          remove(offer_id);
+        }
+        return Status::Ok();
+      }));
+    }
     // Part numbers held by several offers, in part number order, each with its ids ascending.
     std::sort(part_numbers.begin(), part_numbers.end());
     std::vector<DuplicatePartNumber> duplicates;
@@ -874,7 +909,9 @@ class Engine final : public SyncEngine {
       return FinishFailed(st, extra_requests, Class(count.status()), count.status().message());
     }
     const uint64_t total_pages = (count->items + per_page - 1) / per_page;
-    st.seen.reserve(st.seen.size() + count->items);  // no rehashing as the pages come in
+    st.seen.Reserve(st.seen.size() + count->items);  // no rehashing as the pages come in
+    st.part_numbers_complete = st.seen.size() == 0;
+    if (st.part_numbers_complete) st.part_numbers.reserve(count->items);
     const bool limited = r.params.max_pages != 0 && r.params.max_pages < total_pages;
     uint32_t last_page = static_cast<uint32_t>(std::min<uint64_t>(total_pages, limit));
     stream.SetLastPage(last_page);

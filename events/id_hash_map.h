@@ -26,6 +26,29 @@ class IdHashMap {
       if (slots_[i].id == id) return &slots_[i].value;
     }
   }
+  // Inserts `id` unless present; true when it was inserted.
+  bool Insert(uint64_t id, const V& value) {
+    if ((size_ + 1) * 10 > slots_.size() * 7) Grow();
+    size_t i = Home(id);
+    for (; used_[i]; i = Next(i)) {
+      if (slots_[i].id == id) return false;
+    }
+    slots_[i] = {id, value};
+    used_[i] = true;
+    ++size_;
+    return true;
+  }
+  // Makes room for `n` entries in all, so that inserting them does not grow the table.
+  void Reserve(size_t n) {
+    while (n * 10 > slots_.size() * 7) Grow();
+  }
+  // Calls fn(id, value) for every entry, in no particular order.
+  template <typename Fn>
+  void ForEach(Fn fn) const {
+    for (size_t i = 0; i < slots_.size(); ++i) {
+      if (used_[i]) fn(slots_[i].id, slots_[i].value);
+    }
+  }
   // Inserts or replaces.
   void Set(uint64_t id, const V& value) {
     if ((size_ + 1) * 10 > slots_.size() * 7) Grow();

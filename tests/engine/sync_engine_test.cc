@@ -429,6 +429,41 @@ TEST_F(SyncEngineTest, ShutdownInterruptsAndTheNextStartResumes) {
   EXPECT_EQ(testing::MirroredProducts(*log_, "main"), testing::ServedProducts(*sim_, "main"));
 }
 
+// A run that completes in one attempt takes its part numbers from the pages and its removals
+// from the in-memory index; a resumed one reads both from the product rows. The resumed run
+// here follows a drift, so it has offers to remove and duplicates to name.
+TEST_F(SyncEngineTest, AResumedRunFindsRemovalsAndDuplicatesInTheRows) {
+  sim::SimulatorOptions o = QuietSimulator(1500);
+  o.latency_ms = 60;
+  StartSim(o);
+  EngineOptions eo = EngineFor(*sim_, {"main"});
+  eo.page_window = 1;
+  StartEngine(eo);
+  ASSERT_EQ(Run(Full("main")).status, kRunCompleted);
+  auto changes = sim_->Tick("main");
+  ASSERT_OK(changes);
+  ASSERT_FALSE(changes->removed.empty());
+  auto started = engine_->StartSync(Full("main"));
+  ASSERT_OK(started);
+  const std::string id = started->runs[0].run_id;
+  for (int i = 0; i < 200 && engine_->GetRun(id)->pages_processed < 3; ++i) std::this_thread::sleep_for(20ms);
+  engine_->Shutdown();
+  ASSERT_EQ(engine_->GetRun(id)->status, kRunInterrupted);
+
+  Restart(eo);
+  RunRecord resumed = Wait(id);
+  EXPECT_EQ(resumed.status, kRunCompleted);
+  EXPECT_EQ(resumed.attempt, 2u);
+  EXPECT_EQ(resumed.removed_items, changes->removed.size());
+  EXPECT_EQ(ProductEvents(id, EventType::kProductRemoved),
+            std::set<uint64_t>(changes->removed.begin(), changes->removed.end()));
+  std::vector<std::pair<std::string, std::vector<uint64_t>>> reported;
+  for (const auto& d : resumed.duplicate_part_numbers) reported.emplace_back(d.part_number, d.offer_ids);
+  EXPECT_FALSE(reported.empty());
+  EXPECT_EQ(reported, ServedDuplicatePartNumbers("main"));
+  EXPECT_EQ(testing::MirroredProducts(*log_, "main"), testing::ServedProducts(*sim_, "main"));
+}
+
 TEST_F(SyncEngineTest, NoResumeOrTooManyAttemptsFailsTheRun) {
   const std::string id = StartSlowRun(1000, 50, 1);
   ASSERT_FALSE(id.empty());

@@ -30,9 +30,13 @@ TEST(IdHashMapTest, AgreesWithAMapUnderRandomOperations) {
       const bool reuse = !ids.empty() && rng() % 2 == 0;
       const uint64_t id = reuse ? ids[rng() % ids.size()] : rng() % range;
       if (!reuse) ids.push_back(id);
-      if (rng() % 3 == 0) {
+      const uint64_t kind = rng() % 4;
+      if (kind == 0) {
         table.Erase(id);
         model.erase(id);
+      } else if (kind == 1) {
+        const auto h = HashOf(rng());
+        ASSERT_EQ(table.Insert(id, h), model.try_emplace(id, h).second) << id;  // keeps a present value
       } else {
         const auto h = HashOf(rng());
         table.Set(id, h);
@@ -48,6 +52,9 @@ TEST(IdHashMapTest, AgreesWithAMapUnderRandomOperations) {
       }
     }
     ASSERT_EQ(table.size(), model.size());
+    std::map<uint64_t, Value> visited;
+    table.ForEach([&](uint64_t id, const Value& v) { EXPECT_TRUE(visited.emplace(id, v).second) << id; });
+    EXPECT_EQ(visited, model);
     for (uint64_t id : ids) {
       const auto* found = table.Find(id);
       auto it = model.find(id);
@@ -57,6 +64,19 @@ TEST(IdHashMapTest, AgreesWithAMapUnderRandomOperations) {
       }
     }
   }
+}
+
+TEST(IdHashMapTest, ReserveMakesRoomWithoutLosingEntries) {
+  IdHashMap<Value> table;
+  table.Reserve(0);
+  table.Set(7, HashOf(7));
+  table.Reserve(10'000);
+  for (uint64_t id = 100; id < 10'100; ++id) EXPECT_TRUE(table.Insert(id, HashOf(id)));
+  EXPECT_EQ(table.size(), 10'001u);
+  EXPECT_EQ(*table.Find(7), HashOf(7));
+  EXPECT_EQ(*table.Find(10'099), HashOf(10'099));
+  EXPECT_FALSE(table.Insert(7, HashOf(8)));
+  EXPECT_EQ(*table.Find(7), HashOf(7));
 }
 
 TEST(IdHashMapTest, EmptyTableFindsNothingAndErasesQuietly) {
