@@ -103,6 +103,11 @@ std::vector<std::string> ChangedFields(const std::vector<uint32_t>& before, cons
 //   str := length:u16 byte{length}
 // Integers little-endian.
 std::string EncodeProductState(const ProductState& state) {
+  return EncodeProductState(ProductStateView{state.raw_hash, state.content_hash, state.part_number, state.field_hashes,
+                                             state.last_run_id});
+}
+
+std::string EncodeProductState(const ProductStateView& state) {
   const size_t part_number = std::min<size_t>(state.part_number.size(), 0xFFFF);
   const size_t fields = std::min<size_t>(state.field_hashes.size(), 0xFFFF);
   const size_t run_id = std::min<size_t>(state.last_run_id.size(), 0xFFFF);
@@ -112,14 +117,14 @@ std::string EncodeProductState(const ProductState& state) {
   auto put = [&at](uint64_t v, int bytes) {
     for (int i = 0; i < bytes; ++i) *at++ = static_cast<char>((v >> (8 * i)) & 0xFF);
   };
-  auto bytes = [&at](const std::string& s, size_t n) {
+  auto bytes = [&at](std::string_view s, size_t n) {
     std::memcpy(at, s.data(), n);
     at += n;
   };
   put(kFingerprintVersion, 1);
-  for (const std::string* h : {&state.raw_hash, &state.content_hash}) {
-    bytes(*h, std::min<size_t>(h->size(), 32));
-    at += 32 - std::min<size_t>(h->size(), 32);  // a shorter hash is padded with zeros
+  for (std::string_view h : {state.raw_hash, state.content_hash}) {
+    bytes(h, std::min<size_t>(h.size(), 32));
+    at += 32 - std::min<size_t>(h.size(), 32);  // a shorter hash is padded with zeros
   }
   put(part_number, 2);
   bytes(state.part_number, part_number);

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "engine/emag/offer.h"
@@ -40,7 +41,17 @@ struct ProductState {
   std::string last_run_id;
 };
 
+// A row's fields as views, for encoding without building a ProductState.
+struct ProductStateView {
+  std::string_view raw_hash;
+  std::string_view content_hash;
+  std::string_view part_number;
+  const std::vector<uint32_t>& field_hashes;
+  std::string_view last_run_id;
+};
+
 // The row's layout is documented in offer_fingerprint.cc. Decode errors: kCorruption.
+std::string EncodeProductState(const ProductStateView& state);
 std::string EncodeProductState(const ProductState& state);
 Result<ProductState> DecodeProductState(std::string_view bytes);
 // Fields of a stored row read in place, for the per-offer checks that need one field (the raw

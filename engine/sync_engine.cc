@@ -67,18 +67,19 @@ std::string ProductStreamId(std::string_view account, uint64_t offer_id) {
 }
 
 // What the catalog shows of an offer (carried by the product events).
-OfferSummary SummaryOf(const emag::Offer& offer) {
-  OfferSummary s;
-  s.part_number = offer.part_number;
-  s.name = offer.name;
-  if (offer.sale_price) s.sale_price = offer.sale_price->ToString();
-  s.currency = offer.currency;
-  s.stock = offer.general_stock;
-  if (s.stock == 0) {
-    for (const auto& w : offer.stock) s.stock += w.value;
+// Fills *s (assigning into its strings, so a reused summary allocates little); takes the
+// offer's name, which the offer no longer needs.
+void SetSummary(OfferSummary* s, emag::Offer& offer) {
+  s->part_number.assign(offer.part_number);
+  s->name = std::move(offer.name);
+  s->sale_price.clear();
+  if (offer.sale_price) s->sale_price = offer.sale_price->ToString();
+  s->currency.assign(offer.currency);
+  s->stock = offer.general_stock;
+  if (s->stock == 0) {
+    for (const auto& w : offer.stock) s->stock += w.value;
   }
-  s.status = offer.status;
-  return s;
+  s->status = offer.status;
 }
 
 int64_t NowUs() {
@@ -742,6 +743,13 @@ class Engine final : public SyncEngine {
     MS_ASSIGN_OR_RETURN(auto changed_states, log_.MultiGet(kProductsFamily, changed_keys));
     pc.offer_ids.reserve(offers.size());
     size_t next_changed = 0;
+    // Payloads reused offer after offer (their strings keep their buffers).
+    ProductCreated created;
+    created.account = r.account_type;
+    created.run_id = r.id;
+    ProductUpdated updated;
+    updated.account = r.account_type;
+    updated.run_id = r.id;
     for (size_t i = 0; i < offers.size(); ++i) {
       emag::Offer& offer = offers[i];
       const std::optional<std::string> none;
@@ -758,7 +766,7 @@ class Engine final : public SyncEngine {
       }
       if (indexed[i] && !stored) return Status::Corruption("product state of offer " + std::to_string(offer.id) + " is indexed but gone");
       const std::string key = ProductKey(r.account_type, offer.id);
-      std::string raw_hash(raw_hashes[i].data(), raw_hashes[i].size());
+      const std::string_view raw_hash(raw_hashes[i].data(), raw_hashes[i].size());
       ProductState state;
       if (stored) {
         MS_ASSIGN_OR_RETURN(state, DecodeProductState(*stored));
@@ -766,40 +774,29 @@ class Engine final : public SyncEngine {
       OfferFingerprint fp = Fingerprint(offer);
       if (stored && state.content_hash == fp.content_hash) {
         ++pc.unchanged;
-        state.raw_hash = std::move(raw_hash);  // remember the new spelling
+        state.raw_hash = raw_hash;  // remember the new spelling
         step.writes.push_back({std::string(kProductsFamily), key, EncodeProductState(state)});
         continue;
       }
       NewEvent ev;
       if (!stored) {
-        ProductCreated c;
-        c.account = r.account_type;
-        c.offer_id = offer.id;
-        c.run_id = r.id;
-        c.content_hash = ToHex(fp.content_hash);
-        c.summary = SummaryOf(offer);
-        c.raw_json = std::move(offer.raw_json);  // the page is done with it
-        ev = MakeEvent(c);
+        created.offer_id = offer.id;
+        created.content_hash = ToHex(fp.content_hash);
+        SetSummary(&created.summary, offer);
+        created.raw_json = std::move(offer.raw_json);  // the page is done with it
+        ev = MakeEvent(created);
         ++pc.created;
       } else {
-        ProductUpdated u;
-        u.account = r.account_type;
-        u.offer_id = offer.id;
-        u.run_id = r.id;
-        u.content_hash = ToHex(fp.content_hash);
-        u.changed_fields = ChangedFields(state.field_hashes, fp.field_hashes);
-        u.summary = SummaryOf(offer);
-        u.raw_json = std::move(offer.raw_json);
-        ev = MakeEvent(u);
+        updated.offer_id = offer.id;
+        updated.content_hash = ToHex(fp.content_hash);
+        updated.changed_fields = ChangedFields(state.field_hashes, fp.field_hashes);
+        SetSummary(&updated.summary, offer);
+        updated.raw_json = std::move(offer.raw_json);
+        ev = MakeEvent(updated);
         ++pc.updated;
       }
-      state.fingerprint_version = kFingerprintVersion;
-      state.raw_hash = std::move(raw_hash);
-      state.content_hash = std::move(fp.content_hash);
-      state.part_number = offer.part_number;
-      state.field_hashes = std::move(fp.field_hashes);
-      state.last_run_id = r.id;
-      step.writes.push_back({std::string(kProductsFamily), key, EncodeProductState(state)});
+      step.writes.push_back({std::string(kProductsFamily), key,
+                             EncodeProductState({raw_hash, fp.content_hash, offer.part_number, fp.field_hashes, r.id})});
       step.streams.push_back({ProductStreamId(r.account_type, offer.id), kAnyVersion, {std::move(ev)}});
     }
     run_events->push_back(MakeEvent(pc));

@@ -63,12 +63,17 @@ int64_t SystemNowUs() {
 // `streams` rows: one per run of consecutive events a step appends to a stream.
 //   key   := stream_id 0x00 first_version:u64be
 //   value := first_seq:u64be count:u32be      (versions first_version.. are seqs first_seq..)
+// Sets *k to the key (a buffer the caller reuses).
+void SetStreamKey(std::string* k, std::string_view stream_id, uint64_t version) {
+  k->assign(stream_id);
+  k->push_back('\0');
+  internal::PutFixed64BE(k, version);
+}
+
 std::string StreamKey(std::string_view stream_id, uint64_t version) {
   std::string k;
   k.reserve(stream_id.size() + 9);
-  k.append(stream_id);
-  k.push_back('\0');
-  internal::PutFixed64BE(&k, version);
+  SetStreamKey(&k, stream_id, version);
   return k;
 }
 
@@ -253,7 +258,7 @@ class BatchStore final : public ProjectionStore {
       if (it->existed) {
         it->entry->second.value = std::move(it->previous);
       } else {
-        overlay_.erase(std::string(it->entry->first));  // a copy: erasing frees the entry's own key
+        it->overlay->erase(std::string(it->entry->first));  // a copy: erasing frees the entry's own key
       }
     }
     undo_.clear();
@@ -262,7 +267,7 @@ class BatchStore final : public ProjectionStore {
   // Puts every held-back write into the batch, in the order their keys were first written.
   Status Finish() {
     for (Overlay::value_type* entry : order_) {
-      const rocksdb::Slice key(entry->first.data() + 4, entry->first.size() - 4);
+      const rocksdb::Slice key(entry->first.data(), entry->first.size());
       const Pending& p = entry->second;
       rocksdb::Status s = p.value ? batch_->Put(p.cf, key, rocksdb::Slice(p.value->data(), p.value->size()))
                                   : batch_->Delete(p.cf, key);
@@ -270,7 +275,7 @@ class BatchStore final : public ProjectionStore {
     }
     order_.clear();
     undo_.clear();
-    overlay_.clear();
+    overlays_.clear();
     order_mark_ = 0;
     return Status::Ok();
   }
@@ -290,8 +295,10 @@ class BatchStore final : public ProjectionStore {
 
   // The same, for any column family (step writes and expectations).
   Result<std::optional<std::string>> GetRaw(rocksdb::ColumnFamilyHandle* h, std::string_view key) {
-    auto it = overlay_.find(OverlayKey(h, key));
-    if (it != overlay_.end()) return it->second.value;
+    if (const Overlay* overlay = OverlayOf(h)) {
+      auto it = overlay->find(key);
+      if (it != overlay->end()) return it->second.value;
+    }
     std::string value;
     rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), h, rocksdb::Slice(key.data(), key.size()), &value);
     if (s.IsNotFound()) return std::optional<std::string>();
@@ -312,10 +319,16 @@ class BatchStore final : public ProjectionStore {
     rocksdb::ColumnFamilyHandle* cf = nullptr;
     std::optional<std::string> value;  // nullopt: a delete
   };
-  // Keyed by the family's id and the key. Entries of an unordered_map stay put while others
-  // come and go, so the write order and the undo list point at them.
-  using Overlay = std::unordered_map<std::string, Pending>;
+  // One per family, keyed by the key (short keys stay inside the string: no allocation).
+  // Entries of an unordered_map stay put while others come and go, so the write order and the
+  // undo list point at them.
+  struct KeyHash {
+    using is_transparent = void;
+    size_t operator()(std::string_view k) const { return std::hash<std::string_view>{}(k); }
+  };
+  using Overlay = std::unordered_map<std::string, Pending, KeyHash, std::equal_to<>>;
   struct Undo {
+    Overlay* overlay;
     Overlay::value_type* entry;
     bool existed;
     std::optional<std::string> previous;
@@ -329,20 +342,21 @@ class BatchStore final : public ProjectionStore {
     }
     return it->second;
   }
-  static std::string OverlayKey(rocksdb::ColumnFamilyHandle* h, std::string_view key) {
-    std::string k;
-    k.reserve(4 + key.size());
-    internal::PutFixedLE<uint32_t>(&k, h->GetID());
-    k.append(key);
-    return k;
+  Overlay* OverlayOf(rocksdb::ColumnFamilyHandle* h) {
+    for (auto& [family, overlay] : overlays_) {
+      if (family == h) return &overlay;
+    }
+    return nullptr;
   }
   void Remember(rocksdb::ColumnFamilyHandle* h, std::string_view key, std::optional<std::string> value) {
-    auto [it, inserted] = overlay_.try_emplace(OverlayKey(h, key));
+    Overlay* overlay = OverlayOf(h);
+    if (overlay == nullptr) overlay = &overlays_.emplace_back(h, Overlay{}).second;
+    auto [it, inserted] = overlay->try_emplace(std::string(key));
     if (inserted) {
       it->second.cf = h;
       order_.push_back(&*it);
     }
-    undo_.push_back({&*it, !inserted, std::move(it->second.value)});
+    undo_.push_back({overlay, &*it, !inserted, std::move(it->second.value)});
     it->second.value = std::move(value);
   }
 
@@ -350,7 +364,7 @@ class BatchStore final : public ProjectionStore {
   rocksdb::WriteBatch* batch_;
   const std::map<std::string, rocksdb::ColumnFamilyHandle*, std::less<>>* families_ = nullptr;
   std::string_view owner_;
-  Overlay overlay_;
+  std::deque<std::pair<rocksdb::ColumnFamilyHandle*, Overlay>> overlays_;  // a deque: they stay put
   std::vector<Overlay::value_type*> order_;  // first write first
   size_t order_mark_ = 0;
   std::vector<Undo> undo_;
@@ -1105,12 +1119,13 @@ class RocksEventLog final : public EventLog {
         return Status::InvalidArgument("more than " + std::to_string(kMaxEventsPerStreamAppend) +
                                        " events for stream " + sa.stream_id + " in one step");
       }
-      // One envelope and one key buffer for the stream's events: no allocation per event.
-      Envelope e;
-      e.stream_id = sa.stream_id;
-      e.correlation_id = step.correlation_id;
+      // The writer's envelope and key buffers, assigned into: a step of a hundred new product
+      // streams allocates no stream id, correlation id or key of its own.
+      Envelope& e = scratch_envelope_;
+      e.stream_id.assign(sa.stream_id);
+      e.correlation_id.assign(step.correlation_id);
       e.recorded_at_us = now;
-      std::string key;
+      std::string& key = scratch_key_;
       for (auto& ne : sa.events) {
         e.seq = seq + 1;
         e.stream_version = version + 1;
@@ -1131,7 +1146,8 @@ class RocksEventLog final : public EventLog {
       }
       if (!sa.events.empty()) {
         const auto count = static_cast<uint32_t>(sa.events.size());
-        batch.Put(streams_, StreamKey(sa.stream_id, version - count + 1), StreamValue(seq - count + 1, count));
+        SetStreamKey(&key, sa.stream_id, version - count + 1);
+        batch.Put(streams_, key, StreamValue(seq - count + 1, count));
       }
       version_undo_.push_back({slot, *slot});
       *slot = version;
@@ -1264,6 +1280,8 @@ class RocksEventLog final : public EventLog {
   std::unordered_map<std::string, uint64_t> versions_;
   std::vector<VersionUndo> version_undo_;
   rocksdb::WriteBatch group_batch_;
+  Envelope scratch_envelope_;  // BuildStep's
+  std::string scratch_key_;
   std::unique_ptr<rocksdb::Iterator> group_streams_it_;  // see CurrentVersion
 };
 
