@@ -48,14 +48,15 @@ void SetFromEvent(CatalogEntry& entry, T& p, const Envelope& e, std::string_view
   entry.updated_at_us = e.recorded_at_us;
 }
 
+// `p` and `entry` are the caller's scratch, decoded into (every field of the row is set here),
+// so a run of product events reuses their strings.
 template <Payload T>
-Status Upsert(const Envelope& e, ProjectionStore& store, std::string_view change) {
-  MS_ASSIGN_OR_RETURN(T p, DecodePayload<T>(e.payload_version, e.payload, "raw_json"));
+Status Upsert(const Envelope& e, T& p, CatalogEntry& entry, ProjectionStore& store, std::string_view change) {
+  MS_RETURN_IF_ERROR(DecodePayloadInto(e.payload_version, e.payload, p, "raw_json"));
   const std::string key = OfferKey(p.account, p.offer_id);
   MS_ASSIGN_OR_RETURN(auto stored, store.Get(CatalogProjection::kOffers, key));
-  CatalogEntry entry;
   if (stored) {
-    MS_ASSIGN_OR_RETURN(entry, DecodeFields<CatalogEntry>(*stored, "catalog row"));
+    MS_RETURN_IF_ERROR(DecodeFieldsInto(*stored, "catalog row", entry));
     MS_RETURN_IF_ERROR(store.Delete(CatalogProjection::kByChange, ChangeKey(entry.last_seq, key)));
   } else {
     entry.account = p.account;
@@ -143,7 +144,14 @@ struct CatalogProjection::FoldState {
   }
 };
 
-CatalogProjection::CatalogProjection() = default;
+// The live fold's scratch payloads and row (see Upsert).
+struct CatalogProjection::LiveScratch {
+  ProductCreated created;
+  ProductUpdated updated;
+  CatalogEntry entry;
+};
+
+CatalogProjection::CatalogProjection() : live_(std::make_unique<LiveScratch>()) {}
 CatalogProjection::~CatalogProjection() = default;
 
 void CatalogProjection::BeginFold() { fold_ = std::make_unique<FoldState>(); }
@@ -187,9 +195,9 @@ Status CatalogProjection::Apply(const Envelope& e, ProjectionStore& store) {
   }
   switch (static_cast<EventType>(e.type)) {
     case EventType::kProductCreated:
-      return Upsert<ProductCreated>(e, store, "created");
+      return Upsert(e, live_->created, live_->entry, store, "created");
     case EventType::kProductUpdated:
-      return Upsert<ProductUpdated>(e, store, "updated");
+      return Upsert(e, live_->updated, live_->entry, store, "updated");
     case EventType::kProductRemoved: {
       MS_ASSIGN_OR_RETURN(auto p, DecodePayload<ProductRemoved>(e.payload_version, e.payload));
       const std::string key = OfferKey(p.account, p.offer_id);

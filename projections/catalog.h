@@ -66,6 +66,8 @@ class CatalogProjection final : public Projection {
  private:
   struct FoldState;  // catalog.cc
   std::unique_ptr<FoldState> fold_;  // set between BeginFold and EndFold
+  struct LiveScratch;  // catalog.cc
+  std::unique_ptr<LiveScratch> live_;
 };
 
 struct CatalogQuery {
