@@ -503,10 +503,6 @@ class RocksEventLog final : public EventLog {
     // Bounded memtables: a sync process should stay small (issue 4: under 200 MB while
     // syncing 100,000 offers).
     cf_options.max_write_buffer_number = 2;
-    // One insert hint per memtable (every key shares the empty prefix): most rows arrive in key
-    // order (event seqs, the catalog's change index, offers page by page in id order), and an
-    // insert right after the last one then starts from there instead of the skiplist's top.
-    cf_options.memtable_insert_with_hint_prefix_extractor.reset(rocksdb::NewFixedPrefixTransform(0));
     if (name == kEventsFamily) {
       // Written once, read by scans. LZ4: about half of Snappy's CPU per flushed byte, and
       // raw offer JSON still shrinks about 3x. 32 MB memtables (not the default 64): a
