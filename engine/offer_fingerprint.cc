@@ -65,19 +65,35 @@ std::vector<std::string> FieldNames() {
   return names;
 }
 
+// The bytes AddName writes for each top-level field, in Visit order, built once.
+const std::vector<std::string>& NameBytes() {
+  static const std::vector<std::string> bytes = [] {
+    std::vector<std::string> out;
+    for (const std::string& name : FieldNames()) {
+      std::string b;
+      Canon(&b).AddName(name.c_str());
+      out.push_back(std::move(b));
+    }
+    return out;
+  }();
+  return bytes;
+}
+
 }  // namespace
 
 OfferFingerprint Fingerprint(const emag::Offer& offer) {
+  const std::vector<std::string>& names = NameBytes();
   OfferFingerprint fp;
-  fp.field_hashes.reserve(48);
+  fp.field_hashes.reserve(names.size());
   thread_local std::string whole;
   whole.clear();
   Canon canon(&whole);
-  // The Visit of a const offer only reads.
-  const_cast<emag::Offer&>(offer).Visit([&](const char* name, const auto& field) {
+  size_t field = 0;
+  // The Visit of a const offer only reads; it visits the fields in FieldNames' order.
+  const_cast<emag::Offer&>(offer).Visit([&](const char*, const auto& value) {
     const size_t start = whole.size();
-    canon.AddName(name);
-    canon.Add(field);
+    whole += names[field++];
+    canon.Add(value);
     fp.field_hashes.push_back(FieldHash(std::string_view(whole).substr(start)));
   });
   fp.content_hash.resize(32);

@@ -286,7 +286,7 @@ class BatchStore final : public ProjectionStore {
   }
   Status Put(std::string_view cf, std::string_view key, std::string_view value) override {
     MS_ASSIGN_OR_RETURN(rocksdb::ColumnFamilyHandle * h, Family(cf));
-    return PutRaw(h, key, value);
+    return PutRaw(h, key, std::string(value));
   }
   Status Delete(std::string_view cf, std::string_view key) override {
     MS_ASSIGN_OR_RETURN(rocksdb::ColumnFamilyHandle * h, Family(cf));
@@ -305,8 +305,8 @@ class BatchStore final : public ProjectionStore {
     if (!s.ok()) return FromRocks(s, "batch read");
     return std::optional<std::string>(std::move(value));
   }
-  Status PutRaw(rocksdb::ColumnFamilyHandle* h, std::string_view key, std::string_view value) {
-    Remember(h, key, std::string(value));
+  Status PutRaw(rocksdb::ColumnFamilyHandle* h, std::string_view key, std::string value) {
+    Remember(h, key, std::move(value));
     return Status::Ok();
   }
   Status DeleteRaw(rocksdb::ColumnFamilyHandle* h, std::string_view key) {
@@ -1148,9 +1148,9 @@ class RocksEventLog final : public EventLog {
       version_undo_.push_back({slot, *slot});
       *slot = version;
     }
-    for (const auto& w : step.writes) {
+    for (auto& w : step.writes) {  // the step is the log's now: its values move into the overlay
       rocksdb::ColumnFamilyHandle* h = families_.at(w.column_family);
-      MS_RETURN_IF_ERROR(w.value.has_value() ? store.PutRaw(h, w.key, *w.value) : store.DeleteRaw(h, w.key));
+      MS_RETURN_IF_ERROR(w.value.has_value() ? store.PutRaw(h, w.key, std::move(*w.value)) : store.DeleteRaw(h, w.key));
     }
     return Status::Ok();
   }
