@@ -238,9 +238,26 @@ class RocksKvIterator final : public KvIterator {
 // group rewrites per event (an account's offer count, a run's history row) costs one batch
 // entry, one memtable insert and one WAL record, not one per event. The writes of a rejected
 // step are undone. Finish must come before the batch is written.
+//
+// The overlay is flat: keys and values are appended to one byte arena, entries sit in a vector
+// in first-write order, and an open-addressing table finds them by (family, key). A group of
+// page steps holds thousands of writes; none of them allocates once the buffers have grown, and
+// the writer keeps one store for all its groups (Reset).
 class BatchStore final : public ProjectionStore {
  public:
   BatchStore(rocksdb::DB* db, rocksdb::WriteBatch* batch) : db_(db), batch_(batch) {}
+
+  // Empties the store (keeping its buffers) for the next batch.
+  void Reset(rocksdb::WriteBatch* batch) {
+    batch_ = batch;
+    entries_.clear();
+    if (slots_.size() > kMaxKeptSlots) slots_.clear();  // after a huge group: regrow as needed
+    std::fill(slots_.begin(), slots_.end(), 0u);
+    arena_.clear();
+    undo_.clear();
+    entry_mark_ = 0;
+    arena_mark_ = 0;
+  }
 
   // Which projection is applying now: only its families may be touched.
   void SetOwner(const std::map<std::string, rocksdb::ColumnFamilyHandle*, std::less<>>* families,
@@ -251,32 +268,31 @@ class BatchStore final : public ProjectionStore {
   // A step starts: Rollback undoes what follows.
   void Mark() {
     undo_.clear();
-    order_mark_ = order_.size();
+    entry_mark_ = entries_.size();
+    arena_mark_ = arena_.size();
   }
   void Rollback() {
+    // Values the step replaced come back; the entries it created, and every byte it appended,
+    // go (the entries before the mark only refer to bytes before it once restored).
     for (auto it = undo_.rbegin(); it != undo_.rend(); ++it) {
-      if (it->existed) {
-        it->entry->second.value = std::move(it->previous);
-      } else {
-        it->overlay->erase(std::string(it->entry->first));  // a copy: erasing frees the entry's own key
-      }
+      if (it->entry < entry_mark_) entries_[it->entry].value = it->previous;
     }
     undo_.clear();
-    order_.resize(order_mark_);  // the entries the step created, all of them erased above
+    if (entries_.size() > entry_mark_) {
+      entries_.resize(entry_mark_);
+      Reindex();
+    }
+    arena_.resize(arena_mark_);
   }
   // Puts every held-back write into the batch, in the order their keys were first written.
   Status Finish() {
-    for (Overlay::value_type* entry : order_) {
-      const rocksdb::Slice key(entry->first.data(), entry->first.size());
-      const Pending& p = entry->second;
-      rocksdb::Status s = p.value ? batch_->Put(p.cf, key, rocksdb::Slice(p.value->data(), p.value->size()))
-                                  : batch_->Delete(p.cf, key);
+    for (const Entry& e : entries_) {
+      const rocksdb::Slice key(arena_.data() + e.key.offset, e.key.size);
+      rocksdb::Status s = e.value.present ? batch_->Put(e.cf, key, rocksdb::Slice(arena_.data() + e.value.offset, e.value.size))
+                                          : batch_->Delete(e.cf, key);
       MS_RETURN_IF_ERROR(FromRocks(s, "batch write"));
     }
-    order_.clear();
-    undo_.clear();
-    overlays_.clear();
-    order_mark_ = 0;
+    Reset(batch_);
     return Status::Ok();
   }
 
@@ -286,7 +302,7 @@ class BatchStore final : public ProjectionStore {
   }
   Status Put(std::string_view cf, std::string_view key, std::string_view value) override {
     MS_ASSIGN_OR_RETURN(rocksdb::ColumnFamilyHandle * h, Family(cf));
-    return PutRaw(h, key, std::string(value));
+    return PutRaw(h, key, value);
   }
   Status Delete(std::string_view cf, std::string_view key) override {
     MS_ASSIGN_OR_RETURN(rocksdb::ColumnFamilyHandle * h, Family(cf));
@@ -295,9 +311,9 @@ class BatchStore final : public ProjectionStore {
 
   // The same, for any column family (step writes and expectations).
   Result<std::optional<std::string>> GetRaw(rocksdb::ColumnFamilyHandle* h, std::string_view key) {
-    if (const Overlay* overlay = OverlayOf(h)) {
-      auto it = overlay->find(key);
-      if (it != overlay->end()) return it->second.value;
+    if (const Entry* e = Find(h, key, Hash(h, key))) {
+      if (!e->value.present) return std::optional<std::string>();
+      return std::optional<std::string>(std::in_place, arena_.data() + e->value.offset, e->value.size);
     }
     std::string value;
     rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), h, rocksdb::Slice(key.data(), key.size()), &value);
@@ -305,33 +321,31 @@ class BatchStore final : public ProjectionStore {
     if (!s.ok()) return FromRocks(s, "batch read");
     return std::optional<std::string>(std::move(value));
   }
-  Status PutRaw(rocksdb::ColumnFamilyHandle* h, std::string_view key, std::string value) {
-    Remember(h, key, std::move(value));
+  Status PutRaw(rocksdb::ColumnFamilyHandle* h, std::string_view key, std::string_view value) {
+    Remember(h, key, Append(value, true));
     return Status::Ok();
   }
   Status DeleteRaw(rocksdb::ColumnFamilyHandle* h, std::string_view key) {
-    Remember(h, key, std::nullopt);
+    Remember(h, key, Bytes{});
     return Status::Ok();
   }
 
  private:
-  struct Pending {
-    rocksdb::ColumnFamilyHandle* cf = nullptr;
-    std::optional<std::string> value;  // nullopt: a delete
+  static constexpr size_t kMaxKeptSlots = 1 << 16;
+  struct Bytes {  // a range of arena_
+    size_t offset = 0;
+    uint32_t size = 0;
+    bool present = false;  // for a value: false is a delete
   };
-  // One per family, keyed by the key (short keys stay inside the string: no allocation).
-  // Entries of an unordered_map stay put while others come and go, so the write order and the
-  // undo list point at them.
-  struct KeyHash {
-    using is_transparent = void;
-    size_t operator()(std::string_view k) const { return std::hash<std::string_view>{}(k); }
+  struct Entry {
+    rocksdb::ColumnFamilyHandle* cf;
+    uint64_t hash;
+    Bytes key;
+    Bytes value;
   };
-  using Overlay = std::unordered_map<std::string, Pending, KeyHash, std::equal_to<>>;
   struct Undo {
-    Overlay* overlay;
-    Overlay::value_type* entry;
-    bool existed;
-    std::optional<std::string> previous;
+    size_t entry;
+    Bytes previous;
   };
 
   Result<rocksdb::ColumnFamilyHandle*> Family(std::string_view cf) const {
@@ -342,32 +356,62 @@ class BatchStore final : public ProjectionStore {
     }
     return it->second;
   }
-  Overlay* OverlayOf(rocksdb::ColumnFamilyHandle* h) {
-    for (auto& [family, overlay] : overlays_) {
-      if (family == h) return &overlay;
-    }
-    return nullptr;
+  static uint64_t Hash(rocksdb::ColumnFamilyHandle* h, std::string_view key) {
+    return std::hash<std::string_view>{}(key) ^ (reinterpret_cast<uintptr_t>(h) * 0x9E3779B97F4A7C15ull);
   }
-  void Remember(rocksdb::ColumnFamilyHandle* h, std::string_view key, std::optional<std::string> value) {
-    Overlay* overlay = OverlayOf(h);
-    if (overlay == nullptr) overlay = &overlays_.emplace_back(h, Overlay{}).second;
-    auto [it, inserted] = overlay->try_emplace(std::string(key));
-    if (inserted) {
-      it->second.cf = h;
-      order_.push_back(&*it);
+  std::string_view KeyOf(const Entry& e) const { return {arena_.data() + e.key.offset, e.key.size}; }
+  // slots_ holds entry index + 1 (0: empty), linear probing.
+  const Entry* Find(rocksdb::ColumnFamilyHandle* h, std::string_view key, uint64_t hash) const {
+    if (slots_.empty()) return nullptr;
+    for (size_t i = hash & (slots_.size() - 1);; i = (i + 1) & (slots_.size() - 1)) {
+      if (slots_[i] == 0) return nullptr;
+      const Entry& e = entries_[slots_[i] - 1];
+      if (e.hash == hash && e.cf == h && KeyOf(e) == key) return &e;
     }
-    undo_.push_back({overlay, &*it, !inserted, std::move(it->second.value)});
-    it->second.value = std::move(value);
+  }
+  void Insert(size_t index) {
+    for (size_t i = entries_[index].hash & (slots_.size() - 1);; i = (i + 1) & (slots_.size() - 1)) {
+      if (slots_[i] == 0) {
+        slots_[i] = static_cast<uint32_t>(index + 1);
+        return;
+      }
+    }
+  }
+  void Reindex() {
+    std::fill(slots_.begin(), slots_.end(), 0u);
+    for (size_t i = 0; i < entries_.size(); ++i) Insert(i);
+  }
+  Bytes Append(std::string_view bytes, bool present) {
+    Bytes b{arena_.size(), static_cast<uint32_t>(bytes.size()), present};
+    arena_.append(bytes);
+    return b;
+  }
+  void Remember(rocksdb::ColumnFamilyHandle* h, std::string_view key, Bytes value) {
+    const uint64_t hash = Hash(h, key);
+    if (const Entry* found = Find(h, key, hash)) {
+      const size_t index = static_cast<size_t>(found - entries_.data());
+      undo_.push_back({index, entries_[index].value});
+      entries_[index].value = value;
+      return;
+    }
+    if ((entries_.size() + 1) * 10 > slots_.size() * 7) {
+      slots_.assign(std::max<size_t>(1024, slots_.size() * 2), 0u);
+      Reindex();
+    }
+    entries_.push_back({h, hash, Append(key, true), value});
+    Insert(entries_.size() - 1);
   }
 
   rocksdb::DB* db_;
   rocksdb::WriteBatch* batch_;
   const std::map<std::string, rocksdb::ColumnFamilyHandle*, std::less<>>* families_ = nullptr;
   std::string_view owner_;
-  std::deque<std::pair<rocksdb::ColumnFamilyHandle*, Overlay>> overlays_;  // a deque: they stay put
-  std::vector<Overlay::value_type*> order_;  // first write first
-  size_t order_mark_ = 0;
+  std::vector<Entry> entries_;  // first write first
+  std::vector<uint32_t> slots_;
+  std::string arena_;
   std::vector<Undo> undo_;
+  size_t entry_mark_ = 0;
+  size_t arena_mark_ = 0;
 };
 
 // One Append call waiting in the queue. Lives on its caller's stack.
@@ -1148,9 +1192,9 @@ class RocksEventLog final : public EventLog {
       version_undo_.push_back({slot, *slot});
       *slot = version;
     }
-    for (auto& w : step.writes) {  // the step is the log's now: its values move into the overlay
+    for (const auto& w : step.writes) {
       rocksdb::ColumnFamilyHandle* h = families_.at(w.column_family);
-      MS_RETURN_IF_ERROR(w.value.has_value() ? store.PutRaw(h, w.key, std::move(*w.value)) : store.DeleteRaw(h, w.key));
+      MS_RETURN_IF_ERROR(w.value.has_value() ? store.PutRaw(h, w.key, *w.value) : store.DeleteRaw(h, w.key));
     }
     return Status::Ok();
   }
@@ -1168,7 +1212,9 @@ class RocksEventLog final : public EventLog {
     if (group_batch_.GetDataSize() > kMaxKeptBatchBytes) group_batch_ = rocksdb::WriteBatch();
     group_batch_.Clear();
     rocksdb::WriteBatch& batch = group_batch_;
-    BatchStore store(db_.get(), &batch);
+    if (!group_store_) group_store_ = std::make_unique<BatchStore>(db_.get(), &batch);
+    BatchStore& store = *group_store_;
+    store.Reset(&batch);
     // Cleared between groups only: a group's slots must outlive it.
     if (versions_.size() > kMaxCachedStreams) versions_.clear();
     version_undo_.clear();
@@ -1276,6 +1322,7 @@ class RocksEventLog final : public EventLog {
   std::unordered_map<std::string, uint64_t> versions_;
   std::vector<VersionUndo> version_undo_;
   rocksdb::WriteBatch group_batch_;
+  std::unique_ptr<BatchStore> group_store_;  // WriteGroup's, reused
   Envelope scratch_envelope_;  // BuildStep's
   std::string scratch_key_;
   std::unique_ptr<rocksdb::Iterator> group_streams_it_;  // see CurrentVersion

@@ -403,25 +403,28 @@ TEST(EventLogTest, AFailedStepsPartialWorkIsUndoneWithinItsGroup) {
   auto log = OpenOrDie(dir.Sub("db"), WithCounting());
   ASSERT_OK(log->Append(MakeStep("run-a", 1, 0, kNoStream)));
   std::vector<Step> steps;
-  Step failing = MakeStep("run-a", 2, 0, 1);  // run-a to version 3, counted 3 ...
+  steps.push_back(MakeStep("run-a", 1, 0, 1));  // lands: version 2, counted 2 in this group
+  Step failing = MakeStep("run-a", 2, 0, 2);    // run-a to version 4, counted 4 ...
   failing.streams.push_back(MakeStep("run-new", 1, 0, kNoStream).streams[0]);
   failing.streams.push_back(MakeStep("poison", 1).streams[0]);  // ... then refused
   steps.push_back(std::move(failing));
-  steps.push_back(MakeStep("run-a", 1, 0, 1));          // sees version 1, not 3
+  steps.push_back(MakeStep("run-a", 1, 0, 2));            // sees version 2 and count 2, not 4
   steps.push_back(MakeStep("run-new", 1, 0, kNoStream));  // still new
   auto results = log->AppendAll(std::move(steps));
-  ASSERT_EQ(results.size(), 3u);
-  EXPECT_EQ(results[0].status().code(), Status::Code::kInvalidArgument);
-  ASSERT_OK(results[1]);
-  EXPECT_EQ(results[1]->first_seq, 2u);
+  ASSERT_EQ(results.size(), 4u);
+  ASSERT_OK(results[0]);
+  EXPECT_EQ(results[0]->first_seq, 2u);
+  EXPECT_EQ(results[1].status().code(), Status::Code::kInvalidArgument);
   ASSERT_OK(results[2]);
   EXPECT_EQ(results[2]->first_seq, 3u);
-  EXPECT_EQ(*log->StreamVersion("run-a"), 2u);
+  ASSERT_OK(results[3]);
+  EXPECT_EQ(results[3]->first_seq, 4u);
+  EXPECT_EQ(*log->StreamVersion("run-a"), 3u);
   EXPECT_EQ(*log->StreamVersion("run-new"), 1u);
-  EXPECT_EQ(log->Get(CountingProjection::kFamily, "run-a")->value_or(""), "2");
+  EXPECT_EQ(log->Get(CountingProjection::kFamily, "run-a")->value_or(""), "3");
   EXPECT_EQ(log->Get(CountingProjection::kFamily, "run-new")->value_or(""), "1");
   // The writer's own view agrees with the stored one on the next append.
-  ASSERT_OK(log->Append(MakeStep("run-a", 1, 0, 2)));
+  ASSERT_OK(log->Append(MakeStep("run-a", 1, 0, 3)));
   EXPECT_TRUE(log->Verify()->ok);
 }
 
