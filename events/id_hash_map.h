@@ -28,14 +28,9 @@ class IdHashMap {
   }
   // Inserts `id` unless present; true when it was inserted.
   bool Insert(uint64_t id, const V& value) {
-    if ((size_ + 1) * 10 > slots_.size() * 7) Grow();
-    size_t i = Home(id);
-    for (; used_[i]; i = Next(i)) {
-      if (slots_[i].id == id) return false;
-    }
-    slots_[i] = {id, value};
-    used_[i] = true;
-    ++size_;
+    const size_t i = SlotFor(id);
+    if (used_[i]) return false;
+    Occupy(i, id, value);
     return true;
   }
   // Makes room for `n` entries in all, so that inserting them does not grow the table.
@@ -51,17 +46,12 @@ class IdHashMap {
   }
   // Inserts or replaces.
   void Set(uint64_t id, const V& value) {
-    if ((size_ + 1) * 10 > slots_.size() * 7) Grow();
-    size_t i = Home(id);
-    for (; used_[i]; i = Next(i)) {
-      if (slots_[i].id == id) {
-        slots_[i].value = value;
-        return;
-      }
+    const size_t i = SlotFor(id);
+    if (used_[i]) {
+      slots_[i].value = value;
+    } else {
+      Occupy(i, id, value);
     }
-    slots_[i] = {id, value};
-    used_[i] = true;
-    ++size_;
   }
   // Removes `id` if present.
   void Erase(uint64_t id) {
@@ -96,6 +86,19 @@ class IdHashMap {
     return static_cast<size_t>(h >> (64 - bits_));
   }
   size_t Next(size_t i) const { return (i + 1) & (slots_.size() - 1); }
+  // The slot holding `id`, or the empty one where it goes (growing first if one more entry
+  // would pass 7/10 full).
+  size_t SlotFor(uint64_t id) {
+    if ((size_ + 1) * 10 > slots_.size() * 7) Grow();
+    size_t i = Home(id);
+    while (used_[i] && slots_[i].id != id) i = Next(i);
+    return i;
+  }
+  void Occupy(size_t i, uint64_t id, const V& value) {
+    slots_[i] = {id, value};
+    used_[i] = true;
+    ++size_;
+  }
   void Grow() {
     std::vector<Slot> old_slots = std::move(slots_);
     std::vector<bool> old_used = std::move(used_);
