@@ -93,6 +93,10 @@ TEST_F(ConsoleTest, SyncMainTwiceAndTheButtonFollowsTheServer) {
   // The run lands in the history with every offer created.
   Eval("__waitFor(() => __row() && __row().querySelector('.badge').classList.contains('st-completed'))");
   EXPECT_EQ(EvalString("__cell(__row(), 'created')"), "1275");
+  // The buttons follow /status, which the console may have fetched just before the run ended
+  // (it reloads status, then history, after each event): they come back with the refresh the
+  // terminal event schedules.
+  Eval("__waitFor(() => !document.querySelector('#sync-main').disabled)");
   EXPECT_FALSE(Eval("document.querySelector('#sync-main').disabled").as_bool());
   // Again: nothing changed upstream, so everything is unchanged.
   Eval("document.querySelector('#sync-main').click(); true");
