@@ -65,13 +65,20 @@ class SyncEngineTest : public ::testing::Test {
   }
   // Starts a full sync of `main` against a slow simulator, one page in flight, and returns its
   // run id once it has committed `pages` pages (a run to cancel, interrupt or crash mid-way).
-  std::string StartSlowRun(uint32_t offers, uint32_t latency_ms, uint32_t pages) {
+  // A simulator that answers after `latency_ms`, and an engine for "main" that asks one page at
+  // a time: runs slow enough to act on mid-way. Returns the engine's options (for a restart).
+  EngineOptions StartSlowEngine(uint32_t offers, uint32_t latency_ms) {
     sim::SimulatorOptions o = QuietSimulator(offers);
     o.latency_ms = latency_ms;
     StartSim(o);
     EngineOptions eo = EngineFor(*sim_, {"main"});
     eo.page_window = 1;
     StartEngine(eo);
+    return eo;
+  }
+
+  std::string StartSlowRun(uint32_t offers, uint32_t latency_ms, uint32_t pages) {
+    StartSlowEngine(offers, latency_ms);
     auto started = engine_->StartSync(Full("main"));
     EXPECT_TRUE(started.ok()) << started.status().ToString();
     if (!started.ok()) return "";
@@ -97,6 +104,13 @@ class SyncEngineTest : public ::testing::Test {
         if (p->run_id == run_id) out.insert(p->offer_id);
       }
     }
+    return out;
+  }
+
+  // The duplicate part numbers a run reported, as ServedDuplicatePartNumbers lists them.
+  static std::vector<std::pair<std::string, std::vector<uint64_t>>> ReportedDuplicates(const RunRecord& r) {
+    std::vector<std::pair<std::string, std::vector<uint64_t>>> out;
+    for (const auto& d : r.duplicate_part_numbers) out.emplace_back(d.part_number, d.offer_ids);
     return out;
   }
 
@@ -143,10 +157,8 @@ TEST_F(SyncEngineTest, FirstSyncCreatesSecondIsUnchangedDriftIsExact) {
     EXPECT_EQ(r.pages_processed, 13u);
     EXPECT_EQ(r.attempt, 1u);
     // The simulator plants a few; the run names exactly those, in part number order.
-    std::vector<std::pair<std::string, std::vector<uint64_t>>> reported;
-    for (const auto& d : r.duplicate_part_numbers) reported.emplace_back(d.part_number, d.offer_ids);
-    EXPECT_FALSE(reported.empty());
-    EXPECT_EQ(reported, ServedDuplicatePartNumbers(r.account_type));
+    EXPECT_FALSE(ReportedDuplicates(r).empty());
+    EXPECT_EQ(ReportedDuplicates(r), ServedDuplicatePartNumbers(r.account_type));
   }
   EXPECT_EQ(testing::MirroredProducts(*log_, "main"), testing::ServedProducts(*sim_, "main"));
   EXPECT_EQ(testing::MirroredProducts(*log_, "fbe"), testing::ServedProducts(*sim_, "fbe"));
@@ -327,12 +339,7 @@ TEST_F(SyncEngineTest, ValidationRefusesBadRequestsAndWritesNothing) {
 }
 
 TEST_F(SyncEngineTest, OneRunPerAccountAtATime) {
-  sim::SimulatorOptions o = QuietSimulator(500);
-  o.latency_ms = 100;
-  StartSim(o);
-  EngineOptions eo = EngineFor(*sim_, {"main"});
-  eo.page_window = 1;
-  StartEngine(eo);
+  StartSlowEngine(500, 100);
   std::vector<Result<StartSyncResult>> results(2, Status::Unavailable("not run"));
   std::thread a([&] { results[0] = engine_->StartSync(Full("main")); });
   std::thread b([&] { results[1] = engine_->StartSync(Full("main")); });
@@ -433,12 +440,7 @@ TEST_F(SyncEngineTest, ShutdownInterruptsAndTheNextStartResumes) {
 // from the in-memory index; a resumed one reads both from the product rows. The resumed run
 // here follows a drift, so it has offers to remove and duplicates to name.
 TEST_F(SyncEngineTest, AResumedRunFindsRemovalsAndDuplicatesInTheRows) {
-  sim::SimulatorOptions o = QuietSimulator(1500);
-  o.latency_ms = 60;
-  StartSim(o);
-  EngineOptions eo = EngineFor(*sim_, {"main"});
-  eo.page_window = 1;
-  StartEngine(eo);
+  const EngineOptions eo = StartSlowEngine(1500, 60);
   ASSERT_EQ(Run(Full("main")).status, kRunCompleted);
   auto changes = sim_->Tick("main");
   ASSERT_OK(changes);
@@ -457,10 +459,8 @@ TEST_F(SyncEngineTest, AResumedRunFindsRemovalsAndDuplicatesInTheRows) {
   EXPECT_EQ(resumed.removed_items, changes->removed.size());
   EXPECT_EQ(ProductEvents(id, EventType::kProductRemoved),
             std::set<uint64_t>(changes->removed.begin(), changes->removed.end()));
-  std::vector<std::pair<std::string, std::vector<uint64_t>>> reported;
-  for (const auto& d : resumed.duplicate_part_numbers) reported.emplace_back(d.part_number, d.offer_ids);
-  EXPECT_FALSE(reported.empty());
-  EXPECT_EQ(reported, ServedDuplicatePartNumbers("main"));
+  EXPECT_FALSE(ReportedDuplicates(resumed).empty());
+  EXPECT_EQ(ReportedDuplicates(resumed), ServedDuplicatePartNumbers("main"));
   EXPECT_EQ(testing::MirroredProducts(*log_, "main"), testing::ServedProducts(*sim_, "main"));
 }
 
