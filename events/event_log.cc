@@ -1325,7 +1325,7 @@ class RocksEventLog final : public EventLog {
   std::unique_ptr<BatchStore> group_store_;  // WriteGroup's, reused
   Envelope scratch_envelope_;  // BuildStep's
   std::string scratch_key_;
-  std::unique_ptr<rocksdb::Iterator> group_streams_it_;  // see CurrentVersion
+  std::unique_ptr<rocksdb::Iterator> group_streams_it_;  // see VersionSlot
 };
 
 Result<VerifyReport> RocksEventLog::Verify(uint64_t from_seq, uint64_t to_seq) const {

@@ -216,13 +216,13 @@ void Overhead(const std::string& sim, const std::string& scratch, uint32_t offer
              g_projections ? "all four, as marketsyncd runs" : "none (--no-projections)");
   // CPU per 100,000 offers of this process (not the simulator's): where the time goes when the
   // rates move with the machine's other tenants.
-  auto cpu = [&](const std::vector<double>& v) { return fmt::format("{:.2f}", Median(v) * 100000.0 / offers); };
+  auto per_100k = [&](const std::vector<double>& v) { return fmt::format("{:.2f}", Median(v) * 100000.0 / offers); };
   Table t({"pull", "offers/s", "ratio to raw pull", "CPU s per 100k offers", "peak RSS MB (max of rounds)"});
-  t.Add({"raw client pull", Thousands(raw_rate), "1.00x", cpu(raw_cpu), ""});
+  t.Add({"raw client pull", Thousands(raw_rate), "1.00x", per_100k(raw_cpu), ""});
   t.Add({"first sync (all created)", Thousands(Median(first)), fmt::format("{:.2f}x", Median(first) / raw_rate),
-         cpu(first_cpu), fmt::format("{:.0f}", *std::max_element(first_rss.begin(), first_rss.end()))});
+         per_100k(first_cpu), fmt::format("{:.0f}", *std::max_element(first_rss.begin(), first_rss.end()))});
   t.Add({"re-sync (all unchanged)", Thousands(Median(again)), fmt::format("{:.2f}x", Median(again) / raw_rate),
-         cpu(again_cpu), fmt::format("{:.0f}", *std::max_element(again_rss.begin(), again_rss.end()))});
+         per_100k(again_cpu), fmt::format("{:.0f}", *std::max_element(again_rss.begin(), again_rss.end()))});
   t.Print();
 }
 
