@@ -24,6 +24,7 @@
 #include "events/envelope_codec.h"
 #include "events/projection_fold.h"
 #include "events/internal/coding.h"
+#include "events/stream_versions.h"
 
 namespace marketsync {
 namespace {
@@ -807,7 +808,7 @@ class RocksEventLog final : public EventLog {
       failed_ = fail;
       return fail;
     }
-    versions_.clear();
+    versions_.Clear();
     {
       std::lock_guard lk(head_mu_);
       head_ = head;
@@ -1101,26 +1102,19 @@ class RocksEventLog final : public EventLog {
 
   // The writer's entry for a stream's current version (counting the group's earlier steps),
   // read from the streams family when the writer does not know the stream yet.
-  Result<uint64_t*> VersionSlot(const std::string& stream_id) {
-    auto [it, inserted] = versions_.try_emplace(stream_id, 0);
-    if (inserted) {
-      // The database does not change during a group (only the leader writes, at its end), so
-      // one iterator serves every look-up of the group.
-      if (!group_streams_it_) group_streams_it_.reset(db_->NewIterator(rocksdb::ReadOptions(), streams_));
-      auto stored = StoredStreamVersion(stream_id, group_streams_it_.get());
-      if (!stored.ok()) {
-        versions_.erase(it);
-        return stored.status();
-      }
-      it->second = *stored;
-    }
-    return &it->second;
+  Result<StreamVersions::Entry> VersionSlot(const std::string& stream_id) {
+    if (std::optional<StreamVersions::Entry> known = versions_.Find(stream_id)) return *known;
+    // The database does not change during a group (only the leader writes, at its end), so
+    // one iterator serves every look-up of the group.
+    if (!group_streams_it_) group_streams_it_.reset(db_->NewIterator(rocksdb::ReadOptions(), streams_));
+    MS_ASSIGN_OR_RETURN(uint64_t stored, StoredStreamVersion(stream_id, group_streams_it_.get()));
+    return versions_.Insert(stream_id, stored);
   }
 
   // Puts back the versions the steps after `mark` moved (a step that failed).
   void UndoVersions(size_t mark) {
     while (version_undo_.size() > mark) {
-      *version_undo_.back().slot = version_undo_.back().previous;
+      versions_.version(version_undo_.back().entry) = version_undo_.back().previous;
       version_undo_.pop_back();
     }
   }
@@ -1146,10 +1140,10 @@ class RocksEventLog final : public EventLog {
                                           (x.value ? "\"" + *x.value + "\"" : "absent"));
       }
     }
-    std::string value;
+    std::string& value = scratch_value_;
     for (auto& sa : step.streams) {
-      MS_ASSIGN_OR_RETURN(uint64_t* slot, VersionSlot(sa.stream_id));
-      uint64_t version = *slot;
+      MS_ASSIGN_OR_RETURN(StreamVersions::Entry slot, VersionSlot(sa.stream_id));
+      uint64_t version = versions_.version(slot);
       if (sa.expected_version != kAnyVersion && sa.expected_version != version) {
         return Status::FailedPrecondition("stream " + sa.stream_id + " is at version " +
                                           std::to_string(version) + ", expected " +
@@ -1189,8 +1183,8 @@ class RocksEventLog final : public EventLog {
         SetStreamKey(&key, sa.stream_id, version - count + 1);
         batch.Put(streams_, key, StreamValue(seq - count + 1, count));
       }
-      version_undo_.push_back({slot, *slot});
-      *slot = version;
+      version_undo_.push_back({slot, versions_.version(slot)});
+      versions_.version(slot) = version;
     }
     for (const auto& w : step.writes) {
       rocksdb::ColumnFamilyHandle* h = families_.at(w.column_family);
@@ -1215,8 +1209,8 @@ class RocksEventLog final : public EventLog {
     if (!group_store_) group_store_ = std::make_unique<BatchStore>(db_.get(), &batch);
     BatchStore& store = *group_store_;
     store.Reset(&batch);
-    // Cleared between groups only: a group's slots must outlive it.
-    if (versions_.size() > kMaxCachedStreams) versions_.clear();
+    // Cleared between groups only: a group's entries must outlive it.
+    if (versions_.size() > kMaxCachedStreams) versions_.Clear();
     version_undo_.clear();
     group_streams_it_.reset();
     std::vector<std::optional<Result<AppendResult>>> results(group.size());
@@ -1266,7 +1260,7 @@ class RocksEventLog final : public EventLog {
       }
       if (!ws.ok()) {
         Status fail = Status::IOError("append failed, the log is fail-stopped until reopened: " + ws.ToString());
-        versions_.clear();  // they counted the group that did not land
+        versions_.Clear();  // they counted the group that did not land
         {
           std::lock_guard lk(head_mu_);
           failed_ = fail;
@@ -1316,15 +1310,16 @@ class RocksEventLog final : public EventLog {
   // including the group being built; version_undo_ lists the group's moves, so that a failed
   // step's can be put back.
   struct VersionUndo {
-    uint64_t* slot;
+    StreamVersions::Entry entry;
     uint64_t previous;
   };
-  std::unordered_map<std::string, uint64_t> versions_;
+  StreamVersions versions_;
   std::vector<VersionUndo> version_undo_;
   rocksdb::WriteBatch group_batch_;
   std::unique_ptr<BatchStore> group_store_;  // WriteGroup's, reused
   Envelope scratch_envelope_;  // BuildStep's
   std::string scratch_key_;
+  std::string scratch_value_;
   std::unique_ptr<rocksdb::Iterator> group_streams_it_;  // see VersionSlot
 };
 
