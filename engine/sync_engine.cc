@@ -25,6 +25,7 @@
 #include "events/sha256.h"
 #include "events/sync_events.h"
 #include "events/thread_name.h"
+#include "projections/catalog.h"
 
 namespace marketsync {
 namespace {
@@ -60,10 +61,6 @@ Status ForEachProductRow(const EventLog& log, std::string_view account, Fn fn) {
     MS_RETURN_IF_ERROR(fn(GetFixed64BE(it->key().data() + prefix.size()), it->value()));
   }
   return it->status();
-}
-
-std::string ProductStreamId(std::string_view account, uint64_t offer_id) {
-  return "product-" + std::string(account) + "-" + std::to_string(offer_id);
 }
 
 // What the catalog shows of an offer (carried by the product events).

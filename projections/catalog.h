@@ -82,6 +82,12 @@ struct CatalogPage {
   uint64_t total = 0;                // offers matching the query
 };
 
+// The stream of an offer's events (DESIGN.md §4): "product-<account>-<offer id>". The catalog
+// refuses product events on any other stream, so an offer's row is written by its own stream
+// alone, and that stream's first event knows the row does not exist yet.
+std::string ProductStreamId(std::string_view account, uint64_t offer_id);
+bool IsProductStreamOf(std::string_view stream_id, std::string_view account, uint64_t offer_id);
+
 // Errors: kInvalidArgument (limit 0 or over 1000, search over 200 bytes), kCorruption, kIOError.
 Result<CatalogPage> SearchCatalog(const KvReader& reader, const CatalogQuery& query);
 Result<std::optional<CatalogEntry>> GetCatalogOffer(const KvReader& reader, std::string_view account,

@@ -422,29 +422,35 @@ TEST(CatalogFoldTest, WholeLogFoldEqualsTheLiveRowsOverAnOffersLife) {
   o.projections.push_back(std::make_unique<CatalogProjection>());
   auto log = EventLog::Open(dir.Sub("db"), std::move(o));
   ASSERT_OK(log);
-  auto step = [&](std::vector<NewEvent> events) {
+  // Each event on its offer's stream, as the engine writes them.
+  struct OfferEvent {
+    std::string account;
+    uint64_t offer_id;
+    NewEvent event;
+  };
+  auto step = [&](std::vector<OfferEvent> events) {
     Step s;
-    s.streams.push_back({"product-test", kAnyVersion, std::move(events)});
+    for (auto& e : events) s.streams.push_back({ProductStreamId(e.account, e.offer_id), kAnyVersion, {std::move(e.event)}});
     ASSERT_OK((*log)->Append(std::move(s)));
   };
   const std::string run = "0000000000000001aaaaaaaa";
-  step({MakeEvent(ProductCreated{"main", 1, run, std::string(64, 'a'), R"({"id":1})", Summary("SKU-1", "10.00")}),
-        MakeEvent(ProductCreated{"main", 2, run, std::string(64, 'b'), R"({"id":2})", Summary("SKU-2", "20.00")}),
-        MakeEvent(ProductCreated{"fbe", 1, run, std::string(64, 'c'), R"({"id":1})", Summary("FBE-1", "5.00")})});
-  step({MakeEvent(ProductUpdated{"main", 1, run, std::string(64, 'd'), {"sale_price"}, R"({"id":1,"p":2})",
-                                 Summary("SKU-1", "11.50")}),
-        MakeEvent(ProductRemoved{"main", 2, run}), MakeEvent(ProductRemoved{"fbe", 1, run})});
-  step({MakeEvent(ProductCreated{"main", 2, run, std::string(64, 'f'), R"({"id":2,"back":1})", Summary("SKU-2b", "21.00")})});
+  step({{"main", 1, MakeEvent(ProductCreated{"main", 1, run, std::string(64, 'a'), R"({"id":1})", Summary("SKU-1", "10.00")})},
+        {"main", 2, MakeEvent(ProductCreated{"main", 2, run, std::string(64, 'b'), R"({"id":2})", Summary("SKU-2", "20.00")})},
+        {"fbe", 1, MakeEvent(ProductCreated{"fbe", 1, run, std::string(64, 'c'), R"({"id":1})", Summary("FBE-1", "5.00")})}});
+  step({{"main", 1, MakeEvent(ProductUpdated{"main", 1, run, std::string(64, 'd'), {"sale_price"}, R"({"id":1,"p":2})",
+                                             Summary("SKU-1", "11.50")})},
+        {"main", 2, MakeEvent(ProductRemoved{"main", 2, run})}, {"fbe", 1, MakeEvent(ProductRemoved{"fbe", 1, run})}});
+  step({{"main", 2, MakeEvent(ProductCreated{"main", 2, run, std::string(64, 'f'), R"({"id":2,"back":1})", Summary("SKU-2b", "21.00")})}});
   // Version 1 payloads carry no summary: the row's summary must come out empty, not left over
   // from the event decoded before (whose buffers the fold reuses).
-  step({NewEvent{static_cast<uint16_t>(EventType::kProductCreated), 1,
-                 EncodeFields(ProductCreatedV1{"main", 3, run, std::string(64, 'e'), R"({"id":3})"})}});
+  step({{"main", 3, NewEvent{static_cast<uint16_t>(EventType::kProductCreated), 1,
+                             EncodeFields(ProductCreatedV1{"main", 3, run, std::string(64, 'e'), R"({"id":3})"})}}});
   for (uint64_t id = 10; id < 1'000; ++id) {  // enough offers to grow the fold's table
-    step({MakeEvent(ProductCreated{"main", id, run, std::string(64, 'g'), "{}", Summary("SKU-" + std::to_string(id), "1.00")})});
+    step({{"main", id, MakeEvent(ProductCreated{"main", id, run, std::string(64, 'g'), "{}", Summary("SKU-" + std::to_string(id), "1.00")})}});
   }
-  for (uint64_t id = 10; id < 1'000; id += 3) step({MakeEvent(ProductRemoved{"main", id, run})});
+  for (uint64_t id = 10; id < 1'000; id += 3) step({{"main", id, MakeEvent(ProductRemoved{"main", id, run})}});
   // Removals of offers that have no row change nothing, in an account never seen either.
-  step({MakeEvent(ProductRemoved{"main", 5'000, run}), MakeEvent(ProductRemoved{"ghost", 1, run})});
+  step({{"main", 5'000, MakeEvent(ProductRemoved{"main", 5'000, run})}, {"ghost", 1, MakeEvent(ProductRemoved{"ghost", 1, run})}});
 
   const std::vector<std::string> families = (*log)->projections()[0]->column_families();
   auto live = DigestFamilies(**log, families);
@@ -476,6 +482,59 @@ TEST(CatalogFoldTest, WholeLogFoldEqualsTheLiveRowsOverAnOffersLife) {
   ASSERT_OK(counts);
   const std::map<std::string, uint64_t> by_account(counts->begin(), counts->end());
   EXPECT_EQ(by_account, (std::map<std::string, uint64_t>{{"fbe", 0}, {"main", 3 + 990 - 330}}));
+}
+
+TEST(CatalogProjectionTest, ProductStreamIdsNameTheirOffer) {
+  EXPECT_EQ(ProductStreamId("main", 1000001), "product-main-1000001");
+  EXPECT_TRUE(IsProductStreamOf("product-main-1000001", "main", 1000001));
+  EXPECT_TRUE(IsProductStreamOf("product-fb-e-7", "fb-e", 7));  // an account with a dash
+  EXPECT_FALSE(IsProductStreamOf("product-fb-e-7", "fb", 7));
+  EXPECT_FALSE(IsProductStreamOf("product-main-10", "main", 1));
+  EXPECT_FALSE(IsProductStreamOf("product-main-1", "main", 10));
+  EXPECT_FALSE(IsProductStreamOf("product-main_1", "main", 1));
+  EXPECT_FALSE(IsProductStreamOf("products-main-1", "main", 1));
+  EXPECT_FALSE(IsProductStreamOf("product-fbe-1", "main", 1));
+  EXPECT_FALSE(IsProductStreamOf("", "main", 1));
+}
+
+// The catalog reads no row for the first event of an offer's stream, which is only right when
+// no other stream writes that offer's row: a product event elsewhere is refused, by the live
+// fold (nothing lands) and by a rebuild's fold alike.
+TEST(CatalogProjectionTest, ProductEventsOffTheirOffersStreamAreRefused) {
+  const std::string run = "0000000000000001aaaaaaaa";
+  auto created = [&](uint64_t id) {
+    return MakeEvent(ProductCreated{"main", id, run, std::string(64, 'a'), "{}", Summary("SKU", "1.00")});
+  };
+  testing::TempDir dir;
+  {
+    EventLogOptions o;
+    o.projections.push_back(std::make_unique<CatalogProjection>());
+    auto log = EventLog::Open(dir.Sub("live"), std::move(o));
+    ASSERT_OK(log);
+    for (const char* stream : {"product-main-2", "product-test", "run-x"}) {
+      Step s;
+      s.streams.push_back({stream, kAnyVersion, {created(1)}});
+      auto r = (*log)->Append(std::move(s));
+      EXPECT_EQ(r.status().code(), Status::Code::kInvalidArgument) << stream;
+      EXPECT_NE(r.status().message().find("belongs on product-main-1"), std::string::npos) << r.status().ToString();
+    }
+    Step removed;
+    removed.streams.push_back({"product-main-2", kAnyVersion, {MakeEvent(ProductRemoved{"main", 1, run})}});
+    EXPECT_EQ((*log)->Append(std::move(removed)).status().code(), Status::Code::kInvalidArgument);
+    EXPECT_EQ((*log)->Head().seq, 0u);
+    auto counts = CatalogCounts(**log);
+    ASSERT_OK(counts);
+    EXPECT_TRUE(counts->empty());
+  }
+  // A log written without the catalog holds such an event; folding the catalog over it fails.
+  auto bare = EventLog::Open(dir.Sub("bare"), EventLogOptions{});
+  ASSERT_OK(bare);
+  Step s;
+  s.streams.push_back({"product-main-2", kAnyVersion, {created(1)}});
+  ASSERT_OK((*bare)->Append(std::move(s)));
+  CatalogProjection catalog;
+  MemoryStore folded;
+  EXPECT_EQ(FoldLog(**bare, {&catalog}, folded).status().code(), Status::Code::kInvalidArgument);
 }
 
 }  // namespace

@@ -18,6 +18,7 @@
 #include "events/payload_codec.h"
 #include "events/sync_events.h"
 #include "projections/all.h"
+#include "projections/catalog.h"
 #include "projections/history.h"
 #include "tools/bench/bench_util.h"
 
@@ -82,7 +83,7 @@ uint64_t Fill(EventLog& log, uint64_t target_events) {
           ev = MakeEvent(u);
           ++pc.updated;
         }
-        step.streams.push_back({fmt::format("product-{}-{}", account, offer), kAnyVersion, {std::move(ev)}});
+        step.streams.push_back({ProductStreamId(account, offer), kAnyVersion, {std::move(ev)}});
       }
       step.streams.push_back({stream, kAnyVersion, {MakeEvent(pc)}});
       batch.push_back(std::move(step));
