@@ -43,7 +43,7 @@ class StreamVersions {
     return e;
   }
   uint64_t& version(Entry e) { return entries_[e].version; }
-  // Forgets every stream (keeps no memory beyond a small table).
+  // Forgets every stream and frees the memory they took.
   void Clear() {
     slots_ = {};
     entries_ = {};
