@@ -756,7 +756,7 @@ class Engine final : public SyncEngine {
         ++pc.duplicates;
         continue;
       }
-      if (!offer.part_number.empty()) st.part_numbers.emplace_back(offer.part_number, offer.id);
+      if (st.part_numbers_complete && !offer.part_number.empty()) st.part_numbers.emplace_back(offer.part_number, offer.id);
       if (indexed[i] && !text_changed[i]) {
         ++pc.unchanged;
         continue;

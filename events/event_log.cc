@@ -23,6 +23,7 @@
 
 #include "events/envelope_codec.h"
 #include "events/projection_fold.h"
+#include "events/flat_index.h"
 #include "events/internal/coding.h"
 #include "events/stream_versions.h"
 
@@ -241,7 +242,7 @@ class RocksKvIterator final : public KvIterator {
 // step are undone. Finish must come before the batch is written.
 //
 // The overlay is flat: keys and values are appended to one byte arena, entries sit in a vector
-// in first-write order, and an open-addressing table finds them by (family, key). A group of
+// in first-write order, and a FlatIndex finds them by (family, key). A group of
 // page steps holds thousands of writes; none of them allocates once the buffers have grown, and
 // the writer keeps one store for all its groups (Reset).
 class BatchStore final : public ProjectionStore {
@@ -252,8 +253,7 @@ class BatchStore final : public ProjectionStore {
   void Reset(rocksdb::WriteBatch* batch) {
     batch_ = batch;
     entries_.clear();
-    if (slots_.size() > kMaxKeptSlots) slots_.clear();  // after a huge group: regrow as needed
-    std::fill(slots_.begin(), slots_.end(), 0u);
+    index_.Clear(kMaxKeptSlots);  // after a huge group: regrow as needed
     arena_.clear();
     undo_.clear();
     entry_mark_ = 0;
@@ -281,7 +281,7 @@ class BatchStore final : public ProjectionStore {
     undo_.clear();
     if (entries_.size() > entry_mark_) {
       entries_.resize(entry_mark_);
-      Reindex();
+      index_.Rebuild(static_cast<uint32_t>(entries_.size()), [this](uint32_t i) { return entries_[i].hash; });
     }
     arena_.resize(arena_mark_);
   }
@@ -361,26 +361,12 @@ class BatchStore final : public ProjectionStore {
     return std::hash<std::string_view>{}(key) ^ (reinterpret_cast<uintptr_t>(h) * 0x9E3779B97F4A7C15ull);
   }
   std::string_view KeyOf(const Entry& e) const { return {arena_.data() + e.key.offset, e.key.size}; }
-  // slots_ holds entry index + 1 (0: empty), linear probing.
   const Entry* Find(rocksdb::ColumnFamilyHandle* h, std::string_view key, uint64_t hash) const {
-    if (slots_.empty()) return nullptr;
-    for (size_t i = hash & (slots_.size() - 1);; i = (i + 1) & (slots_.size() - 1)) {
-      if (slots_[i] == 0) return nullptr;
-      const Entry& e = entries_[slots_[i] - 1];
-      if (e.hash == hash && e.cf == h && KeyOf(e) == key) return &e;
-    }
-  }
-  void Insert(size_t index) {
-    for (size_t i = entries_[index].hash & (slots_.size() - 1);; i = (i + 1) & (slots_.size() - 1)) {
-      if (slots_[i] == 0) {
-        slots_[i] = static_cast<uint32_t>(index + 1);
-        return;
-      }
-    }
-  }
-  void Reindex() {
-    std::fill(slots_.begin(), slots_.end(), 0u);
-    for (size_t i = 0; i < entries_.size(); ++i) Insert(i);
+    const std::optional<uint32_t> found = index_.Find(hash, [&](uint32_t i) {
+      const Entry& e = entries_[i];
+      return e.hash == hash && e.cf == h && KeyOf(e) == key;
+    });
+    return found ? &entries_[*found] : nullptr;
   }
   Bytes Append(std::string_view bytes, bool present) {
     Bytes b{arena_.size(), static_cast<uint32_t>(bytes.size()), present};
@@ -395,12 +381,8 @@ class BatchStore final : public ProjectionStore {
       entries_[index].value = value;
       return;
     }
-    if ((entries_.size() + 1) * 10 > slots_.size() * 7) {
-      slots_.assign(std::max<size_t>(1024, slots_.size() * 2), 0u);
-      Reindex();
-    }
     entries_.push_back({h, hash, Append(key, true), value});
-    Insert(entries_.size() - 1);
+    index_.Add(static_cast<uint32_t>(entries_.size() - 1), hash, [this](uint32_t i) { return entries_[i].hash; });
   }
 
   rocksdb::DB* db_;
@@ -408,7 +390,7 @@ class BatchStore final : public ProjectionStore {
   const std::map<std::string, rocksdb::ColumnFamilyHandle*, std::less<>>* families_ = nullptr;
   std::string_view owner_;
   std::vector<Entry> entries_;  // first write first
-  std::vector<uint32_t> slots_;
+  FlatIndex index_;
   std::string arena_;
   std::vector<Undo> undo_;
   size_t entry_mark_ = 0;
