@@ -4,6 +4,8 @@
 #include <optional>
 #include <type_traits>
 
+#include <xxhash.h>
+
 #include "events/crc32c.h"
 #include "events/sha256.h"
 
@@ -81,6 +83,15 @@ const std::vector<std::string>& NameBytes() {
 
 }  // namespace
 
+RawHash RawTextHash(std::string_view text) {
+  XXH128_canonical_t canonical;
+  XXH128_canonicalFromHash(&canonical, XXH3_128bits(text.data(), text.size()));
+  RawHash out;
+  static_assert(sizeof(canonical.digest) == sizeof(out));
+  std::memcpy(out.data(), canonical.digest, out.size());
+  return out;
+}
+
 OfferFingerprint Fingerprint(const emag::Offer& offer) {
   const std::vector<std::string>& names = NameBytes();
   OfferFingerprint fp;
@@ -114,6 +125,7 @@ std::vector<std::string> ChangedFields(const std::vector<uint32_t>& before, cons
 // ProductState rows, by hand for speed (every offer of every run reads one):
 //   row := version:u8 raw_hash:byte{32} content_hash:byte{32} part_number:str field_count:u16 field_hash{count}
 //          last_run_id:str
+//   raw_hash := RawTextHash, 16 bytes and 16 zeros (version 3) | SHA-256 (versions 1 and 2)
 //   field_hash := u32 (version 2, written now) | u64 (version 1, rows written before; the
 //                 values are CRC-32C either way)
 //   str := length:u16 byte{length}
@@ -172,7 +184,7 @@ Result<ProductState> DecodeProductState(std::string_view bytes) {
   uint64_t v = 0;
   if (!get(1, &v)) return bad();
   state.fingerprint_version = static_cast<uint32_t>(v);
-  if (v != 1 && v != 2) return Status::Corruption("product state row of unknown version " + std::to_string(v));
+  if (v < 1 || v > 3) return Status::Corruption("product state row of unknown version " + std::to_string(v));
   if (bytes.size() - at < 64) return bad();
   state.raw_hash.assign(bytes.substr(at, 32));
   state.content_hash.assign(bytes.substr(at + 32, 32));

@@ -3,6 +3,7 @@
 // Change detection: a canonical form of an offer, hashed as a whole (created / updated /
 // unchanged) and field by field (which fields an update changed).
 
+#include <array>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -13,10 +14,19 @@
 
 namespace marketsync {
 
-// The layout of OfferFingerprint::field_hashes; bumped when Offer's field list changes or
-// the stored form of the hashes does. 2: hashes stored as u32 (1 stored the same CRC-32C
-// values as u64; rows of either version decode to the same hashes).
-inline constexpr uint32_t kFingerprintVersion = 2;
+// The version of a product state row: bumped when Offer's field list changes or the stored
+// form of a hash does. 3: the raw hash is RawTextHash (1 and 2 stored a SHA-256 there, which no
+// text's RawTextHash equals: such a row's offer takes the fingerprint path once and is
+// rewritten). 2: field hashes stored as u32 (1 stored the same CRC-32C values as u64).
+inline constexpr uint32_t kFingerprintVersion = 3;
+
+// The raw hash: 128-bit XXH3 of an offer's JSON text, in XXH3's canonical (big-endian) byte
+// order. It only answers "is this the text this offer had last time?", which decides whether
+// the fingerprint (and its SHA-256) is computed at all; it is never recorded in an event. Not
+// a cryptographic hash: it guards against accident, not against a seller crafting two texts of
+// one offer to collide (docs/decisions.md).
+using RawHash = std::array<char, 16>;
+RawHash RawTextHash(std::string_view text);
 
 struct OfferFingerprint {
   std::string content_hash;           // SHA-256 of the canonical form, 32 raw bytes
@@ -34,7 +44,7 @@ std::vector<std::string> ChangedFields(const std::vector<uint32_t>& before,
 // What the engine keeps per (account, offer id) in its `engine_products` column family.
 struct ProductState {
   uint32_t fingerprint_version = kFingerprintVersion;
-  std::string raw_hash;      // SHA-256 of the offer's JSON text: equal text needs no fingerprint
+  std::string raw_hash;      // RawTextHash of the offer's JSON text: equal text needs no fingerprint
   std::string content_hash;
   std::string part_number;
   std::vector<uint32_t> field_hashes;

@@ -22,7 +22,6 @@
 #include "events/id_hash_map.h"
 #include "events/key_coding.h"
 #include "events/payload_codec.h"
-#include "events/sha256.h"
 #include "events/sync_events.h"
 #include "events/thread_name.h"
 #include "projections/catalog.h"
@@ -114,10 +113,11 @@ struct ActiveRun {
 // locked (a run's pipeline thread applies while its run thread looks up).
 class RawHashIndex {
  public:
-  // The first 16 bytes of a raw-text SHA-256: two different texts share them with probability
-  // 2^-128, far below any other failure.
-  using Hash = std::array<char, 16>;
-  // The index's form of a raw-text hash (its first 16 bytes).
+  // A RawTextHash: two different texts share it with probability ~2^-128, far below any other
+  // failure.
+  using Hash = RawHash;
+  // The index's form of a stored raw hash (the first 16 bytes of its slot; a row older than
+  // version 3 holds a SHA-256 there, which matches no text's RawTextHash).
   static Hash Truncate(std::string_view raw_hash) {
     Hash h{};
     std::copy_n(raw_hash.begin(), std::min(raw_hash.size(), h.size()), h.begin());
@@ -726,15 +726,13 @@ class Engine final : public SyncEngine {
     std::vector<emag::Offer>& offers = page.result->offers;
     // The same text is the same offer: each offer's raw hash against the index. Only offers
     // whose text changed read their stored state (one MultiGet); new offers have none.
-    std::vector<std::array<char, 32>> raw_hashes(offers.size());
-    for (size_t i = 0; i < offers.size(); ++i) {
-      Sha256(offers[i].raw_json.data(), offers[i].raw_json.size(), reinterpret_cast<uint8_t*>(raw_hashes[i].data()));
-    }
+    std::vector<RawHash> raw_hashes(offers.size());
+    for (size_t i = 0; i < offers.size(); ++i) raw_hashes[i] = RawTextHash(offers[i].raw_json);
     const std::vector<std::optional<RawHashIndex::Hash>> indexed = raw_hashes_.Lookup(r.account_type, offers);
     std::vector<bool> text_changed(offers.size());
     std::vector<std::string> changed_keys;
     for (size_t i = 0; i < offers.size(); ++i) {
-      text_changed[i] = indexed[i] && *indexed[i] != RawHashIndex::Truncate({raw_hashes[i].data(), raw_hashes[i].size()});
+      text_changed[i] = indexed[i] && *indexed[i] != raw_hashes[i];
       if (text_changed[i]) changed_keys.push_back(ProductKey(r.account_type, offers[i].id));
     }
     MS_ASSIGN_OR_RETURN(auto changed_states, log_.MultiGet(kProductsFamily, changed_keys));
@@ -1037,8 +1035,8 @@ class Engine final : public SyncEngine {
       MS_ASSIGN_OR_RETURN(emag::OfferPage page, emag::ParseReadResponse(R"({"isError":false,"messages":[],"results":[)" + raw_json + "]}"));
       if (page.offers.size() != 1) return Status::Corruption("product event at seq " + std::to_string(seq) + " holds no offer");
       ProductState state;
-      state.raw_hash.assign(32, '\0');
-      Sha256(raw_json.data(), raw_json.size(), reinterpret_cast<uint8_t*>(state.raw_hash.data()));
+      const RawHash raw_hash = RawTextHash(raw_json);
+      state.raw_hash.assign(raw_hash.data(), raw_hash.size());
       OfferFingerprint fp = Fingerprint(page.offers[0]);
       state.content_hash = std::move(fp.content_hash);
       state.field_hashes = std::move(fp.field_hashes);

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <set>
+
 #include "engine/emag/response_parser.h"
 #include "tests/testutil/status_matchers.h"
 
@@ -58,8 +60,8 @@ TEST(OfferFingerprintTest, ProductStateRoundTrips) {
   EXPECT_FALSE(DecodeProductState("\x01\x02").ok());
 }
 
-// The row's bytes (the grammar in offer_fingerprint.cc): version 2 written now, and version 1
-// rows, already on disk, still read as the same state.
+// The row's bytes (the grammar in offer_fingerprint.cc): version 3 written now, and rows of
+// versions 1 and 2, already on disk, still read as the same state.
 TEST(OfferFingerprintTest, ProductStateRowLayoutIsStable) {
   ProductState s;
   s.raw_hash = std::string(32, '\x05');
@@ -76,10 +78,11 @@ TEST(OfferFingerprintTest, ProductStateRowLayoutIsStable) {
     r += std::string("\x02\x00", 2) + "r1";
     return r;
   };
+  const std::string v3 = row('\x03', std::string("\x01\x00\x00\x00\x04\x03\x02\x01", 8));
   const std::string v2 = row('\x02', std::string("\x01\x00\x00\x00\x04\x03\x02\x01", 8));
   const std::string v1 = row('\x01', std::string("\x01\x00\x00\x00\x00\x00\x00\x00\x04\x03\x02\x01\x00\x00\x00\x00", 16));
-  EXPECT_EQ(EncodeProductState(s), v2);
-  for (const std::string& stored : {v1, v2}) {
+  EXPECT_EQ(EncodeProductState(s), v3);
+  for (const std::string& stored : {v1, v2, v3}) {
     auto d = DecodeProductState(stored);
     ASSERT_OK(d);
     EXPECT_EQ(d->raw_hash, s.raw_hash);
@@ -88,9 +91,36 @@ TEST(OfferFingerprintTest, ProductStateRowLayoutIsStable) {
     EXPECT_EQ(*StoredRawHash(stored), s.raw_hash);
     EXPECT_EQ(*StoredPartNumber(stored), "SKU-1");
   }
-  std::string unknown = v2;
-  unknown[0] = '\x03';
+  std::string unknown = v3;
+  unknown[0] = '\x04';
   EXPECT_FALSE(DecodeProductState(unknown).ok());
+}
+
+// Stored rows hold raw hashes: the same text must hash to the same bytes in every build (a
+// changed function would send every offer of the next sync down the fingerprint path). Pinned
+// from the first implementation (XXH3-128, canonical byte order).
+TEST(OfferFingerprintTest, RawTextHashIsStable) {
+  auto hex = [](const RawHash& h) { return ToHex(std::string_view(h.data(), h.size())); };
+  EXPECT_EQ(hex(RawTextHash("")), "99aa06d3014798d86001c324468d497f");
+  EXPECT_EQ(hex(RawTextHash(R"({"id":77,"name":"Laptop X"})")), "e10f4f6ca80ec0786e61945aded235dc");
+}
+
+// Any one-byte difference, anywhere in an offer-sized text, and any length difference, is a
+// different raw hash (else an edit would go unrecorded).
+TEST(OfferFingerprintTest, RawTextHashSeesEveryByte) {
+  std::string text;
+  for (int i = 0; text.size() < 2000; ++i) text += R"({"id":)" + std::to_string(i) + R"(,"name":"Laptop X"},)";
+  const RawHash base = RawTextHash(text);
+  EXPECT_EQ(RawTextHash(text), base);
+  std::set<RawHash> seen{base};
+  for (size_t at = 0; at < text.size(); ++at) {
+    std::string edited = text;
+    edited[at] ^= 0x01;
+    EXPECT_TRUE(seen.insert(RawTextHash(edited)).second) << "byte " << at;
+  }
+  for (size_t n = 0; n < text.size(); ++n) {
+    EXPECT_TRUE(seen.insert(RawTextHash(std::string_view(text).substr(0, n))).second) << "prefix " << n;
+  }
 }
 
 }  // namespace

@@ -8,6 +8,8 @@
 #include <thread>
 
 #include "engine/emag/response_parser.h"
+#include "engine/offer_fingerprint.h"
+#include "events/sha256.h"
 #include "events/payload_codec.h"
 #include "tests/testutil/engine_fixture.h"
 #include "tests/testutil/status_matchers.h"
@@ -220,6 +222,53 @@ TEST_F(SyncEngineTest, UpdatesNameTheChangedFields) {
     found = true;
   }
   EXPECT_TRUE(found);
+}
+
+// Product state rows written before version 3 hold a SHA-256 of the text where the raw hash
+// now is (RawTextHash). No text matches such a hash: each offer takes the fingerprint path once,
+// is found unchanged (the content hash is the same SHA-256 as before), and its row is rewritten.
+TEST_F(SyncEngineTest, RowsWithAnOlderRawHashAreUnchangedAndRewritten) {
+  StartSim(QuietSimulator(300));
+  StartEngine(EngineFor(*sim_, {"main"}));
+  ASSERT_EQ(Run(Full("main")).created_items, 300u);
+  engine_.reset();
+
+  Step downgrade;
+  std::map<std::string, std::string> planted;  // key -> the old raw hash slot
+  auto it = log_->Scan(kProductsFamily);
+  ASSERT_OK(it);
+  for ((*it)->Seek(""); (*it)->Valid(); (*it)->Next()) {
+    auto state = DecodeProductState((*it)->value());
+    ASSERT_OK(state);
+    state->raw_hash.resize(32);
+    Sha256(state->content_hash.data(), state->content_hash.size(), reinterpret_cast<uint8_t*>(state->raw_hash.data()));
+    std::string row = EncodeProductState(*state);
+    row[0] = 2;  // the layout of versions 2 and 3 is the same
+    planted[std::string((*it)->key())] = std::string(row, 1, 32);
+    downgrade.writes.push_back({std::string(kProductsFamily), std::string((*it)->key()), row});
+  }
+  ASSERT_EQ(downgrade.writes.size(), 300u);
+  ASSERT_OK(log_->Append(std::move(downgrade)));
+
+  StartEngine(EngineFor(*sim_, {"main"}));
+  for (int pass = 0; pass < 2; ++pass) {
+    RunRecord r = Run(Full("main"));
+    EXPECT_EQ(r.status, kRunCompleted);
+    EXPECT_EQ(r.unchanged_items, 300u) << "pass " << pass;
+    EXPECT_EQ(r.created_items + r.updated_items + r.removed_items, 0u) << "pass " << pass;
+    EXPECT_TRUE(ProductEvents(r.id, EventType::kProductUpdated).empty());
+  }
+  auto rows = log_->Scan(kProductsFamily);
+  ASSERT_OK(rows);
+  size_t n = 0;
+  for ((*rows)->Seek(""); (*rows)->Valid(); (*rows)->Next(), ++n) {
+    ASSERT_EQ((*rows)->value()[0], static_cast<char>(kFingerprintVersion));
+    auto raw_hash = StoredRawHash((*rows)->value());
+    ASSERT_OK(raw_hash);
+    EXPECT_NE(*raw_hash, planted[std::string((*rows)->key())]);
+    EXPECT_EQ(raw_hash->substr(16), std::string(16, '\0'));
+  }
+  EXPECT_EQ(n, 300u);
 }
 
 TEST_F(SyncEngineTest, ActiveOnlyRunsAndIncrementalRunsNeverRemove) {
