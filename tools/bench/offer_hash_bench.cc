@@ -1,7 +1,7 @@
-// What change detection costs per offer, on the simulator's offers (Google Benchmark):
-// the raw-text hash every offer of every sync pays (RawTextHash, XXH3-128), the SHA-256 the
-// same text cost before it (and that the envelope chain pays per event), and the canonical
-// fingerprint an offer whose text changed pays. Items are offers; bytes are raw JSON text.
+// What hashing costs per offer, on the simulator's offers (Google Benchmark): the raw-text
+// hash every offer of every sync pays (RawTextHash, XXH3-128), the SHA-256 the same text cost
+// before it (and that the envelope chain pays per event), the envelope's CRC-32C, and the
+// canonical fingerprint an offer whose text changed pays. Items are offers; bytes are raw JSON.
 
 #include <benchmark/benchmark.h>
 
@@ -11,6 +11,7 @@
 
 #include "engine/emag/response_parser.h"
 #include "engine/offer_fingerprint.h"
+#include "events/crc32c.h"
 #include "events/sha256.h"
 #include "tools/emag-sim/simulator.h"
 
@@ -78,6 +79,17 @@ void BM_Sha256OfText(benchmark::State& state) {
   Count(state, c);
 }
 BENCHMARK(BM_Sha256OfText);
+
+// The envelope's CRC-32C over an event's bytes (here the offer text), computed on every append
+// and checked on every read.
+void BM_Crc32cOfText(benchmark::State& state) {
+  const Corpus& c = Offers();
+  for (auto _ : state) {
+    for (const std::string& t : c.texts) benchmark::DoNotOptimize(Crc32c(t.data(), t.size()));
+  }
+  Count(state, c);
+}
+BENCHMARK(BM_Crc32cOfText);
 
 void BM_Fingerprint(benchmark::State& state) {
   const Corpus& c = Offers();
