@@ -126,7 +126,7 @@ std::vector<std::string> ChangedFields(const std::vector<uint32_t>& before, cons
 //   row := version:u8 raw_hash:byte{32} content_hash:byte{32} part_number:str field_count:u16 field_hash{count}
 //          last_run_id:str
 //   raw_hash := RawTextHash, 16 bytes and 16 zeros (version 3) | SHA-256 (versions 1 and 2)
-//   field_hash := u32 (version 2, written now) | u64 (version 1, rows written before; the
+//   field_hash := u32 (versions 2 and 3) | u64 (version 1, rows written before; the
 //                 values are CRC-32C either way)
 //   str := length:u16 byte{length}
 // Integers little-endian.
