@@ -240,6 +240,8 @@ TEST_F(SyncEngineTest, RowsWithAnOlderRawHashAreUnchangedAndRewritten) {
   for ((*it)->Seek(""); (*it)->Valid(); (*it)->Next()) {
     auto state = DecodeProductState((*it)->value());
     ASSERT_OK(state);
+    // A SHA-256 in the slot, as versions 1 and 2 kept there; of what does not matter (it was the
+    // client's text, which this test cannot rebuild): no text's RawTextHash equals it.
     state->raw_hash.resize(32);
     Sha256(state->content_hash.data(), state->content_hash.size(), reinterpret_cast<uint8_t*>(state->raw_hash.data()));
     std::string row = EncodeProductState(*state);
