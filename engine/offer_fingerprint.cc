@@ -6,8 +6,8 @@
 
 #include <xxhash.h>
 
-#include "events/crc32c.h"
-#include "events/sha256.h"
+#include "base/crc32c.h"
+#include "base/sha256.h"
 
 namespace marketsync {
 namespace {

@@ -12,21 +12,20 @@
 #include <string>
 #include <vector>
 
+#include "base/status.h"
 #include "engine/emag/client.h"
 #include "events/event_log.h"
-#include "events/status.h"
 #include "projections/run_record.h"
+#include "schema/store_keys.h"
 
 namespace marketsync {
 
-// The engine's own column family: (account, offer id) -> ProductState.
-inline constexpr std::string_view kProductsFamily = "engine_products";
-
+// A start as the caller asked for it; the engine validates every field (SyncEngine::StartSync).
 struct StartSyncRequest {
   std::string account_type;  // a configured account, or "both" for every configured account
   std::string mode = "full";  // "full" | "incremental"
-  std::optional<uint32_t> max_pages;  // none, or >= 1
-  uint32_t items_per_page = 100;      // 1..100
+  std::optional<int64_t> max_pages;  // none, or 1..1,000,000
+  int64_t items_per_page = 100;      // 1..100
   bool include_inactive = false;
   std::string conflict_strategy = "emag_priority";
   std::string idempotency_key;        // optional, up to 200 bytes

@@ -1,9 +1,8 @@
 #include "events/envelope_codec.h"
 
-#include "events/event_type.h"
-#include "events/internal/coding.h"
-#include "events/crc32c.h"
-#include "events/sha256.h"
+#include "base/coding.h"
+#include "base/crc32c.h"
+#include "base/sha256.h"
 
 namespace marketsync {
 namespace {
@@ -28,7 +27,7 @@ std::string HashToHex(const Hash256& hash) {
   return out;
 }
 
-Status ValidateEnvelopeFields(const Envelope& e) {
+Status ValidateEnvelopeFields(const Envelope& e, const EventTypeRegistry& types) {
   if (e.stream_id.empty() || e.stream_id.size() > kMaxStreamIdBytes) {
     return Status::InvalidArgument("stream id must be 1.." + std::to_string(kMaxStreamIdBytes) +
                                    " bytes");
@@ -44,7 +43,7 @@ Status ValidateEnvelopeFields(const Envelope& e) {
     return Status::InvalidArgument("payload of " + std::to_string(e.payload.size()) +
                                    " bytes exceeds the limit");
   }
-  const EventTypeInfo* info = FindEventType(e.type);
+  const EventTypeSpec* info = types.Find(e.type);
   if (info == nullptr) {
     return Status::InvalidArgument("unregistered event type " + std::to_string(e.type));
   }
@@ -78,15 +77,15 @@ void SealAndEncodeEnvelope(Envelope& e, std::string* out) {
   PutFixedLE<uint32_t>(out, crc);
 }
 
-Result<Envelope> DecodeEnvelope(std::string_view bytes, uint64_t key_seq) {
+Result<Envelope> DecodeEnvelope(std::string_view bytes, uint64_t key_seq, const EventTypeRegistry& types) {
   Envelope e;
-  MS_RETURN_IF_ERROR(DecodeEnvelopeInto(bytes, key_seq, &e));
+  MS_RETURN_IF_ERROR(DecodeEnvelopeInto(bytes, key_seq, types, &e));
   return e;
 }
 
-Status DecodeEnvelopeInto(std::string_view bytes, uint64_t key_seq, Envelope* out) {
+Status DecodeEnvelopeInto(std::string_view bytes, uint64_t key_seq, const EventTypeRegistry& types, Envelope* out) {
   MS_RETURN_IF_ERROR(CheckEnvelopeChecksum(bytes, key_seq));
-  return DecodeCheckedEnvelopeInto(bytes, key_seq, out);
+  return DecodeCheckedEnvelopeInto(bytes, key_seq, types, out);
 }
 
 Status CheckEnvelopeChecksum(std::string_view bytes, uint64_t key_seq) {
@@ -97,7 +96,8 @@ Status CheckEnvelopeChecksum(std::string_view bytes, uint64_t key_seq) {
   return Status::Ok();
 }
 
-Status DecodeCheckedEnvelopeInto(std::string_view bytes, uint64_t key_seq, Envelope* out) {
+Status DecodeCheckedEnvelopeInto(std::string_view bytes, uint64_t key_seq, const EventTypeRegistry& types,
+                                 Envelope* out) {
   if (bytes.size() < kTrailerBytes + 1) return Corrupt(key_seq, "value too short");
   internal::Reader r(bytes.substr(0, bytes.size() - kTrailerBytes));
   Envelope& e = *out;
@@ -114,7 +114,7 @@ Status DecodeCheckedEnvelopeInto(std::string_view bytes, uint64_t key_seq, Envel
     return Corrupt(key_seq, "wrong length");
   }
   if (r.remaining() != 0) return Corrupt(key_seq, "wrong length: trailing bytes");
-  const EventTypeInfo* info = FindEventType(e.type);
+  const EventTypeSpec* info = types.Find(e.type);
   if (info == nullptr) return Corrupt(key_seq, "unknown event type " + std::to_string(e.type));
   if (e.payload_version == 0 || e.payload_version > info->current_version) {
     return Corrupt(key_seq, "unknown payload version " + std::to_string(e.payload_version) +

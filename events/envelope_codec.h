@@ -6,7 +6,7 @@
 //   body           := format_version type payload_version seq stream_version recorded_at_us
 //                     stream_id correlation_id payload prev_hash
 //   format_version := u8                      (1)
-//   type           := u16                     (a registered EventType)
+//   type           := u16                     (a type the log's EventTypeRegistry holds)
 //   payload_version:= u16                     (>= 1)
 //   seq            := u64                     (>= 1)
 //   stream_version := u64                     (>= 1)
@@ -26,7 +26,8 @@
 #include <string_view>
 
 #include "events/envelope.h"
-#include "events/status.h"
+#include "events/event_types.h"
+#include "base/status.h"
 
 namespace marketsync {
 
@@ -34,8 +35,9 @@ inline constexpr size_t kMaxStreamIdBytes = 256;
 inline constexpr size_t kMaxCorrelationIdBytes = 256;
 inline constexpr size_t kMaxPayloadBytes = 64u << 20;
 
-// Checks the fields a writer controls: stream id, correlation id and payload sizes, known type.
-Status ValidateEnvelopeFields(const Envelope& e);
+// Checks the fields a writer controls: stream id, correlation id and payload sizes, a type and
+// payload version that `types` registers.
+Status ValidateEnvelopeFields(const Envelope& e, const EventTypeRegistry& types);
 
 // Computes e.hash from every other field and appends the encoded envelope to *out.
 // Requires ValidateEnvelopeFields(e).ok().
@@ -43,16 +45,17 @@ void SealAndEncodeEnvelope(Envelope& e, std::string* out);
 
 // Decodes one stored value. `key_seq` is the seq the value was stored under and only names it
 // in errors. Errors: kCorruption naming the seq for a wrong length, bad checksum, unknown format
-// version or unknown type. The hash is not recomputed here (the checksum covers it); Verify
-// recomputes it.
-Result<Envelope> DecodeEnvelope(std::string_view bytes, uint64_t key_seq);
+// version, or a type or payload version `types` does not register. The hash is not recomputed
+// here (the checksum covers it); Verify recomputes it.
+Result<Envelope> DecodeEnvelope(std::string_view bytes, uint64_t key_seq, const EventTypeRegistry& types);
 // The same, into *out, reusing its strings' capacity (for scans). *out is unspecified on error.
-Status DecodeEnvelopeInto(std::string_view bytes, uint64_t key_seq, Envelope* out);
+Status DecodeEnvelopeInto(std::string_view bytes, uint64_t key_seq, const EventTypeRegistry& types, Envelope* out);
 // The two halves of DecodeEnvelopeInto, for a pipeline that checks on one thread and decodes
 // on another: the checksum (kCorruption for a short value or a bad checksum), and the decode
 // of bytes whose checksum CheckEnvelopeChecksum accepted.
 Status CheckEnvelopeChecksum(std::string_view bytes, uint64_t key_seq);
-Status DecodeCheckedEnvelopeInto(std::string_view bytes, uint64_t key_seq, Envelope* out);
+Status DecodeCheckedEnvelopeInto(std::string_view bytes, uint64_t key_seq, const EventTypeRegistry& types,
+                                 Envelope* out);
 
 // Recomputes SHA-256 of the body of a stored value that DecodeEnvelope accepted.
 Hash256 ComputeStoredBodyHash(std::string_view bytes);

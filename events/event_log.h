@@ -1,7 +1,8 @@
 #pragma once
 
 // EventLog: the durable, hash-chained, append-only event log on RocksDB (DESIGN.md §3).
-// docs/event-log-format.md describes what it stores.
+// docs/event-log-format.md describes what it stores. The log is generic: it knows no event
+// type of its own (EventLogOptions::types says which it accepts) and stores payloads as bytes.
 
 #include <chrono>
 #include <cstdint>
@@ -12,61 +13,17 @@
 #include <string_view>
 #include <vector>
 
+#include "base/status.h"
 #include "events/envelope.h"
+#include "events/event_types.h"
 #include "events/projection.h"
-#include "events/status.h"
+#include "events/step.h"
 
 namespace rocksdb {
 class Env;
 }  // namespace rocksdb
 
 namespace marketsync {
-
-// Expected stream versions for StreamAppend.
-inline constexpr uint64_t kAnyVersion = UINT64_MAX;  // no check
-inline constexpr uint64_t kNoStream = 0;             // the stream must not exist yet
-
-// One event to append; the log fills in everything else of its envelope.
-struct NewEvent {
-  uint16_t type = 0;
-  uint16_t payload_version = 0;
-  std::string payload;
-};
-
-// Events for one stream, appended only if the stream is at `expected_version`.
-struct StreamAppend {
-  std::string stream_id;
-  uint64_t expected_version = kAnyVersion;
-  std::vector<NewEvent> events;
-};
-
-// A write into a column family other than the log's own (`meta` keys, projection rows).
-struct KeyValueWrite {
-  std::string column_family;
-  std::string key;
-  std::optional<std::string> value;  // nullopt deletes the key
-};
-
-// A condition a step needs to hold when it is written (a lease free, a key unused).
-struct KeyExpectation {
-  std::string column_family;
-  std::string key;
-  std::optional<std::string> value;  // nullopt: the key must be absent
-};
-
-// A step: everything that must land together or not at all.
-struct Step {
-  std::string correlation_id;
-  std::vector<StreamAppend> streams;
-  std::vector<KeyValueWrite> writes;
-  // Checked against the log as it stands with every earlier step of the same group applied.
-  std::vector<KeyExpectation> expect;
-};
-
-struct AppendResult {
-  uint64_t first_seq = 0;  // seqs of the step's events are first_seq..last_seq, no gaps
-  uint64_t last_seq = 0;   // 0 when the step had no events
-};
 
 struct LogHead {
   uint64_t seq = 0;  // 0 for an empty log
@@ -125,6 +82,8 @@ struct EventLogOptions {
     kSecondary,  // follows a read-write instance in another process (CatchUp, WaitForSeq)
   };
   Mode mode = Mode::kReadWrite;
+  // The event types appends and reads accept (required: Open refuses an empty registry).
+  EventTypeRegistry types;
   // kSecondary keeps its own info logs here; defaults to a fresh directory under /tmp.
   std::string secondary_path;
   // Read models folded in each step's batch. Read-write opens create their column families
@@ -173,6 +132,9 @@ class EventLog : public KvReader {
   // checked on its own (one may fail while the others land), and they usually share one synced
   // write. Returns once every step is durable (or refused), one result per step, in order.
   virtual std::vector<Result<AppendResult>> AppendAll(std::vector<Step> steps) = 0;
+
+  // The event types this log was opened with.
+  virtual const EventTypeRegistry& types() const = 0;
 
   // The last durable seq and its hash.
   virtual LogHead Head() const = 0;

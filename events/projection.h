@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "events/envelope.h"
-#include "events/status.h"
+#include "base/status.h"
 
 namespace marketsync {
 

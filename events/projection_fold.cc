@@ -12,8 +12,8 @@
 #include <openssl/sha.h>
 
 #include "events/envelope_codec.h"
-#include "events/key_coding.h"
-#include "events/thread_name.h"
+#include "base/coding.h"
+#include "base/thread_name.h"
 
 namespace marketsync {
 namespace {
@@ -234,7 +234,7 @@ Result<FoldResult> FoldLog(const EventLog& log, const std::vector<Projection*>& 
     const Batch& b = ring[next % kBatches];
     for (size_t i = 0; i < b.size && apply_status.ok(); ++i) {
       const Stored& stored = b.events[i];
-      apply_status = stored.checksum_ok ? DecodeCheckedEnvelopeInto(stored.bytes, stored.seq, &e)
+      apply_status = stored.checksum_ok ? DecodeCheckedEnvelopeInto(stored.bytes, stored.seq, log.types(), &e)
                                         : CheckEnvelopeChecksum(stored.bytes, stored.seq);
       if (!apply_status.ok()) break;
       if (limit.to_time_us && e.recorded_at_us > *limit.to_time_us) {

@@ -5,7 +5,15 @@
 
 namespace marketsync::http {
 
-HttpError ToHttpError(const Status& s) {
+HttpError ToHttpError(const Status& s, Operation operation) {
+  if (operation == Operation::kStartSync && s.code() == Status::Code::kFailedPrecondition) return {409, "account_busy"};
+  if (operation == Operation::kUpstreamCall && !s.ok()) {
+    if (s.code() == Status::Code::kPermissionDenied) return {502, "upstream_permission_denied"};
+    if (s.code() == Status::Code::kUnavailable || s.code() == Status::Code::kDeadlineExceeded) {
+      return {502, "upstream_unavailable"};
+    }
+    return {502, "upstream_error"};
+  }
   switch (s.code()) {
     case Status::Code::kOk: return {200, "ok"};
     case Status::Code::kInvalidArgument: return {400, "invalid_argument"};

@@ -5,7 +5,7 @@
 #include <string>
 #include <string_view>
 
-#include "events/status.h"
+#include "base/status.h"
 
 namespace marketsync::http {
 
@@ -14,7 +14,13 @@ struct HttpError {
   std::string code;  // stable, snake_case: "invalid_argument", "account_busy", ...
 };
 
-HttpError ToHttpError(const Status& status);
+// What a status answers to, where one code means different things: a version conflict on a
+// sync start is a busy account; any failure of a call made to eMAG for the caller (test
+// connection) is a bad gateway, classed by why.
+enum class Operation : uint8_t { kAny, kStartSync, kUpstreamCall };
+
+// The one Status -> HTTP mapping.
+HttpError ToHttpError(const Status& status, Operation operation = Operation::kAny);
 
 // {"error": {"code": ..., "message": ...}, "detail": <message>}: `detail` is where the seed's
 // page reads the message.

@@ -10,7 +10,7 @@
 #include <memory>
 #include <string>
 
-#include "events/status.h"
+#include "base/status.h"
 
 namespace marketsync {
 class EventLog;

@@ -7,8 +7,19 @@
 #include "projections/history.h"
 #include "projections/stats.h"
 #include "projections/status.h"
+#include "schema/event_type.h"
+#include "schema/store_keys.h"
 
 namespace marketsync {
+
+EventLogOptions SyncLogOptions(EventLogOptions::Mode mode) {
+  EventLogOptions o;
+  o.mode = mode;
+  o.types = SyncEventTypes();
+  o.projections = MakeAllProjections();
+  if (mode == EventLogOptions::Mode::kReadWrite) o.extra_column_families = {std::string(kProductsFamily)};
+  return o;
+}
 
 std::vector<std::unique_ptr<Projection>> MakeAllProjections() {
   std::vector<std::unique_ptr<Projection>> out;

@@ -15,6 +15,10 @@
 
 namespace marketsync {
 
+// The options every process opens the sync log with: the sync event types, every projection,
+// and (read-write) the product state's column family.
+EventLogOptions SyncLogOptions(EventLogOptions::Mode mode = EventLogOptions::Mode::kReadWrite);
+
 // history, status, catalog, stats: fresh instances, in that order.
 std::vector<std::unique_ptr<Projection>> MakeAllProjections();
 // The names MakeAllProjections registers, in order.

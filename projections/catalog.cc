@@ -5,9 +5,9 @@
 #include <charconv>
 #include <map>
 
-#include "events/id_hash_map.h"
-#include "events/key_coding.h"
-#include "events/payload_codec.h"
+#include "base/id_hash_map.h"
+#include "base/coding.h"
+#include "schema/payload_codec.h"
 
 namespace marketsync {
 namespace {
@@ -36,7 +36,9 @@ Status AddToCount(ProjectionStore& store, std::string_view account, int64_t delt
   return store.Put(CatalogProjection::kCounts, account, v);
 }
 
-// Product events of an offer only on that offer's stream (see IsProductStreamOf).
+// Product events of an offer only on that offer's stream (see IsProductStreamOf): an offer's row
+// is then written by its own stream alone, and that stream's first event knows the row does not
+// exist yet.
 Status CheckProductStream(const Envelope& e, std::string_view account, uint64_t offer_id) {
   if (IsProductStreamOf(e.stream_id, account, offer_id)) return Status::Ok();
   return Status::InvalidArgument(std::string(EventTypeName(e.type)) + " of offer " + std::to_string(offer_id) +
@@ -229,20 +231,6 @@ Status CatalogProjection::Apply(const Envelope& e, ProjectionStore& store) {
     default:
       return Status::Ok();
   }
-}
-
-std::string ProductStreamId(std::string_view account, uint64_t offer_id) {
-  return "product-" + std::string(account) + "-" + std::to_string(offer_id);
-}
-
-bool IsProductStreamOf(std::string_view stream_id, std::string_view account, uint64_t offer_id) {
-  constexpr std::string_view kPrefix = "product-";
-  char digits[20];
-  const auto [end, ec] = std::to_chars(digits, digits + sizeof digits, offer_id);
-  const std::string_view id(digits, static_cast<size_t>(end - digits));
-  return stream_id.size() == kPrefix.size() + account.size() + 1 + id.size() && stream_id.starts_with(kPrefix) &&
-         stream_id.substr(kPrefix.size(), account.size()) == account && stream_id[kPrefix.size() + account.size()] == '-' &&
-         stream_id.ends_with(id);
 }
 
 Result<std::optional<CatalogEntry>> GetCatalogOffer(const KvReader& reader, std::string_view account,

@@ -15,7 +15,8 @@
 #include <vector>
 
 #include "events/projection.h"
-#include "events/sync_events.h"
+#include "schema/stream_ids.h"
+#include "schema/sync_events.h"
 
 namespace marketsync {
 
@@ -81,12 +82,6 @@ struct CatalogPage {
   std::vector<CatalogEntry> offers;  // newest change first
   uint64_t total = 0;                // offers matching the query
 };
-
-// The stream of an offer's events (DESIGN.md §4): "product-<account>-<offer id>". The catalog
-// refuses product events on any other stream, so an offer's row is written by its own stream
-// alone, and that stream's first event knows the row does not exist yet.
-std::string ProductStreamId(std::string_view account, uint64_t offer_id);
-bool IsProductStreamOf(std::string_view stream_id, std::string_view account, uint64_t offer_id);
 
 // Errors: kInvalidArgument (limit 0 or over 1000, search over 200 bytes), kCorruption, kIOError.
 Result<CatalogPage> SearchCatalog(const KvReader& reader, const CatalogQuery& query);

@@ -5,15 +5,13 @@
 #include <algorithm>
 #include <map>
 
-#include "events/payload_codec.h"
+#include "schema/payload_codec.h"
+#include "schema/run_id.h"
+#include "schema/stream_ids.h"
 
 namespace marketsync {
 namespace {
 
-// Run ids begin with the request time as 16 hex digits of microseconds (engine/sync_engine.cc),
-// taken a moment before the log records SyncRequested.
-std::string IdAt(int64_t us) { return fmt::format("{:016x}", static_cast<uint64_t>(std::max<int64_t>(us, 0))); }
-constexpr int64_t kIdSlackUs = 60'000'000;  // ids precede their recorded time by far less
 
 std::string IndexKey(std::string_view prefix, std::string_view run_id) {
   std::string k(prefix);
@@ -25,8 +23,8 @@ std::string IndexKey(std::string_view prefix, std::string_view run_id) {
 }  // namespace
 
 Status HistoryProjection::Apply(const Envelope& event, ProjectionStore& store) {
-  if (!event.stream_id.starts_with("run-")) return Status::Ok();
-  const std::string run_id = event.stream_id.substr(4);
+  if (!IsRunStream(event.stream_id)) return Status::Ok();
+  const std::string run_id(RunIdOfStream(event.stream_id));
   MS_ASSIGN_OR_RETURN(auto stored, store.Get(kRuns, run_id));
   RunRecord record;
   if (stored) {
@@ -92,8 +90,8 @@ Result<HistoryPage> ListHistory(const KvReader& log, const HistoryQuery& q) {
   // Runs older than the cursor: seek just before it (or to the end of the prefix, or of the
   // time range).
   std::string newest = q.cursor.empty() ? std::string("\xff", 1) : q.cursor;
-  if (q.to_us && q.cursor.empty()) newest = IdAt(*q.to_us + kIdSlackUs);
-  const std::string oldest = q.from_us ? IdAt(*q.from_us - kIdSlackUs) : std::string();
+  if (q.to_us && q.cursor.empty()) newest = RunIdTimePrefix(*q.to_us + kRunIdSlackUs);
+  const std::string oldest = q.from_us ? RunIdTimePrefix(*q.from_us - kRunIdSlackUs) : std::string();
   std::string start = prefix + newest;
   it->SeekForPrev(start);
   if (!q.cursor.empty() && it->Valid() && it->key() == prefix + q.cursor) it->Prev();

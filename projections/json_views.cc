@@ -7,8 +7,8 @@
 #include <charconv>
 #include <ctime>
 
-#include "events/event_type.h"
-#include "events/visit_json.h"
+#include "schema/event_type.h"
+#include "schema/visit_json.h"
 
 namespace marketsync {
 namespace {

@@ -11,7 +11,7 @@
 #include <string_view>
 
 #include "events/envelope.h"
-#include "events/status.h"
+#include "base/status.h"
 #include "projections/catalog.h"
 #include "projections/run_record.h"
 #include "projections/stats.h"

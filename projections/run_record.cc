@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-#include "events/payload_codec.h"
+#include "schema/payload_codec.h"
 
 namespace marketsync {
 namespace {
@@ -45,8 +45,6 @@ Result<T> Decode(const Envelope& e) {
 
 }  // namespace
 
-std::string RunStreamId(std::string_view run_id) { return "run-" + std::string(run_id); }
-
 double RunRecord::DurationSeconds(int64_t now_us) const {
   const int64_t from = started_at_us != 0 ? started_at_us : requested_at_us;
   const int64_t to = completed_at_us != 0 ? completed_at_us : now_us;
@@ -54,7 +52,7 @@ double RunRecord::DurationSeconds(int64_t now_us) const {
 }
 
 Status ApplyRunEvent(RunRecord& r, const Envelope& e) {
-  if (!e.stream_id.starts_with("run-")) return Status::Ok();
+  if (!IsRunStream(e.stream_id)) return Status::Ok();
   if (r.first_seq == 0) r.first_seq = e.seq;
   r.last_seq = e.seq;
   r.last_event_at_us = e.recorded_at_us;

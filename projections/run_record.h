@@ -9,18 +9,20 @@
 #include <vector>
 
 #include "events/envelope.h"
-#include "events/status.h"
-#include "events/sync_events.h"
+#include "base/status.h"
+#include "schema/run_enums.h"
+#include "schema/stream_ids.h"
+#include "schema/sync_events.h"
 
 namespace marketsync {
 
 // Stable status names, as the API and the seed's page show them.
-inline constexpr std::string_view kRunRunning = "running";
-inline constexpr std::string_view kRunCompleted = "completed";
-inline constexpr std::string_view kRunCompletedWithGaps = "completed_with_gaps";
-inline constexpr std::string_view kRunFailed = "failed";
-inline constexpr std::string_view kRunCancelled = "cancelled";
-inline constexpr std::string_view kRunInterrupted = "interrupted";
+inline constexpr std::string_view kRunRunning = ToString(RunStatus::kRunning);
+inline constexpr std::string_view kRunCompleted = ToString(RunStatus::kCompleted);
+inline constexpr std::string_view kRunCompletedWithGaps = ToString(RunStatus::kCompletedWithGaps);
+inline constexpr std::string_view kRunFailed = ToString(RunStatus::kFailed);
+inline constexpr std::string_view kRunCancelled = ToString(RunStatus::kCancelled);
+inline constexpr std::string_view kRunInterrupted = ToString(RunStatus::kInterrupted);
 
 // Most errors a record keeps; errors_total counts them all.
 inline constexpr size_t kMaxRunErrors = 20;
@@ -80,8 +82,8 @@ struct RunRecord {
   int64_t last_event_at_us = 0;
 
   bool terminal() const {
-    return status == kRunCompleted || status == kRunCompletedWithGaps || status == kRunFailed ||
-           status == kRunCancelled;
+    const std::optional<RunStatus> s = ParseRunStatus(status);
+    return s && IsTerminal(*s);
   }
   // Seconds from start (or request) to the terminal event, or to `now_us` while running.
   double DurationSeconds(int64_t now_us) const;
@@ -134,8 +136,5 @@ struct RunRecord {
 // Folds one event of the run's stream into the record. Events of other streams are ignored.
 // Errors: kCorruption when a payload does not decode.
 Status ApplyRunEvent(RunRecord& record, const Envelope& event);
-
-// The run's stream id, "run-<id>".
-std::string RunStreamId(std::string_view run_id);
 
 }  // namespace marketsync

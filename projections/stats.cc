@@ -1,8 +1,9 @@
 #include "projections/stats.h"
 
-#include "events/key_coding.h"
-#include "events/payload_codec.h"
-#include "events/sync_events.h"
+#include "base/coding.h"
+#include "schema/payload_codec.h"
+#include "schema/stream_ids.h"
+#include "schema/sync_events.h"
 #include "projections/run_record.h"
 
 namespace marketsync {
@@ -16,15 +17,6 @@ Result<AccountStats> Load(ProjectionStore& store, std::string_view account) {
     return s;
   }
   return DecodeFields<AccountStats>(*stored, "stats row of " + std::string(account));
-}
-
-// "product-<account>-<offer id>": the account without decoding the payload.
-std::string_view ProductAccount(std::string_view stream_id) {
-  constexpr std::string_view kPrefix = "product-";
-  if (!stream_id.starts_with(kPrefix)) return {};
-  const size_t dash = stream_id.rfind('-');
-  if (dash < kPrefix.size()) return {};
-  return stream_id.substr(kPrefix.size(), dash - kPrefix.size());
 }
 
 std::string_view TerminalStatus(EventType type) {
@@ -49,7 +41,7 @@ double AccountStats::SuccessRate() const {
 Status StatsProjection::Apply(const Envelope& e, ProjectionStore& store) {
   const auto type = static_cast<EventType>(e.type);
   if (type == EventType::kProductCreated || type == EventType::kProductRemoved) {
-    const std::string_view account = ProductAccount(e.stream_id);
+    const std::string_view account = ProductStreamAccount(e.stream_id);
     if (account.empty()) return Status::InvalidArgument("product event on stream " + e.stream_id);
     MS_ASSIGN_OR_RETURN(auto stored, store.Get(kOffers, account));
     uint64_t offers = stored && stored->size() == 8 ? GetFixed64BE(stored->data()) : 0;
@@ -72,7 +64,7 @@ Status StatsProjection::Apply(const Envelope& e, ProjectionStore& store) {
     }
     return Status::Ok();
   }
-  if (!e.stream_id.starts_with("run-")) return Status::Ok();
+  if (!IsRunStream(e.stream_id)) return Status::Ok();
   const std::string run_id = e.stream_id.substr(4);
   if (type == EventType::kSyncRequested) {
     MS_ASSIGN_OR_RETURN(auto p, DecodePayload<SyncRequested>(e.payload_version, e.payload));

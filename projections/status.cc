@@ -1,11 +1,12 @@
 #include "projections/status.h"
 
-#include "events/payload_codec.h"
+#include "schema/payload_codec.h"
+#include "schema/stream_ids.h"
 
 namespace marketsync {
 
 Status StatusProjection::Apply(const Envelope& event, ProjectionStore& store) {
-  if (!event.stream_id.starts_with("run-")) return Status::Ok();
+  if (!IsRunStream(event.stream_id)) return Status::Ok();
   const std::string run_id = event.stream_id.substr(4);
   MS_ASSIGN_OR_RETURN(auto stored, store.Get(kActive, run_id));
   // Events after a run's end (none are written today) leave it finished.

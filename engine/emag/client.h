@@ -14,7 +14,7 @@
 
 #include "engine/emag/offer.h"
 #include "engine/emag/rate_limiter.h"
-#include "events/status.h"
+#include "base/status.h"
 
 namespace marketsync::emag {
 

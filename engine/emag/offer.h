@@ -9,7 +9,7 @@
 #include <string_view>
 #include <vector>
 
-#include "events/status.h"
+#include "base/status.h"
 
 namespace marketsync::emag {
 

@@ -1,6 +1,6 @@
 #include "engine/emag/page_stream.h"
 
-#include "events/thread_name.h"
+#include "base/thread_name.h"
 
 namespace marketsync::emag {
 

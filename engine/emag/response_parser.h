@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "engine/emag/offer.h"
-#include "events/status.h"
+#include "base/status.h"
 
 namespace marketsync::emag {
 

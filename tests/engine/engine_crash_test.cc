@@ -10,7 +10,7 @@
 #include <random>
 #include <set>
 
-#include "events/payload_codec.h"
+#include "schema/payload_codec.h"
 #include "projections/all.h"
 #include "tests/testutil/child_process.h"
 #include "tests/testutil/engine_fixture.h"

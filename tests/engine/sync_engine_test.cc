@@ -9,8 +9,8 @@
 
 #include "engine/emag/response_parser.h"
 #include "engine/offer_fingerprint.h"
-#include "events/sha256.h"
-#include "events/payload_codec.h"
+#include "base/sha256.h"
+#include "schema/payload_codec.h"
 #include "tests/testutil/engine_fixture.h"
 #include "tests/testutil/status_matchers.h"
 
@@ -374,12 +374,19 @@ TEST_F(SyncEngineTest, ValidationRefusesBadRequestsAndWritesNothing) {
   refuse(r, "mode must be");
   r = Full("main");
   r.max_pages = 0;
-  refuse(r, "max_pages must be at least 1");
+  refuse(r, "max_pages must be in 1..1000000");
+  r.max_pages = 1'000'001;
+  refuse(r, "max_pages must be in 1..1000000");
   r = Full("main");
   r.items_per_page = 101;
-  refuse(r, "items_per_page must be 1..100");
+  refuse(r, "items_per_page must be in 1..100");
   r.items_per_page = 0;
-  refuse(r, "items_per_page must be 1..100");
+  refuse(r, "items_per_page must be in 1..100");
+  r.items_per_page = -5;
+  refuse(r, "items_per_page must be in 1..100");
+  r = Full("main");
+  r.triggered_by = "";
+  refuse(r, "triggered_by must be 1..100 bytes");
   r = Full("main");
   r.conflict_strategy = "local_priority";
   refuse(r, "eMAG's data always wins");

@@ -16,7 +16,7 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "usage: crash_child DB_PATH SEED\n");
     return 2;
   }
-  marketsync::EventLogOptions options;
+  marketsync::EventLogOptions options = marketsync::testing::TestLogOptions();
   options.projections.push_back(std::make_unique<marketsync::testing::CountingProjection>());
   auto log = marketsync::EventLog::Open(argv[1], std::move(options));
   if (!log.ok()) {

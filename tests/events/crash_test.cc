@@ -54,7 +54,7 @@ TEST(CrashTest, KilledAppenderLosesNothingAcknowledged) {
     auto run = RunAndKill(db, rng(), std::chrono::milliseconds(150 + rng() % 400));
     acknowledged = std::max(acknowledged, run.max_reported);
 
-    EventLogOptions options;
+    EventLogOptions options = testing::TestLogOptions();
     options.projections.push_back(std::make_unique<testing::CountingProjection>());
     auto log = EventLog::Open(db, std::move(options));
     ASSERT_OK(log);

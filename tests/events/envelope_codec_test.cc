@@ -4,9 +4,9 @@
 
 #include <vector>
 
-#include "events/event_type.h"
-#include "events/internal/coding.h"
-#include "events/crc32c.h"
+#include "base/coding.h"
+#include "base/crc32c.h"
+#include "tests/testutil/log_fixtures.h"
 #include "tests/testutil/status_matchers.h"
 
 namespace marketsync {
@@ -17,7 +17,7 @@ Envelope Sample() {
   e.seq = 42;
   e.stream_id = "run-abc";
   e.stream_version = 7;
-  e.type = static_cast<uint16_t>(EventType::kPageCommitted);
+  e.type = testing::kTestEventType;
   e.payload_version = 1;
   e.recorded_at_us = 1'764'000'000'123'456;
   e.correlation_id = "cmd-1";
@@ -41,14 +41,14 @@ void Reseal(std::string& bytes) {
 TEST(EnvelopeCodecTest, RoundTripsEveryField) {
   Envelope e = Sample();
   std::string bytes = Encoded(e);
-  auto d = DecodeEnvelope(bytes, 42);
+  auto d = DecodeEnvelope(bytes, 42, testing::TestEventTypes());
   ASSERT_OK(d);
   EXPECT_EQ(*d, e);
   EXPECT_EQ(d->format_version, kEnvelopeFormatVersion);
   EXPECT_EQ(d->seq, 42u);
   EXPECT_EQ(d->stream_id, "run-abc");
   EXPECT_EQ(d->stream_version, 7u);
-  EXPECT_EQ(d->type, static_cast<uint16_t>(EventType::kPageCommitted));
+  EXPECT_EQ(d->type, testing::kTestEventType);
   EXPECT_EQ(d->payload_version, 1);
   EXPECT_EQ(d->recorded_at_us, 1'764'000'000'123'456);
   EXPECT_EQ(d->correlation_id, "cmd-1");
@@ -81,7 +81,7 @@ TEST(EnvelopeCodecTest, RejectsEveryTruncation) {
   Envelope e = Sample();
   std::string bytes = Encoded(e);
   for (size_t n = 0; n < bytes.size(); ++n) {
-    auto d = DecodeEnvelope(std::string_view(bytes).substr(0, n), 42);
+    auto d = DecodeEnvelope(std::string_view(bytes).substr(0, n), 42, testing::TestEventTypes());
     ASSERT_FALSE(d.ok()) << "length " << n;
     EXPECT_TRUE(d.status().IsCorruption());
     EXPECT_NE(d.status().message().find("seq 42"), std::string::npos) << d.status().ToString();
@@ -94,7 +94,7 @@ TEST(EnvelopeCodecTest, RejectsEveryFlippedBit) {
   for (size_t i = 0; i < bytes.size() * 8; ++i) {
     std::string bad = bytes;
     bad[i / 8] = static_cast<char>(bad[i / 8] ^ (1 << (i % 8)));
-    auto d = DecodeEnvelope(bad, 42);
+    auto d = DecodeEnvelope(bad, 42, testing::TestEventTypes());
     ASSERT_FALSE(d.ok()) << "bit " << i;
     EXPECT_TRUE(d.status().IsCorruption());
   }
@@ -106,7 +106,7 @@ TEST(EnvelopeCodecTest, RejectsUnknownType) {
   bytes[1] = static_cast<char>(0xEE);  // type, low byte
   bytes[2] = static_cast<char>(0x7F);
   Reseal(bytes);
-  auto d = DecodeEnvelope(bytes, 42);
+  auto d = DecodeEnvelope(bytes, 42, testing::TestEventTypes());
   ASSERT_FALSE(d.ok());
   EXPECT_TRUE(d.status().IsCorruption());
   EXPECT_NE(d.status().message().find("unknown event type"), std::string::npos) << d.status().ToString();
@@ -117,7 +117,7 @@ TEST(EnvelopeCodecTest, RejectsUnknownFormatVersion) {
   std::string bytes = Encoded(e);
   bytes[0] = 2;
   Reseal(bytes);
-  auto d = DecodeEnvelope(bytes, 42);
+  auto d = DecodeEnvelope(bytes, 42, testing::TestEventTypes());
   ASSERT_FALSE(d.ok());
   EXPECT_NE(d.status().message().find("unknown format version 2"), std::string::npos);
 }
@@ -127,7 +127,7 @@ TEST(EnvelopeCodecTest, RejectsUnknownPayloadVersion) {
   std::string bytes = Encoded(e);
   bytes[3] = 9;
   Reseal(bytes);
-  auto d = DecodeEnvelope(bytes, 42);
+  auto d = DecodeEnvelope(bytes, 42, testing::TestEventTypes());
   ASSERT_FALSE(d.ok());
   EXPECT_NE(d.status().message().find("unknown payload version 9"), std::string::npos);
 }
@@ -142,31 +142,31 @@ TEST(EnvelopeCodecTest, RejectsWrongLength) {
     internal::PutFixedLE<uint32_t>(&field, len);
     bad.replace(29, 4, field);
     Reseal(bad);
-    auto d = DecodeEnvelope(bad, 42);
+    auto d = DecodeEnvelope(bad, 42, testing::TestEventTypes());
     ASSERT_FALSE(d.ok()) << len;
     EXPECT_TRUE(d.status().IsCorruption());
   }
   std::string longer = bytes;
   longer.insert(longer.size() - 36, "zz");
   Reseal(longer);
-  auto d = DecodeEnvelope(longer, 42);
+  auto d = DecodeEnvelope(longer, 42, testing::TestEventTypes());
   ASSERT_FALSE(d.ok());
   EXPECT_NE(d.status().message().find("wrong length"), std::string::npos) << d.status().ToString();
 }
 
 TEST(EnvelopeCodecTest, ValidatesFieldsAWriterControls) {
   Envelope e = Sample();
-  EXPECT_OK(ValidateEnvelopeFields(e));
+  EXPECT_OK(ValidateEnvelopeFields(e, testing::TestEventTypes()));
   e.stream_id = "";
-  EXPECT_EQ(ValidateEnvelopeFields(e).code(), Status::Code::kInvalidArgument);
+  EXPECT_EQ(ValidateEnvelopeFields(e, testing::TestEventTypes()).code(), Status::Code::kInvalidArgument);
   e.stream_id = std::string("a\0b", 3);
-  EXPECT_EQ(ValidateEnvelopeFields(e).code(), Status::Code::kInvalidArgument);
+  EXPECT_EQ(ValidateEnvelopeFields(e, testing::TestEventTypes()).code(), Status::Code::kInvalidArgument);
   e = Sample();
   e.type = 999;
-  EXPECT_EQ(ValidateEnvelopeFields(e).code(), Status::Code::kInvalidArgument);
+  EXPECT_EQ(ValidateEnvelopeFields(e, testing::TestEventTypes()).code(), Status::Code::kInvalidArgument);
   e = Sample();
   e.payload_version = 0;
-  EXPECT_EQ(ValidateEnvelopeFields(e).code(), Status::Code::kInvalidArgument);
+  EXPECT_EQ(ValidateEnvelopeFields(e, testing::TestEventTypes()).code(), Status::Code::kInvalidArgument);
 }
 
 TEST(EnvelopeCodecTest, SeqKeysSortNumerically) {

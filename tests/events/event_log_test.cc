@@ -21,12 +21,12 @@ using testing::CountingProjection;
 using testing::MakeStep;
 
 EventLogOptions WithCounting() {
-  EventLogOptions o;
+  EventLogOptions o = testing::TestLogOptions();
   o.projections.push_back(std::make_unique<CountingProjection>());
   return o;
 }
 
-std::unique_ptr<EventLog> OpenOrDie(const std::string& path, EventLogOptions options = {}) {
+std::unique_ptr<EventLog> OpenOrDie(const std::string& path, EventLogOptions options = testing::TestLogOptions()) {
   auto log = EventLog::Open(path, std::move(options));
   EXPECT_TRUE(log.ok()) << log.status().ToString();
   return log.ok() ? std::move(log).value() : nullptr;
@@ -223,7 +223,7 @@ class DoublingProjection final : public Projection {
 TEST(EventLogTest, ANewProjectionVersionIsRebuiltAtOpen) {
   testing::TempDir dir;
   {
-    EventLogOptions o;
+    EventLogOptions o = testing::TestLogOptions();
     o.projections.push_back(std::make_unique<testing::CountingProjection>());
     auto log = EventLog::Open(dir.Sub("db"), std::move(o));
     ASSERT_OK(log);
@@ -233,7 +233,7 @@ TEST(EventLogTest, ANewProjectionVersionIsRebuiltAtOpen) {
     EXPECT_EQ(**v, "3");
   }
   {
-    EventLogOptions o;
+    EventLogOptions o = testing::TestLogOptions();
     o.projections.push_back(std::make_unique<DoublingProjection>());
     auto log = EventLog::Open(dir.Sub("db"), std::move(o));
     ASSERT_OK(log);
@@ -244,7 +244,7 @@ TEST(EventLogTest, ANewProjectionVersionIsRebuiltAtOpen) {
   }
   {
     // The same version again: nothing to rebuild, new events fold on top.
-    EventLogOptions o;
+    EventLogOptions o = testing::TestLogOptions();
     o.projections.push_back(std::make_unique<DoublingProjection>());
     auto log = EventLog::Open(dir.Sub("db"), std::move(o));
     ASSERT_OK(log);
@@ -327,7 +327,7 @@ TEST(EventLogTest, ExpectedVersionRaceHasExactlyOneWinner) {
 
 TEST(EventLogTest, KeyExpectationsAreCheckedAtomicallyWithinAGroup) {
   testing::TempDir dir;
-  EventLogOptions options;
+  EventLogOptions options = testing::TestLogOptions();
   options.extra_column_families = {"engine_state"};
   auto log = OpenOrDie(dir.Sub("db"), std::move(options));
   std::atomic<int> winners{0};
@@ -485,11 +485,11 @@ TEST(EventLogTest, SecondWriterIsRefusedButReadersAreNot) {
   testing::TempDir dir;
   auto log = OpenOrDie(dir.Sub("db"));
   ASSERT_OK(log->Append(MakeStep("run-a", 2)));
-  auto second = EventLog::Open(dir.Sub("db"), {});
+  auto second = EventLog::Open(dir.Sub("db"), testing::TestLogOptions());
   ASSERT_FALSE(second.ok());
   EXPECT_EQ(second.status().code(), Status::Code::kIOError);
 
-  EventLogOptions ro;
+  EventLogOptions ro = testing::TestLogOptions();
   ro.mode = EventLogOptions::Mode::kReadOnly;
   auto reader = EventLog::Open(dir.Sub("db"), std::move(ro));
   ASSERT_OK(reader);
@@ -497,7 +497,7 @@ TEST(EventLogTest, SecondWriterIsRefusedButReadersAreNot) {
   EXPECT_EQ((*reader)->Append(MakeStep("x", 1)).status().code(), Status::Code::kUnavailable);
   EXPECT_EQ((*reader)->WaitForSeq(2, std::chrono::hours(1)), 2u);  // answers at once
 
-  EventLogOptions so;
+  EventLogOptions so = testing::TestLogOptions();
   so.mode = EventLogOptions::Mode::kSecondary;
   so.secondary_path = dir.Sub("secondary");
   auto follower = EventLog::Open(dir.Sub("db"), std::move(so));
@@ -513,7 +513,7 @@ TEST(EventLogTest, SecondWriterIsRefusedButReadersAreNot) {
 
 TEST(EventLogTest, OpeningAMissingLogReadOnlyIsNotFound) {
   testing::TempDir dir;
-  EventLogOptions ro;
+  EventLogOptions ro = testing::TestLogOptions();
   ro.mode = EventLogOptions::Mode::kReadOnly;
   auto r = EventLog::Open(dir.Sub("nothing"), std::move(ro));
   ASSERT_FALSE(r.ok());

@@ -32,7 +32,7 @@ class SeqRecorder final : public Projection {
 constexpr uint64_t kEvents = 5'005;
 
 std::unique_ptr<EventLog> FilledLog(const std::string& path) {
-  auto log = EventLog::Open(path, {});
+  auto log = EventLog::Open(path, testing::TestLogOptions());
   EXPECT_OK(log);
   std::vector<Step> steps;
   for (uint64_t i = 0; i < kEvents / 7; ++i) steps.push_back(MakeStep("s" + std::to_string(i % 5), 7));
@@ -102,7 +102,7 @@ TEST(FoldLogTest, StopsAtTheLimitTime) {
 
 TEST(FoldLogTest, EmptyLogFoldsNothing) {
   testing::TempDir dir;
-  auto log = EventLog::Open(dir.Sub("db"), {});
+  auto log = EventLog::Open(dir.Sub("db"), testing::TestLogOptions());
   ASSERT_OK(log);
   SeqRecorder recorder;
   MemoryStore store;
@@ -143,7 +143,7 @@ TEST(FoldLogTest, ACorruptEventFailsTheFoldWithItsSeq) {
     value[value.size() / 2] ^= 0x01;
     raw.PutEvent(2'000, value);
   }
-  auto log = EventLog::Open(dir.Sub("db"), {});
+  auto log = EventLog::Open(dir.Sub("db"), testing::TestLogOptions());
   ASSERT_OK(log);
   SeqRecorder recorder;
   MemoryStore store;

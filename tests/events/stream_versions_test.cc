@@ -1,4 +1,4 @@
-#include "events/stream_versions.h"
+#include "events/internal/stream_versions.h"
 
 #include <gtest/gtest.h>
 

@@ -4,8 +4,8 @@
 
 #include "events/envelope_codec.h"
 #include "events/event_log.h"
-#include "events/internal/coding.h"
-#include "events/crc32c.h"
+#include "base/coding.h"
+#include "base/crc32c.h"
 #include "tests/testutil/log_fixtures.h"
 #include "tests/testutil/raw_db.h"
 #include "tests/testutil/status_matchers.h"
@@ -21,7 +21,7 @@ using testing::RawDb;
 // Recomputes hash and checksum of a stored value after its body was changed.
 std::string ResealAll(const std::string& value) {
   std::string body = value.substr(0, value.size() - 36);
-  auto d = DecodeEnvelope(value, 0);
+  auto d = DecodeEnvelope(value, 0, testing::TestEventTypes());
   EXPECT_FALSE(d.ok());  // the caller changed it
   Hash256 hash = ComputeStoredBodyHash(body + std::string(36, '\0'));
   std::string out = body;
@@ -33,13 +33,13 @@ std::string ResealAll(const std::string& value) {
 class TamperTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto log = EventLog::Open(path(), {});
+    auto log = EventLog::Open(path(), testing::TestLogOptions());
     ASSERT_OK(log);
     for (int i = 0; i < kEvents; ++i) ASSERT_OK((*log)->Append(testing::MakeStep("run-a", 1, 100)));
   }
   std::string path() const { return dir_.Sub("db"); }
   VerifyReport VerifyReadOnly() {
-    EventLogOptions o;
+    EventLogOptions o = testing::TestLogOptions();
     o.mode = EventLogOptions::Mode::kReadOnly;
     auto log = EventLog::Open(path(), std::move(o));
     EXPECT_TRUE(log.ok()) << log.status().ToString();
@@ -112,7 +112,7 @@ TEST_F(TamperTest, DeletedLastEventContradictsTheHead) {
   EXPECT_FALSE(r.ok);
   EXPECT_EQ(r.first_bad_seq, uint64_t{kEvents});
   // And a writer refuses to append on top of it.
-  auto log = EventLog::Open(path(), {});
+  auto log = EventLog::Open(path(), testing::TestLogOptions());
   ASSERT_FALSE(log.ok());
   EXPECT_TRUE(log.status().IsCorruption()) << log.status().ToString();
 }
@@ -132,7 +132,7 @@ TEST_F(TamperTest, SwappedEventsAreOutOfOrder) {
 
 TEST_F(TamperTest, VerifyOfASubrangeStopsAtItsEnd) {
   { RawDb(path()).DeleteEvent(15); }
-  EventLogOptions o;
+  EventLogOptions o = testing::TestLogOptions();
   o.mode = EventLogOptions::Mode::kReadOnly;
   auto log = EventLog::Open(path(), std::move(o));
   ASSERT_OK(log);

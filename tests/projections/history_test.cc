@@ -1,8 +1,9 @@
+#include "projections/all.h"
 #include "projections/history.h"
 
 #include <gtest/gtest.h>
 
-#include "events/payload_codec.h"
+#include "schema/payload_codec.h"
 #include "tests/testutil/engine_fixture.h"
 #include "tests/testutil/status_matchers.h"
 
@@ -12,8 +13,8 @@ namespace {
 using namespace std::chrono_literals;
 
 Result<std::unique_ptr<EventLog>> OpenWithHistory(const std::string& path, bool history = true) {
-  EventLogOptions o;
-  o.extra_column_families = SyncEngine::ColumnFamilies();
+  EventLogOptions o = SyncLogOptions();
+  o.projections.clear();  // only the projections this test registers
   if (history) o.projections.push_back(std::make_unique<HistoryProjection>());
   return EventLog::Open(path, std::move(o));
 }

@@ -5,7 +5,7 @@
 
 #include <thread>
 
-#include "events/payload_codec.h"
+#include "schema/payload_codec.h"
 #include "projections/all.h"
 #include "projections/catalog.h"
 #include "projections/history.h"
@@ -191,9 +191,7 @@ TEST_F(ProjectionsTest, RebuildGivesTheLiveDigestsAndVerifyAgrees) {
   Run(Full("both", 40));
   Close();
 
-  EventLogOptions o;
-  o.extra_column_families = SyncEngine::ColumnFamilies();
-  o.projections = MakeAllProjections();
+  EventLogOptions o = SyncLogOptions();
   auto log = EventLog::Open(dir_.Sub("db"), std::move(o));
   ASSERT_OK(log);
   const std::map<std::string, std::string> live = Digests(**log);
@@ -325,9 +323,7 @@ TEST_F(ProjectionsTest, ImportRebuildsAnIdenticalLog) {
   const std::map<std::string, std::string> live = Digests(*log_);
   const LogHead head = log_->Head();
 
-  EventLogOptions o;
-  o.projections = MakeAllProjections();
-  o.extra_column_families = SyncEngine::ColumnFamilies();
+  EventLogOptions o = SyncLogOptions();
   auto copy = EventLog::Open(dir_.Sub("copy"), std::move(o));
   ASSERT_OK(copy);
   // In two parts, as an importer reading a file in chunks does.
@@ -378,7 +374,8 @@ TEST_F(ProjectionsTest, ImportRebuildsAnIdenticalLog) {
   EXPECT_EQ(again.status().code(), Status::Code::kInvalidArgument);
   std::string altered = exported.back();
   altered[40] ^= 0x01;
-  EventLogOptions o2;
+  EventLogOptions o2 = SyncLogOptions();
+  o2.projections.clear();  // only the projections this test registers
   auto third = EventLog::Open(dir_.Sub("third"), std::move(o2));
   ASSERT_OK(third);
   std::vector<std::string> with_altered(exported.begin(), exported.end());
@@ -418,7 +415,8 @@ OfferSummary Summary(const std::string& sku, const std::string& price) {
 // whose offers were all removed.
 TEST(CatalogFoldTest, WholeLogFoldEqualsTheLiveRowsOverAnOffersLife) {
   testing::TempDir dir;
-  EventLogOptions o;
+  EventLogOptions o = SyncLogOptions();
+  o.projections.clear();  // only the projections this test registers
   o.projections.push_back(std::make_unique<CatalogProjection>());
   auto log = EventLog::Open(dir.Sub("db"), std::move(o));
   ASSERT_OK(log);
@@ -507,7 +505,8 @@ TEST(CatalogProjectionTest, ProductEventsOffTheirOffersStreamAreRefused) {
   };
   testing::TempDir dir;
   {
-    EventLogOptions o;
+    EventLogOptions o = SyncLogOptions();
+    o.projections.clear();  // only the projections this test registers
     o.projections.push_back(std::make_unique<CatalogProjection>());
     auto log = EventLog::Open(dir.Sub("live"), std::move(o));
     ASSERT_OK(log);
@@ -527,7 +526,11 @@ TEST(CatalogProjectionTest, ProductEventsOffTheirOffersStreamAreRefused) {
     EXPECT_TRUE(counts->empty());
   }
   // A log written without the catalog holds such an event; folding the catalog over it fails.
-  auto bare = EventLog::Open(dir.Sub("bare"), EventLogOptions{});
+  auto bare = EventLog::Open(dir.Sub("bare"), [] {
+    EventLogOptions o = SyncLogOptions();
+    o.projections.clear();
+    return o;
+  }());
   ASSERT_OK(bare);
   Step s;
   s.streams.push_back({"product-main-2", kAnyVersion, {created(1)}});

@@ -4,7 +4,7 @@
 
 #include "engine/emag/response_parser.h"
 #include "engine/offer_fingerprint.h"
-#include "events/key_coding.h"
+#include "base/coding.h"
 #include "projections/all.h"
 
 namespace marketsync::testing {
@@ -56,9 +56,7 @@ std::vector<std::string> SyncToEnd(SyncEngine& engine, const StartSyncRequest& r
 }
 
 Result<std::unique_ptr<EventLog>> OpenEngineLog(const std::string& path) {
-  EventLogOptions o;
-  o.extra_column_families = SyncEngine::ColumnFamilies();
-  o.projections = MakeAllProjections();
+  EventLogOptions o = SyncLogOptions();
   return EventLog::Open(path, std::move(o));
 }
 

@@ -1,16 +1,22 @@
 #include "tests/testutil/log_fixtures.h"
 
-#include "events/payload_codec.h"
-#include "events/sync_events.h"
-
 namespace marketsync::testing {
 
-NewEvent MakePageEvent(uint32_t page, size_t bytes) {
-  PageFailed p;
-  p.page = page;
-  p.error_class = "retryable";
-  p.message.assign(bytes > 40 ? bytes - 40 : 0, 'x');
-  return MakeEvent(p);
+const EventTypeRegistry& TestEventTypes() {
+  static const EventTypeRegistry types({{kTestEventType, "TestEvent", 1}, {kOtherEventType, "OtherEvent", 2}});
+  return types;
+}
+
+EventLogOptions TestLogOptions() {
+  EventLogOptions o;
+  o.types = TestEventTypes();
+  return o;
+}
+
+NewEvent MakePageEvent(uint32_t n, size_t bytes) {
+  std::string payload = "event " + std::to_string(n);
+  if (payload.size() < bytes) payload.resize(bytes, 'x');
+  return NewEvent{kTestEventType, 1, std::move(payload)};
 }
 
 Step MakeStep(const std::string& stream, size_t events, size_t bytes, uint64_t expected_version) {

@@ -11,9 +11,17 @@
 
 namespace marketsync::testing {
 
-// A PageCommitted event whose payload is padded to about `bytes` bytes (through the field
-// a real payload would not use that way; the log does not read payloads).
-NewEvent MakePageEvent(uint32_t page, size_t bytes = 0);
+// The event types of the log's own tests: the log is generic, so its tests register types of
+// their own (1 "TestEvent" at version 1, 2 "OtherEvent" at version 2), not the sync schema's.
+inline constexpr uint16_t kTestEventType = 1;
+inline constexpr uint16_t kOtherEventType = 2;
+const EventTypeRegistry& TestEventTypes();
+// Options with TestEventTypes() and nothing else.
+EventLogOptions TestLogOptions();
+
+// A TestEvent whose payload names `n` and is padded to about `bytes` bytes (the log does not
+// read payloads).
+NewEvent MakePageEvent(uint32_t n, size_t bytes = 0);
 
 // A step of `events` events on one stream, with no version check.
 Step MakeStep(const std::string& stream, size_t events, size_t bytes = 0,

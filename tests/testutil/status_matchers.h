@@ -2,7 +2,7 @@
 
 #include <gtest/gtest.h>
 
-#include "events/status.h"
+#include "base/status.h"
 
 namespace marketsync::testing {
 

@@ -86,8 +86,8 @@ struct Opened {
 bool g_projections = true;
 
 Opened Open(const std::string& dir, EngineOptions options) {
-  EventLogOptions lo;
-  lo.extra_column_families = SyncEngine::ColumnFamilies();
+  EventLogOptions lo = SyncLogOptions();
+  lo.projections.clear();  // registered below when the bench asks for them
   if (g_projections) lo.projections = MakeAllProjections();
   auto log = EventLog::Open(dir, std::move(lo));
   if (!log.ok()) throw std::runtime_error(log.status().ToString());

@@ -10,9 +10,10 @@
 #include <filesystem>
 #include <random>
 
-#include "events/payload_codec.h"
+#include "schema/payload_codec.h"
 #include "projections/history.h"
 #include "tools/bench/bench_util.h"
+#include "tools/bench/sync_log.h"
 #include "tools/bench/history_fill.h"
 
 namespace marketsync::bench {
@@ -46,7 +47,8 @@ int main(int argc, char** argv) {
   try {
     std::filesystem::remove_all(dir);
     {
-      EventLogOptions o;
+      EventLogOptions o = SyncLogOptions();
+      o.projections.clear();  // only the projections this bench registers
       o.projections.push_back(std::make_unique<HistoryProjection>());
       auto log = EventLog::Open(dir, std::move(o));
       if (!log.ok()) throw std::runtime_error(log.status().ToString());

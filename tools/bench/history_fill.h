@@ -11,8 +11,8 @@
 #include <fmt/format.h>
 
 #include "events/event_log.h"
-#include "events/payload_codec.h"
-#include "events/sync_events.h"
+#include "schema/payload_codec.h"
+#include "schema/sync_events.h"
 #include "projections/run_record.h"
 
 namespace marketsync::bench {

@@ -18,6 +18,7 @@
 #include "http/server.h"
 #include "projections/all.h"
 #include "tools/bench/bench_util.h"
+#include "tools/bench/sync_log.h"
 #include "tools/bench/history_fill.h"
 
 namespace marketsync::bench {
@@ -69,9 +70,7 @@ int main(int argc, char** argv) {
   CLI11_PARSE(app, argc, argv);
   std::filesystem::remove_all(dir);
 
-  EventLogOptions o;
-  o.projections = MakeAllProjections();
-  o.extra_column_families = SyncEngine::ColumnFamilies();
+  EventLogOptions o = SyncLogOptions();
   auto log = EventLog::Open(dir, std::move(o));
   if (!log.ok()) return fmt::print(stderr, "{}\n", log.status().ToString()), 1;
   FillRuns(**log, runs);

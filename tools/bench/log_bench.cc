@@ -19,8 +19,9 @@
 
 #include "events/envelope_codec.h"
 #include "events/event_log.h"
-#include "events/event_type.h"
+#include "schema/event_type.h"
 #include "tools/bench/bench_util.h"
+#include "tools/bench/sync_log.h"
 
 namespace marketsync::bench {
 namespace {
@@ -73,7 +74,7 @@ Figures Drive(int threads, int events_per_step, double seconds, StepFn step) {
 
 Figures BenchLog(const std::string& dir, int threads, int events_per_step, double seconds) {
   std::filesystem::remove_all(dir);
-  auto log = EventLog::Open(dir, {});
+  auto log = EventLog::Open(dir, bench::SyncTypesOnly());
   if (!log.ok()) throw std::runtime_error(log.status().ToString());
   const std::string payload = RandomBytes(kPayloadBytes, 1);
   auto f = Drive(threads, events_per_step, seconds, [&](int t) {
@@ -171,7 +172,7 @@ void ScanBenchmark(const std::string& base, uint64_t n) {
   const std::string dir = base + "/scan";
   std::filesystem::remove_all(dir);
   {
-    auto log = EventLog::Open(dir, {});
+    auto log = EventLog::Open(dir, bench::SyncTypesOnly());
     if (!log.ok()) throw std::runtime_error(log.status().ToString());
     const std::string payload = RandomBytes(kPayloadBytes, 3);
     for (uint64_t written = 0; written < n; written += 1000) {
@@ -183,7 +184,7 @@ void ScanBenchmark(const std::string& base, uint64_t n) {
       if (!r.ok()) throw std::runtime_error(r.status().ToString());
     }
   }
-  EventLogOptions ro;
+  EventLogOptions ro = bench::SyncTypesOnly();
   ro.mode = EventLogOptions::Mode::kReadOnly;
   auto log = EventLog::Open(dir, std::move(ro));
   if (!log.ok()) throw std::runtime_error(log.status().ToString());

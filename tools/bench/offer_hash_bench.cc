@@ -11,8 +11,8 @@
 
 #include "engine/emag/response_parser.h"
 #include "engine/offer_fingerprint.h"
-#include "events/crc32c.h"
-#include "events/sha256.h"
+#include "base/crc32c.h"
+#include "base/sha256.h"
 #include "tools/emag-sim/simulator.h"
 
 namespace marketsync {

@@ -15,12 +15,13 @@
 #include <filesystem>
 #include <random>
 
-#include "events/payload_codec.h"
-#include "events/sync_events.h"
+#include "schema/payload_codec.h"
+#include "schema/sync_events.h"
 #include "projections/all.h"
 #include "projections/catalog.h"
 #include "projections/history.h"
 #include "tools/bench/bench_util.h"
+#include "tools/bench/sync_log.h"
 
 namespace marketsync::bench {
 namespace {
@@ -127,12 +128,12 @@ int main(int argc, char** argv) {
 
   uint64_t head = 0;
   if (std::filesystem::exists(std::filesystem::path(dir) / "CURRENT")) {
-    auto log = EventLog::Open(dir, {});
+    auto log = EventLog::Open(dir, bench::SyncTypesOnly());
     if (!log.ok()) return fmt::print(stderr, "{}\n", log.status().ToString()), 1;
     head = (*log)->Head().seq;
     fmt::print(stderr, "reusing the log of {} events in {}\n", head, dir);
   } else {
-    auto log = EventLog::Open(dir, {});
+    auto log = EventLog::Open(dir, bench::SyncTypesOnly());
     if (!log.ok()) return fmt::print(stderr, "{}\n", log.status().ToString()), 1;
     const auto start = Clock::now();
     head = Fill(**log, events);
@@ -151,7 +152,7 @@ int main(int argc, char** argv) {
   const std::string copy = dir + "-copy";
   for (int round = 0; round < rounds; ++round) {
     {
-      auto log = EventLog::Open(dir, {});
+      auto log = EventLog::Open(dir, bench::SyncTypesOnly());
       if (!log.ok()) return fmt::print(stderr, "{}\n", log.status().ToString()), 1;
       n = bytes = 0;
       auto start = Clock::now();
@@ -177,8 +178,7 @@ int main(int argc, char** argv) {
         std::filesystem::copy(entry.path(), to);
       }
     }
-    EventLogOptions o;
-    o.projections = MakeAllProjections();
+    EventLogOptions o = SyncLogOptions();
     auto start = Clock::now();
     auto rw = EventLog::Open(copy, std::move(o));
     open_s.push_back(SecondsSince(start));
@@ -198,7 +198,7 @@ int main(int argc, char** argv) {
   double as_of_s = 0;
   uint64_t as_of_events = 0;
   {
-    auto log = EventLog::Open(dir, {});
+    auto log = EventLog::Open(dir, bench::SyncTypesOnly());
     if (!log.ok()) return 1;
     for (Projection* p : chosen) {
       MemoryStore alone;

@@ -25,7 +25,7 @@
 #include <string_view>
 #include <vector>
 
-#include "events/status.h"
+#include "base/status.h"
 
 namespace marketsync::sim {
 

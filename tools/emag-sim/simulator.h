@@ -17,7 +17,7 @@
 #include <utility>
 #include <vector>
 
-#include "events/status.h"
+#include "base/status.h"
 #include "tools/emag-sim/catalog.h"
 
 namespace marketsync::sim {

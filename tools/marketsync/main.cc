@@ -11,6 +11,7 @@
 
 #include <CLI/CLI.hpp>
 #include <boost/json.hpp>
+#include <charconv>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -22,9 +23,10 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
-#include "engine/sync_engine.h"
+#include "base/clock.h"
 #include "events/event_log.h"
-#include "events/event_type.h"
+#include "schema/event_type.h"
+#include "schema/stream_ids.h"
 #include "projections/all.h"
 #include "projections/history.h"
 #include "projections/json_views.h"
@@ -40,48 +42,58 @@ constexpr int kExitUsage = 2;
 constexpr int kExitDatabase = 3;
 constexpr int kExitNotFound = 4;
 
-struct Failure {
-  int code;
+using ms::NowUs;
+
+// How a command ends: an exit code, and what to print on stderr when it is not 0.
+struct Exit {
+  int code = kExitOk;
   std::string message;
 };
 
-int64_t NowUs() {
-  return std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
+// A value, or the Exit that explains why there is none (the CLI's Result: no exceptions).
+template <typename T>
+class [[nodiscard]] Expected {
+ public:
+  Expected(T value) : value_(std::move(value)) {}  // NOLINT(google-explicit-constructor)
+  Expected(Exit exit) : exit_(std::move(exit)) {}  // NOLINT(google-explicit-constructor)
+  bool ok() const { return value_.has_value(); }
+  const Exit& exit() const { return exit_; }
+  T& operator*() { return *value_; }
+  T* operator->() { return &*value_; }
 
-ms::EventLogOptions BaseOptions(ms::EventLogOptions::Mode mode) {
-  ms::EventLogOptions o;
-  o.mode = mode;
-  o.projections = ms::MakeAllProjections();
-  if (mode == ms::EventLogOptions::Mode::kReadWrite) o.extra_column_families = ms::SyncEngine::ColumnFamilies();
-  return o;
+ private:
+  std::optional<T> value_;
+  Exit exit_;
+};
+
+// `TRY(auto x, F());` binds x to F()'s value or returns its Exit.
+#define TRY(lhs, expr) TRY_IMPL(MS_CONCAT(try_, __LINE__), lhs, expr)
+#define TRY_IMPL(tmp, lhs, expr)      \
+  auto tmp = (expr);                  \
+  if (!tmp.ok()) return tmp.exit();   \
+  lhs = std::move(*tmp)
+
+template <typename T>
+Expected<T> Check(ms::Result<T> r, int code = kExitDatabase) {
+  if (!r.ok()) return Exit{code, r.status().ToString()};
+  return std::move(r).value();
 }
 
 // Reads follow a running server: a RocksDB secondary instance beside its primary.
-std::unique_ptr<ms::EventLog> OpenForRead(const std::string& db) {
-  if (!std::filesystem::exists(db)) throw Failure{kExitDatabase, "no database at " + db};
-  auto log = ms::EventLog::Open(db, BaseOptions(ms::EventLogOptions::Mode::kSecondary));
-  if (!log.ok()) throw Failure{kExitDatabase, log.status().ToString()};
-  return std::move(log).value();
+Expected<std::unique_ptr<ms::EventLog>> OpenForRead(const std::string& db) {
+  if (!std::filesystem::exists(db)) return Exit{kExitDatabase, "no database at " + db};
+  return Check(ms::EventLog::Open(db, ms::SyncLogOptions(ms::EventLogOptions::Mode::kSecondary)));
 }
 
-std::unique_ptr<ms::EventLog> OpenForWrite(const std::string& db, bool create) {
-  if (!create && !std::filesystem::exists(db)) throw Failure{kExitDatabase, "no database at " + db};
-  auto log = ms::EventLog::Open(db, BaseOptions(ms::EventLogOptions::Mode::kReadWrite));
+Expected<std::unique_ptr<ms::EventLog>> OpenForWrite(const std::string& db, bool create) {
+  if (!create && !std::filesystem::exists(db)) return Exit{kExitDatabase, "no database at " + db};
+  auto log = ms::EventLog::Open(db, ms::SyncLogOptions(ms::EventLogOptions::Mode::kReadWrite));
   if (!log.ok()) {
-    throw Failure{kExitDatabase, log.status().ToString() +
-                                     (log.status().message().find("lock") != std::string::npos
-                                          ? " (is marketsyncd running on it? stop it first)"
-                                          : "")};
+    return Exit{kExitDatabase, log.status().ToString() + (log.status().message().find("lock") != std::string::npos
+                                                              ? " (is marketsyncd running on it? stop it first)"
+                                                              : "")};
   }
   return std::move(log).value();
-}
-
-template <typename T>
-T Check(ms::Result<T> r, int code = kExitDatabase) {
-  if (!r.ok()) throw Failure{code, r.status().ToString()};
-  return std::move(r).value();
 }
 
 // A progress bar on stderr when it is a terminal; nothing otherwise.
@@ -121,68 +133,94 @@ struct EventsArgs {
   uint64_t limit = 0;  // 0: no limit
 };
 
-void PrintEventRow(const ms::Envelope& e, const std::string& format, bool& first) {
+Exit PrintEventRow(const ms::Envelope& e, const std::string& format, bool& first) {
   if (format == "table") {
     std::cout << Pad(std::to_string(e.seq), 9) << Pad(ms::FormatTimeUs(e.recorded_at_us), 26)
               << Pad(ms::EventTypeName(e.type), 24) << e.stream_id << "\n";
-    return;
+    return {};
   }
-  auto json = Check(ms::EventJson(e));
+  TRY(auto json, Check(ms::EventJson(e)));
   if (format == "json") {
     std::cout << (first ? "[\n" : ",\n") << boost::json::serialize(json);
   } else {
     std::cout << boost::json::serialize(json) << "\n";
   }
   first = false;
+  return {};
 }
 
-int Events(const std::string& db, const EventsArgs& a) {
-  if (a.follow && a.format == "json") throw Failure{kExitUsage, "--follow writes ndjson or table, not a json array"};
+// Prints the events from seq `from` on (of one run, with --run), as EventsArgs say.
+class EventPrinter {
+ public:
+  EventPrinter(const ms::EventLog& log, const EventsArgs& a, std::optional<uint16_t> type)
+      : log_(log), a_(a), type_(type) {}
+  uint64_t next() const { return next_; }
+  void Advance(uint64_t to) { next_ = std::max(next_, to); }
+  bool done() const { return done_; }
+  bool first() const { return first_; }
+
+  // Prints what the log holds from next() on; done() once the limit is reached.
+  Exit PrintMore() {
+    if (!a_.run.empty()) {
+      TRY(auto events, Check(log_.ReadStream(ms::RunStreamId(a_.run))));
+      for (const auto& e : events) {
+        if (e.seq < next_ || (type_ && e.type != *type_)) continue;
+        next_ = e.seq + 1;
+        if (Exit x = Print(e); x.code != kExitOk || done_) return x;
+      }
+      return {};
+    }
+    for (auto it = log_.Read(next_); it->Valid(); it->Next()) {
+      const ms::Envelope& e = it->envelope();
+      next_ = e.seq + 1;
+      if (type_ && e.type != *type_) continue;
+      if (Exit x = Print(e); x.code != kExitOk || done_) return x;
+    }
+    return {};
+  }
+
+ private:
+  Exit Print(const ms::Envelope& e) {
+    Exit x = PrintEventRow(e, a_.format, first_);
+    done_ = ++printed_ == a_.limit;
+    return x;
+  }
+
+  const ms::EventLog& log_;
+  const EventsArgs& a_;
+  const std::optional<uint16_t> type_;
+  uint64_t next_ = a_.after + 1;
+  uint64_t printed_ = 0;
+  bool first_ = true;
+  bool done_ = false;
+};
+
+Exit Events(const std::string& db, const EventsArgs& a) {
+  if (a.follow && a.format == "json") return Exit{kExitUsage, "--follow writes ndjson or table, not a json array"};
   std::optional<uint16_t> type;
   if (!a.type.empty()) {
     const ms::EventTypeInfo* info = ms::FindEventTypeByName(a.type);
-    if (info == nullptr) throw Failure{kExitUsage, "unknown event type " + a.type};
+    if (info == nullptr) return Exit{kExitUsage, "unknown event type " + a.type};
     type = static_cast<uint16_t>(info->type);
   }
-  auto log = OpenForRead(db);
+  TRY(auto log, OpenForRead(db));
   if (a.format == "table") std::cout << Pad("SEQ", 9) << Pad("RECORDED AT", 26) << Pad("TYPE", 24) << "STREAM\n";
-  bool first = true;
-  uint64_t printed = 0;
-  uint64_t next = a.after + 1;
-  auto print_from = [&](uint64_t from) -> bool {  // false once the limit is reached
-    if (!a.run.empty()) {
-      for (const auto& e : Check(log->ReadStream(ms::RunStreamId(a.run)))) {
-        if (e.seq < from || (type && e.type != *type)) continue;
-        PrintEventRow(e, a.format, first);
-        next = e.seq + 1;
-        if (++printed == a.limit) return false;
-      }
-      return true;
-    }
-    for (auto it = log->Read(from); it->Valid(); it->Next()) {
-      const ms::Envelope& e = it->envelope();
-      next = e.seq + 1;
-      if (type && e.type != *type) continue;
-      PrintEventRow(e, a.format, first);
-      if (++printed == a.limit) return false;
-    }
-    return true;
-  };
-  bool more = print_from(next);
+  EventPrinter printer(*log, a, type);
+  if (Exit x = printer.PrintMore(); x.code != kExitOk) return x;
   if (a.follow) {
     std::cout.flush();
-    while (more) {
-      const uint64_t head = log->WaitForSeq(next - 1, std::chrono::seconds(1));
-      if (head >= next) {
+    while (!printer.done()) {
+      const uint64_t head = log->WaitForSeq(printer.next() - 1, std::chrono::seconds(1));
+      if (head >= printer.next()) {
         // A run's stream gains events anywhere in the log: read it again from its next seq.
-        more = print_from(next);
-        next = std::max(next, head + 1);
+        if (Exit x = printer.PrintMore(); x.code != kExitOk) return x;
+        printer.Advance(head + 1);
         std::cout.flush();
       }
     }
   }
-  if (a.format == "json") std::cout << (first ? "[]\n" : "\n]\n");
-  return kExitOk;
+  if (a.format == "json") std::cout << (printer.first() ? "[]\n" : "\n]\n");
+  return {};
 }
 
 // --- history, runs, stats -------------------------------------------------------------------
@@ -192,23 +230,26 @@ struct AsOfArg {
   std::optional<int64_t> time_us;
 };
 
-AsOfArg ParseAsOf(const std::string& text) {
+Expected<AsOfArg> ParseAsOf(const std::string& text) {
   AsOfArg a;
   if (text.empty()) return a;
-  if (text.find_first_not_of("0123456789") == std::string::npos) {
-    a.seq = std::stoull(text);
+  uint64_t seq = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), seq);
+  if (ec == std::errc() && end == text.data() + text.size()) {
+    a.seq = seq;
   } else if (auto t = ms::ParseTimeUs(text)) {
     a.time_us = *t;
   } else {
-    throw Failure{kExitUsage, "--as-of takes a seq (a number) or a UTC time like 2026-11-28T18:00:00Z, not " + text};
+    return Exit{kExitUsage, "--as-of takes a seq (a number) or a UTC time like 2026-11-28T18:00:00Z, not " + text};
   }
   return a;
 }
 
-int History(const std::string& db, const std::string& account, const std::string& status, size_t limit,
-            const std::string& as_of, const std::string& format) {
-  const AsOfArg point = ParseAsOf(as_of);
-  auto log = OpenForRead(db);
+Exit History(const std::string& db, const std::string& account, const std::string& status, size_t limit,
+             const std::string& as_of, const std::string& format) {
+  if (limit == 0 || limit > 1000) return Exit{kExitUsage, "--limit must be 1..1000"};
+  TRY(const AsOfArg point, ParseAsOf(as_of));
+  TRY(auto log, OpenForRead(db));
   ms::HistoryQuery q;
   if (!account.empty()) q.account = account;
   if (!status.empty()) q.status = status;
@@ -217,18 +258,18 @@ int History(const std::string& db, const std::string& account, const std::string
   const ms::KvReader* reader = log.get();
   uint64_t seq = log->Head().seq;
   if (point.seq || point.time_us) {
-    view = Check(ms::FoldAsOf(*log, ms::FoldLimit{point.seq, point.time_us}, {ms::HistoryProjection::kName}));
+    TRY(view, Check(ms::FoldAsOf(*log, ms::FoldLimit{point.seq, point.time_us}, {ms::HistoryProjection::kName})));
     reader = &view->store;
     seq = view->fold.last_seq;
   }
-  auto page = Check(ms::ListHistory(*reader, q), kExitUsage);
+  TRY(auto page, Check(ms::ListHistory(*reader, q), kExitUsage));
   const int64_t now = view ? view->fold.last_recorded_at_us : NowUs();
   if (format == "json") {
     boost::json::array runs;
     for (const auto& r : page.runs) runs.push_back(ms::RunJson(r, now));
     boost::json::object o{{"as_of_seq", seq}, {"syncs", std::move(runs)}, {"next_cursor", page.next_cursor}};
     std::cout << boost::json::serialize(o) << "\n";
-    return kExitOk;
+    return {};
   }
   std::cout << "as of seq " << seq << "\n";
   std::cout << Pad("RUN", 26) << Pad("ACCOUNT", 9) << Pad("STATUS", 21) << Pad("STARTED", 26) << Pad("SECONDS", 9)
@@ -241,25 +282,25 @@ int History(const std::string& db, const std::string& account, const std::string
               << Pad(std::to_string(r.removed_items), 9) << r.failed_items << "\n";
   }
   if (page.runs.empty()) std::cout << "no runs\n";
-  return kExitOk;
+  return {};
 }
 
-int RunsShow(const std::string& db, const std::string& id, const std::string& format) {
-  auto log = OpenForRead(db);
-  auto run = Check(ms::GetHistoryRun(*log, id));
-  if (!run) throw Failure{kExitNotFound, "no run " + id};
+Exit RunsShow(const std::string& db, const std::string& id, const std::string& format) {
+  TRY(auto log, OpenForRead(db));
+  TRY(auto run, Check(ms::GetHistoryRun(*log, id)));
+  if (!run) return Exit{kExitNotFound, "no run " + id};
   boost::json::object o = ms::RunJson(*run, NowUs());
   if (format == "json") {
     std::cout << boost::json::serialize(o) << "\n";
-    return kExitOk;
+    return {};
   }
   for (const auto& [key, value] : o) std::cout << Pad(std::string(key), 24) << boost::json::serialize(value) << "\n";
-  return kExitOk;
+  return {};
 }
 
-int Stats(const std::string& db, const std::string& format) {
-  auto log = OpenForRead(db);
-  auto stats = Check(ms::GetStats(*log));
+Exit Stats(const std::string& db, const std::string& format) {
+  TRY(auto log, OpenForRead(db));
+  TRY(auto stats, Check(ms::GetStats(*log)));
   if (format == "json") {
     boost::json::array accounts;
     for (const auto& a : stats.accounts) accounts.push_back(ms::AccountStatsJson(a));
@@ -268,7 +309,7 @@ int Stats(const std::string& db, const std::string& format) {
                           {"runs_finished", stats.total_runs_finished},
                           {"runs_completed", stats.total_runs_completed}};
     std::cout << boost::json::serialize(o) << "\n";
-    return kExitOk;
+    return {};
   }
   std::cout << Pad("ACCOUNT", 10) << Pad("OFFERS", 10) << Pad("RUNS", 7) << Pad("SUCCESS", 9)
             << "LAST SUCCESSFUL RUN\n";
@@ -280,34 +321,34 @@ int Stats(const std::string& db, const std::string& format) {
   }
   std::cout << "total offers " << stats.total_offers << ", runs finished " << stats.total_runs_finished
             << ", completed " << stats.total_runs_completed << "\n";
-  return kExitOk;
+  return {};
 }
 
 // --- rebuild, verify ------------------------------------------------------------------------
 
-int Rebuild(const std::string& db, const std::string& which) {
+Exit Rebuild(const std::string& db, const std::string& which) {
   auto names = ms::AllProjectionNames();
   if (which != "all") {
     if (std::find(names.begin(), names.end(), which) == names.end()) {
-      throw Failure{kExitUsage, "unknown projection " + which + " (history, status, catalog, stats or all)"};
+      return Exit{kExitUsage, "unknown projection " + which + " (history, status, catalog, stats or all)"};
     }
     names = {which};
   }
-  auto log = OpenForWrite(db, false);
+  TRY(auto log, OpenForWrite(db, false));
   const uint64_t head = log->Head().seq;
   Progress progress("rebuilding " + (which == "all" ? std::string("every projection") : which), head);
   const auto start = std::chrono::steady_clock::now();
-  auto report = Check(log->RebuildProjections(names, [&](uint64_t seq) { progress(seq); }));
+  TRY(auto report, Check(log->RebuildProjections(names, [&](uint64_t seq) { progress(seq); })));
   const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   std::cout << fmt::format("rebuilt {}: {} events, {} rows in {:.2f} s ({:.0f} events/s), checkpoint {}\n",
                            fmt::join(names, ", "), report.events, report.rows, secs,
                            secs > 0 ? report.events / secs : 0.0, report.checkpoint);
-  return kExitOk;
+  return {};
 }
 
-// Checks the chain and every projection; prints findings; true when all is well.
-bool VerifyLog(const ms::EventLog& log) {
-  auto report = Check(log.Verify());
+// Checks the chain and every projection; prints findings; exits 1 when something is wrong.
+Exit VerifyLog(const ms::EventLog& log) {
+  TRY(auto report, Check(log.Verify()));
   bool ok = true;
   if (report.ok) {
     std::cout << fmt::format("log: ok, {} events, head {}\n", report.events_checked, ms::HashToHex(log.Head().hash));
@@ -318,7 +359,7 @@ bool VerifyLog(const ms::EventLog& log) {
   auto checks = ms::VerifyProjections(log);
   if (!checks.ok()) {
     std::cout << "projections: cannot be rebuilt: " << checks.status().ToString() << "\n";
-    return false;
+    return Exit{kExitDamaged, ""};
   }
   for (const auto& c : *checks) {
     if (c.ok()) {
@@ -334,54 +375,55 @@ bool VerifyLog(const ms::EventLog& log) {
       std::cout << "\n";
     }
   }
-  return ok;
+  return ok ? Exit{} : Exit{kExitDamaged, ""};
 }
 
-int Verify(const std::string& db) {
-  auto log = OpenForRead(db);
-  return VerifyLog(*log) ? kExitOk : kExitDamaged;
+Exit Verify(const std::string& db) {
+  TRY(auto log, OpenForRead(db));
+  return VerifyLog(*log);
 }
 
 // --- export, import -------------------------------------------------------------------------
 
-int Export(const std::string& db, const std::string& to) {
-  auto log = OpenForRead(db);
+Exit Export(const std::string& db, const std::string& to) {
+  TRY(auto log, OpenForRead(db));
   const std::string tmp = to + ".partial";
   std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-  if (!out) throw Failure{kExitUsage, "cannot write " + tmp};
+  if (!out) return Exit{kExitUsage, "cannot write " + tmp};
   const uint64_t head = log->Head().seq;
   Progress progress("exporting", head);
   uint64_t n = 0;
   for (auto it = log->Read(1); it->Valid() && it->envelope().seq <= head; it->Next()) {
-    boost::json::object o = Check(ms::EventJson(it->envelope()));
+    TRY(boost::json::object o, Check(ms::EventJson(it->envelope())));
     o["raw"] = ms::Base64Encode(it->raw());
     out << boost::json::serialize(o) << "\n";
     if ((++n & 0xFFF) == 0) progress(n);
   }
   progress(n);
   out.close();
-  if (!out) throw Failure{kExitUsage, "writing " + tmp + " failed"};
+  if (!out) return Exit{kExitUsage, "writing " + tmp + " failed"};
   std::filesystem::rename(tmp, to);
   std::cout << fmt::format("exported {} events to {} (head {})\n", n, to, ms::HashToHex(log->Head().hash));
-  return kExitOk;
+  return {};
 }
 
-int Import(const std::string& db, const std::string& from) {
+Exit Import(const std::string& db, const std::string& from) {
   std::ifstream in(from, std::ios::binary);
-  if (!in) throw Failure{kExitUsage, "cannot read " + from};
+  if (!in) return Exit{kExitUsage, "cannot read " + from};
   if (std::filesystem::exists(db) && !std::filesystem::is_empty(db)) {
-    throw Failure{kExitUsage, db + " is not empty: import writes into a fresh database"};
+    return Exit{kExitUsage, db + " is not empty: import writes into a fresh database"};
   }
-  auto log = OpenForWrite(db, true);
+  TRY(auto log, OpenForWrite(db, true));
   std::vector<std::string> chunk;
   std::string line;
   uint64_t line_no = 0, n = 0;
-  auto flush = [&] {
-    if (chunk.empty()) return;
+  auto flush = [&]() -> Exit {
+    if (chunk.empty()) return {};
     auto r = log->Import(chunk);
-    if (!r.ok()) throw Failure{kExitDamaged, r.status().message()};
+    if (!r.ok()) return Exit{kExitDamaged, r.status().message()};
     n += chunk.size();
     chunk.clear();
+    return {};
   };
   while (std::getline(in, line)) {
     ++line_no;
@@ -392,15 +434,93 @@ int Import(const std::string& db, const std::string& from) {
     if (!ec && v.is_object()) {
       if (auto* r = v.as_object().if_contains("raw"); r != nullptr && r->is_string()) raw = &r->as_string();
     }
-    if (raw == nullptr) throw Failure{kExitUsage, fmt::format("{} line {}: not an exported event (no \"raw\")", from, line_no)};
+    if (raw == nullptr) return Exit{kExitUsage, fmt::format("{} line {}: not an exported event (no \"raw\")", from, line_no)};
     auto bytes = ms::Base64Decode(std::string_view(raw->data(), raw->size()));
-    if (!bytes) throw Failure{kExitUsage, fmt::format("{} line {}: \"raw\" is not base64", from, line_no)};
+    if (!bytes) return Exit{kExitUsage, fmt::format("{} line {}: \"raw\" is not base64", from, line_no)};
     chunk.push_back(std::move(*bytes));
-    if (chunk.size() == 10000) flush();
+    if (chunk.size() == 10000) {
+      if (Exit x = flush(); x.code != kExitOk) return x;
+    }
   }
-  flush();
+  if (Exit x = flush(); x.code != kExitOk) return x;
   std::cout << fmt::format("imported {} events into {}\n", n, db);
-  return VerifyLog(*log) ? kExitOk : kExitDamaged;
+  return VerifyLog(*log);
+}
+
+// The command line: every subcommand and its options, and what was given.
+struct CommandLine {
+  std::string db = "./data";
+  std::string projection = "all";
+  EventsArgs events_args;
+  std::string account, status, as_of, format = "table", run_id, file;
+  size_t limit = 50;
+  CLI::App* rebuild = nullptr;
+  CLI::App* verify = nullptr;
+  CLI::App* events = nullptr;
+  CLI::App* history = nullptr;
+  CLI::App* show = nullptr;
+  CLI::App* stats = nullptr;
+  CLI::App* exp = nullptr;
+  CLI::App* imp = nullptr;
+};
+
+void AddReadCommands(CLI::App& app, CommandLine& c) {
+  EventsArgs& ea = c.events_args;
+  c.events = app.add_subcommand("events", "Print events in seq order, payloads rendered as JSON");
+  c.events->add_option("--after", ea.after, "Only events after this seq")->capture_default_str();
+  c.events->add_option("--run", ea.run, "Only the events of this run");
+  c.events->add_option("--type", ea.type, "Only events of this type (e.g. SyncCompleted)");
+  c.events->add_flag("--follow", ea.follow, "Keep printing events as they are appended (stop with Ctrl-C)");
+  c.events->add_option("--format", ea.format, "json (an array), ndjson or table")
+      ->check(CLI::IsMember({"json", "ndjson", "table"}))
+      ->capture_default_str();
+  c.events->add_option("--limit", ea.limit, "Stop after this many events (0: no limit)")->capture_default_str();
+
+  c.history = app.add_subcommand("history", "List sync runs, newest first");
+  c.history->add_option("--account", c.account, "Only this account's runs");
+  c.history->add_option("--status", c.status,
+                        "Only runs with this status (running, completed, completed_with_gaps, failed, cancelled, interrupted)");
+  c.history->add_option("--limit", c.limit, "Runs to list, 1..1000")->capture_default_str();
+  c.history->add_option("--as-of", c.as_of,
+                        "The history as it stood at a seq (a number) or a UTC time (2026-11-28T18:00:00Z)");
+  c.history->add_option("--format", c.format, "table or json")->check(CLI::IsMember({"table", "json"}))->capture_default_str();
+
+  auto* runs = app.add_subcommand("runs", "Sync runs");
+  runs->require_subcommand(1);
+  c.show = runs->add_subcommand("show", "Everything the history knows about one run");
+  c.show->add_option("ID", c.run_id, "The run id")->required();
+  c.show->add_option("--format", c.format, "table or json")->check(CLI::IsMember({"table", "json"}))->capture_default_str();
+
+  c.stats = app.add_subcommand("stats", "Offers per account, run outcomes, last successful run, success rate");
+  c.stats->add_option("--format", c.format, "table or json")->check(CLI::IsMember({"table", "json"}))->capture_default_str();
+}
+
+void AddMaintenanceCommands(CLI::App& app, CommandLine& c) {
+  c.rebuild = app.add_subcommand("rebuild", "Drop a projection and refold it from the whole log, then checkpoint it");
+  c.rebuild->add_option("--projection", c.projection, "history, status, catalog, stats or all")->capture_default_str();
+  c.verify = app.add_subcommand("verify",
+                                "Check every event's checksum and the hash chain, rebuild every projection in scratch "
+                                "space and compare digests; names the first bad seq or the projection and first "
+                                "differing key");
+}
+
+void AddTransferCommands(CLI::App& app, CommandLine& c) {
+  c.exp = app.add_subcommand("export", "Write every event, with its stored bytes, as NDJSON");
+  c.exp->add_option("--to", c.file, "The file to write (FILE.ndjson)")->required();
+  c.imp = app.add_subcommand("import", "Load an export into a fresh database, then verify it");
+  c.imp->add_option("--from", c.file, "The file to read (FILE.ndjson)")->required()->check(CLI::ExistingFile);
+}
+
+Exit RunCommand(const CommandLine& c) {
+  if (c.rebuild->parsed()) return Rebuild(c.db, c.projection);
+  if (c.verify->parsed()) return Verify(c.db);
+  if (c.events->parsed()) return Events(c.db, c.events_args);
+  if (c.history->parsed()) return History(c.db, c.account, c.status, c.limit, c.as_of, c.format);
+  if (c.show->parsed()) return RunsShow(c.db, c.run_id, c.format);
+  if (c.stats->parsed()) return Stats(c.db, c.format);
+  if (c.exp->parsed()) return Export(c.db, c.file);
+  if (c.imp->parsed()) return Import(c.db, c.file);
+  return Exit{kExitUsage, "no command"};
 }
 
 }  // namespace
@@ -414,53 +534,11 @@ int main(int argc, char** argv) {
       "opened or read, 4 not found."};
   app.require_subcommand(1);
   app.fallthrough();
-  std::string db = "./data";
-  app.add_option("--db", db, "The database directory (marketsyncd's --data)")->capture_default_str();
-
-  std::string projection = "all";
-  auto* rebuild = app.add_subcommand("rebuild", "Drop a projection and refold it from the whole log, then checkpoint it");
-  rebuild->add_option("--projection", projection, "history, status, catalog, stats or all")->capture_default_str();
-
-  app.add_subcommand("verify",
-                     "Check every event's checksum and the hash chain, rebuild every projection in scratch space "
-                     "and compare digests; names the first bad seq or the projection and first differing key");
-
-  EventsArgs ea;
-  auto* events = app.add_subcommand("events", "Print events in seq order, payloads rendered as JSON");
-  events->add_option("--after", ea.after, "Only events after this seq")->capture_default_str();
-  events->add_option("--run", ea.run, "Only the events of this run");
-  events->add_option("--type", ea.type, "Only events of this type (e.g. SyncCompleted)");
-  events->add_flag("--follow", ea.follow, "Keep printing events as they are appended (stop with Ctrl-C)");
-  events->add_option("--format", ea.format, "json (an array), ndjson or table")
-      ->check(CLI::IsMember({"json", "ndjson", "table"}))
-      ->capture_default_str();
-  events->add_option("--limit", ea.limit, "Stop after this many events (0: no limit)")->capture_default_str();
-
-  std::string account, status, as_of, format = "table";
-  size_t limit = 50;
-  auto* history = app.add_subcommand("history", "List sync runs, newest first");
-  history->add_option("--account", account, "Only this account's runs");
-  history->add_option("--status", status, "Only runs with this status (running, completed, completed_with_gaps, failed, cancelled, interrupted)");
-  history->add_option("--limit", limit, "Runs to list, 1..1000")->capture_default_str();
-  history->add_option("--as-of", as_of, "The history as it stood at a seq (a number) or a UTC time (2026-11-28T18:00:00Z)");
-  history->add_option("--format", format, "table or json")->check(CLI::IsMember({"table", "json"}))->capture_default_str();
-
-  auto* runs = app.add_subcommand("runs", "Sync runs");
-  runs->require_subcommand(1);
-  std::string run_id;
-  auto* show = runs->add_subcommand("show", "Everything the history knows about one run");
-  show->add_option("ID", run_id, "The run id")->required();
-  show->add_option("--format", format, "table or json")->check(CLI::IsMember({"table", "json"}))->capture_default_str();
-
-  auto* stats = app.add_subcommand("stats", "Offers per account, run outcomes, last successful run, success rate");
-  stats->add_option("--format", format, "table or json")->check(CLI::IsMember({"table", "json"}))->capture_default_str();
-
-  std::string file;
-  auto* exp = app.add_subcommand("export", "Write every event, with its stored bytes, as NDJSON");
-  exp->add_option("--to", file, "The file to write (FILE.ndjson)")->required();
-  auto* imp = app.add_subcommand("import", "Load an export into a fresh database, then verify it");
-  imp->add_option("--from", file, "The file to read (FILE.ndjson)")->required()->check(CLI::ExistingFile);
-
+  CommandLine c;
+  app.add_option("--db", c.db, "The database directory (marketsyncd's --data)")->capture_default_str();
+  AddMaintenanceCommands(app, c);
+  AddReadCommands(app, c);
+  AddTransferCommands(app, c);
   try {
     app.parse(argc, argv);
   } catch (const CLI::Success& e) {
@@ -469,25 +547,13 @@ int main(int argc, char** argv) {
     app.exit(e);
     return kExitUsage;
   }
+  Exit exit;
   try {
-    if (rebuild->parsed()) return Rebuild(db, projection);
-    if (app.got_subcommand("verify")) return Verify(db);
-    if (events->parsed()) return Events(db, ea);
-    if (history->parsed()) {
-      if (limit == 0 || limit > 1000) throw Failure{kExitUsage, "--limit must be 1..1000"};
-      return History(db, account, status, limit, as_of, format);
-    }
-    if (show->parsed()) return RunsShow(db, run_id, format);
-    if (stats->parsed()) return Stats(db, format);
-    if (exp->parsed()) return Export(db, file);
-    if (imp->parsed()) return Import(db, file);
-  } catch (const Failure& f) {
-    std::cout.flush();
-    std::cerr << "marketsync: " << f.message << "\n";
-    return f.code;
-  } catch (const std::exception& e) {
-    std::cerr << "marketsync: " << e.what() << "\n";
-    return kExitDatabase;
+    exit = RunCommand(c);
+  } catch (const std::exception& e) {  // a dependency's (std::filesystem, allocation)
+    exit = Exit{kExitDatabase, e.what()};
   }
-  return kExitUsage;
+  std::cout.flush();
+  if (!exit.message.empty()) std::cerr << "marketsync: " << exit.message << "\n";
+  return exit.code;
 }

@@ -1,0 +1,169 @@
+#include "engine/recovery.h"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <map>
+#include <utility>
+#include <vector>
+
+#include "engine/emag/response_parser.h"
+#include "engine/offer_fingerprint.h"
+#include "engine/product_rows.h"
+#include "schema/payload_codec.h"
+#include "schema/store_keys.h"
+#include "schema/stream_ids.h"
+
+namespace marketsync {
+namespace {
+
+constexpr std::string_view kRestoreCorrelation = "restore-product-state";
+
+// Pass 1: the seq of the last event of every offer that still exists, by product key.
+Result<std::map<std::string, uint64_t>> LastProductEvents(const EventLog& log) {
+  std::map<std::string, uint64_t> last;
+  auto it = log.Read(1);
+  for (; it->Valid(); it->Next()) {
+    const Envelope& e = it->envelope();
+    const auto type = static_cast<EventType>(e.type);
+    if (type != EventType::kProductCreated && type != EventType::kProductUpdated && type != EventType::kProductRemoved) {
+      continue;
+    }
+    const std::optional<ProductStreamParts> stream = ParseProductStreamId(e.stream_id);
+    if (!stream) continue;
+    const std::string key = ProductKey(stream->account, stream->offer_id);
+    if (type == EventType::kProductRemoved) {
+      last.erase(key);
+    } else {
+      last[key] = e.seq;
+    }
+  }
+  MS_RETURN_IF_ERROR(it->status());
+  return last;
+}
+
+// The product state a sync would have written for the offer a product event carries.
+Result<ProductState> StateOf(const Envelope& e) {
+  std::string raw_json, run_id;
+  if (e.type == static_cast<uint16_t>(EventType::kProductCreated)) {
+    MS_ASSIGN_OR_RETURN(ProductCreated p, DecodePayload<ProductCreated>(e.payload_version, e.payload));
+    raw_json = std::move(p.raw_json);
+    run_id = std::move(p.run_id);
+  } else {
+    MS_ASSIGN_OR_RETURN(ProductUpdated p, DecodePayload<ProductUpdated>(e.payload_version, e.payload));
+    raw_json = std::move(p.raw_json);
+    run_id = std::move(p.run_id);
+  }
+  MS_ASSIGN_OR_RETURN(emag::OfferPage page,
+                      emag::ParseReadResponse(R"({"isError":false,"messages":[],"results":[)" + raw_json + "]}"));
+  if (page.offers.size() != 1) return Status::Corruption("product event at seq " + std::to_string(e.seq) + " holds no offer");
+  ProductState state;
+  const RawHash raw_hash = RawTextHash(raw_json);
+  state.raw_hash.assign(raw_hash.data(), raw_hash.size());
+  OfferFingerprint fp = Fingerprint(page.offers[0]);
+  state.content_hash = std::move(fp.content_hash);
+  state.field_hashes = std::move(fp.field_hashes);
+  state.part_number = page.offers[0].part_number;
+  state.last_run_id = std::move(run_id);
+  return state;
+}
+
+Status AlreadyRestored(const EventLog& log, bool* done) {
+  *done = true;
+  if (log.Head().seq == 0) return Status::Ok();
+  MS_ASSIGN_OR_RETURN(auto it, log.Scan(kProductsFamily));
+  it->SeekToFirst();
+  MS_RETURN_IF_ERROR(it->status());
+  if (it->Valid()) return Status::Ok();
+  MS_ASSIGN_OR_RETURN(auto derived, log.Get(EventLog::kMetaFamily, kProductStateDerivedKey));
+  *done = derived.has_value();
+  return Status::Ok();
+}
+
+}  // namespace
+
+Status RestoreProductState(EventLog& log, RawHashIndex& raw_hashes) {
+  bool done = false;
+  MS_RETURN_IF_ERROR(AlreadyRestored(log, &done));
+  if (done) return Status::Ok();
+  const KeyValueWrite marker{std::string(EventLog::kMetaFamily), std::string(kProductStateDerivedKey),
+                             std::to_string(log.Head().seq)};
+  MS_ASSIGN_OR_RETURN(auto last, LastProductEvents(log));
+  if (last.empty()) return log.Append(Step{std::string(kRestoreCorrelation), {}, {marker}, {}}).status();
+  spdlog::info("restoring the product state of {} offers from the log", last.size());
+  // Pass 2: fingerprint each offer's last raw JSON, as a sync would have; one forward scan
+  // from the first of those events, not a look-up each.
+  std::vector<std::pair<uint64_t, std::string>> wanted;  // (seq, product key), seq order
+  wanted.reserve(last.size());
+  for (const auto& [key, seq] : last) wanted.emplace_back(seq, key);
+  std::sort(wanted.begin(), wanted.end());
+  Step step;
+  step.correlation_id = kRestoreCorrelation;
+  auto it = log.Read(wanted.front().first);
+  for (const auto& [seq, key] : wanted) {
+    while (it->Valid() && it->envelope().seq < seq) it->Next();
+    if (!it->Valid() || it->envelope().seq != seq) {
+      return it->status().ok() ? Status::Corruption("product event at seq " + std::to_string(seq) + " is gone") : it->status();
+    }
+    MS_ASSIGN_OR_RETURN(ProductState state, StateOf(it->envelope()));
+    step.writes.push_back({std::string(kProductsFamily), key, EncodeProductState(state)});
+    if (step.writes.size() == 2000) {
+      MS_RETURN_IF_ERROR(log.Append(std::move(step)).status());
+      step = Step{};
+      step.correlation_id = kRestoreCorrelation;
+    }
+  }
+  step.writes.push_back(marker);  // the marker lands with the last rows
+  raw_hashes.Clear();  // written around it: the next run of each account loads again
+  return log.Append(std::move(step)).status();
+}
+
+Status RecoverRuns(RunJournal& journal, const RecoveryOptions& options) {
+  std::vector<std::pair<std::string, std::string>> leases;  // (account, run id)
+  {
+    MS_ASSIGN_OR_RETURN(auto it, journal.log().Scan(EventLog::kMetaFamily));
+    for (it->Seek(kLeasePrefix); it->Valid() && it->key().starts_with(kLeasePrefix); it->Next()) {
+      leases.emplace_back(std::string(it->key().substr(kLeasePrefix.size())), std::string(it->value()));
+    }
+    MS_RETURN_IF_ERROR(it->status());
+  }
+  for (const auto& [account, run_id] : leases) {
+    MS_ASSIGN_OR_RETURN(RunState st, journal.Load(run_id, false));
+    RunRecord& r = st.record;
+    if (r.terminal()) {
+      // Cannot happen (the terminal step releases the lease), but never leave an account stuck.
+      MS_RETURN_IF_ERROR(journal.log().Append(RunJournal::ReleaseStep(r)).status());
+      continue;
+    }
+    std::vector<NewEvent> events;
+    if (r.status != kRunInterrupted) {
+      SyncInterrupted ev;
+      ev.last_committed_page = r.last_page;
+      ev.reason = "found unfinished at start-up";
+      events.push_back(MakeEvent(ev));
+    }
+    if (!options.configured(account)) {
+      MS_RETURN_IF_ERROR(journal.Append(st, std::move(events), Step{}));
+      MS_RETURN_IF_ERROR(journal.FinishFailed(st, 0, ErrorClass::kConfig, "account " + account + " is no longer configured"));
+      continue;
+    }
+    if (!options.resume || r.attempt >= options.max_attempts) {
+      MS_RETURN_IF_ERROR(journal.Append(st, std::move(events), Step{}));
+      MS_RETURN_IF_ERROR(journal.FinishFailed(
+          st, 0, ErrorClass::kInterrupted,
+          !options.resume ? "interrupted, and resuming is switched off"
+                          : "interrupted after " + std::to_string(r.attempt) + " attempts, the limit"));
+      continue;
+    }
+    SyncResumed resumed;
+    resumed.attempt = r.attempt + 1;
+    resumed.from_page = r.last_page + 1;
+    events.push_back(MakeEvent(resumed));
+    MS_RETURN_IF_ERROR(journal.Append(st, std::move(events), Step{}));
+    spdlog::info("run {} resumed: attempt {}, from page {}", run_id, resumed.attempt, resumed.from_page);
+    options.launch(run_id);
+  }
+  return Status::Ok();
+}
+
+}  // namespace marketsync

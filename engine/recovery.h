@@ -1,0 +1,37 @@
+#pragma once
+
+// Start-up recovery (DESIGN.md §5): the product state derived again from the log when it is
+// missing, and every run that holds a lease without a terminal event interrupted, then resumed
+// as a new attempt or failed.
+
+#include <cstdint>
+#include <functional>
+#include <string>
+
+#include "engine/raw_hash_index.h"
+#include "engine/run_journal.h"
+#include "events/event_log.h"
+
+namespace marketsync {
+
+// A log with product events but no product state (imported from an export, or the state's
+// family lost): the state is derived again from each offer's last event, so the next sync
+// tells created from updated from unchanged as the original database would have. A marker
+// says it was done, so a state that is empty for good reasons (no run has committed an offer
+// yet, or every offer was removed) does not cost a scan of the log at every start. Clears
+// `raw_hashes` when it writes rows. Errors: the log's, kCorruption for events that do not
+// decode.
+Status RestoreProductState(EventLog& log, RawHashIndex& raw_hashes);
+
+struct RecoveryOptions {
+  bool resume = true;          // resume interrupted runs
+  uint32_t max_attempts = 3;   // attempts per run, the first included
+  std::function<bool(const std::string& account)> configured;  // is the account still configured?
+  std::function<void(const std::string& run_id)> launch;       // run it on (a new attempt)
+};
+
+// Every leased run: SyncInterrupted (unless recorded), then SyncResumed and `launch`, or
+// SyncFailed (account gone, resuming off, attempts used up). Errors: the log's.
+Status RecoverRuns(RunJournal& journal, const RecoveryOptions& options);
+
+}  // namespace marketsync

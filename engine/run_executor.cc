@@ -1,0 +1,335 @@
+#include "engine/run_executor.h"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+
+#include "engine/offer_fingerprint.h"
+#include "engine/product_rows.h"
+#include "schema/payload_codec.h"
+#include "schema/store_keys.h"
+#include "schema/stream_ids.h"
+
+namespace marketsync {
+namespace {
+
+// What the catalog shows of an offer (carried by the product events).
+// Fills *s (assigning into its strings, so a reused summary allocates little); takes the
+// offer's name, which the offer no longer needs.
+void SetSummary(OfferSummary* s, emag::Offer& offer) {
+  s->part_number.assign(offer.part_number);
+  s->name = std::move(offer.name);
+  s->sale_price.clear();
+  if (offer.sale_price) s->sale_price = offer.sale_price->ToString();
+  s->currency.assign(offer.currency);
+  s->stock = offer.general_stock;
+  if (s->stock == 0) {
+    for (const auto& w : offer.stock) s->stock += w.value;
+  }
+  s->status = offer.status;
+}
+
+// What the log and the index know of a page's offers before they are compared: the same text
+// is the same offer, so each offer's raw hash is checked against the index, and only offers
+// whose text changed read their stored state (one MultiGet); new offers have none.
+struct PageLookup {
+  std::vector<RawHash> raw_hashes;
+  std::vector<std::optional<RawHashIndex::Hash>> indexed;
+  std::vector<bool> text_changed;
+  std::vector<std::optional<std::string>> changed_states;  // one per text_changed offer
+};
+
+Result<PageLookup> LookUp(const EventLog& log, const RawHashIndex& index, const std::string& account,
+                          const std::vector<emag::Offer>& offers) {
+  PageLookup out;
+  out.raw_hashes.resize(offers.size());
+  for (size_t i = 0; i < offers.size(); ++i) out.raw_hashes[i] = RawTextHash(offers[i].raw_json);
+  out.indexed = index.Lookup(account, offers);
+  out.text_changed.resize(offers.size());
+  std::vector<std::string> changed_keys;
+  for (size_t i = 0; i < offers.size(); ++i) {
+    out.text_changed[i] = out.indexed[i] && *out.indexed[i] != out.raw_hashes[i];
+    if (out.text_changed[i]) changed_keys.push_back(ProductKey(account, offers[i].id));
+  }
+  MS_ASSIGN_OR_RETURN(out.changed_states, log.MultiGet(kProductsFamily, changed_keys));
+  return out;
+}
+
+// Part numbers held by several offers, in part number order, each with its ids ascending.
+std::vector<DuplicatePartNumber> Duplicates(std::vector<std::pair<std::string, uint64_t>> part_numbers) {
+  std::sort(part_numbers.begin(), part_numbers.end());
+  std::vector<DuplicatePartNumber> duplicates;
+  for (size_t i = 0, j = 0; i < part_numbers.size(); i = j) {
+    for (j = i + 1; j < part_numbers.size() && part_numbers[j].first == part_numbers[i].first; ++j) {
+    }
+    if (j - i < 2) continue;
+    DuplicatePartNumber d{part_numbers[i].first, {}};
+    for (size_t k = i; k < j; ++k) d.offer_ids.push_back(part_numbers[k].second);
+    duplicates.push_back(std::move(d));
+  }
+  return duplicates;
+}
+
+}  // namespace
+
+ErrorClass RunExecutor::ClassOf(const Status& s) {
+  switch (s.code()) {
+    case Status::Code::kPermissionDenied: return ErrorClass::kAuth;
+    case Status::Code::kDeadlineExceeded: return ErrorClass::kDeadline;
+    case Status::Code::kUnavailable: return ErrorClass::kRetryable;
+    default: return ErrorClass::kFatal;
+  }
+}
+
+Status RunExecutor::Execute(RunState st, ActiveRun& active) {
+  RunRecord& r = st.record;
+  if (r.terminal()) return Status::Ok();
+  extra_requests_ = 0;
+  bool stopped = false;
+  MS_RETURN_IF_ERROR(StopIfAsked(st, active, extra_requests_, &stopped));
+  if (stopped) return Status::Ok();
+  MS_RETURN_IF_ERROR(raw_hashes_.Load(journal_.log(), r.account_type));
+  Plan plan;
+  plan.per_page = r.params.items_per_page == 0 ? 100 : r.params.items_per_page;
+  emag::OfferFilter filter;
+  if (!r.params.include_inactive) filter.status = 1;
+  const uint32_t first_page = r.last_page + 1;
+  emag::CallControl control{&active.stop, std::chrono::steady_clock::now() + options_.run_deadline};
+  const uint32_t limit = r.params.max_pages == 0 ? emag::PageStream::kOpenEnded : r.params.max_pages;
+
+  // The count runs beside the first page requests, so its latency is hidden.
+  emag::PageStream stream(client_, filter, first_page, limit, plan.per_page, options_.page_window, control);
+  emag::CallStats count_stats;
+  Result<emag::OfferCount> count = client_.Count(filter, &count_stats, control);
+  extra_requests_ += count_stats.requests;
+  if (!count.ok()) {
+    stream.Stop();
+    MS_RETURN_IF_ERROR(StopIfAsked(st, active, extra_requests_, &stopped));
+    if (stopped) return Status::Ok();
+    return journal_.FinishFailed(st, extra_requests_, ClassOf(count.status()), count.status().message());
+  }
+  MS_RETURN_IF_ERROR(Begin(st, *count, first_page, plan));
+  plan.last_page = std::min(plan.last_page, limit);
+  stream.SetLastPage(plan.last_page);
+
+  Status fatal;
+  MS_RETURN_IF_ERROR(TakePages(st, stream, active, plan, &fatal));
+  if (!fatal.ok()) return journal_.FinishFailed(st, extra_requests_, ClassOf(fatal), fatal.message());
+  MS_RETURN_IF_ERROR(StopIfAsked(st, active, extra_requests_, &stopped));
+  if (stopped) return Status::Ok();
+  return Complete(st, extra_requests_, plan);
+}
+
+Status RunExecutor::Begin(RunState& st, const emag::OfferCount& count, uint32_t first_page, Plan& plan) {
+  RunRecord& r = st.record;
+  const uint64_t total_pages = (count.items + plan.per_page - 1) / plan.per_page;
+  st.seen.Reserve(st.seen.size() + count.items);  // no rehashing as the pages come in
+  st.part_numbers_complete = st.seen.size() == 0;
+  if (st.part_numbers_complete) st.part_numbers.reserve(count.items);
+  plan.count_items = count.items;
+  plan.limited = r.params.max_pages != 0 && r.params.max_pages < total_pages;
+  plan.last_page = static_cast<uint32_t>(std::min<uint64_t>(total_pages, UINT32_MAX));
+  SyncStarted started;
+  started.attempt = std::max<uint32_t>(r.attempt, 1);
+  started.total_items = count.items;
+  started.total_pages = static_cast<uint32_t>(total_pages);
+  started.items_per_page = plan.per_page;
+  spdlog::info("run {} started: account {}, attempt {}, {} offers in {} pages, from page {}", r.id, r.account_type,
+               started.attempt, count.items, total_pages, first_page);
+  return journal_.Append(st, {MakeEvent(started)}, Step{});
+}
+
+Status RunExecutor::TakePages(RunState& st, emag::PageStream& stream, ActiveRun& active, Plan& plan, Status* fatal) {
+  StepPipeline pipeline([&](std::vector<RunStep> steps) { return journal_.AppendAll(st, std::move(steps)); });
+  while (!active.stop) {
+    std::optional<emag::FetchedPage> page = stream.Next();
+    if (!page) break;
+    if (!page->result.ok()) {
+      const Status& s = page->result.status();
+      if (s.code() == Status::Code::kCancelled) continue;  // the flags say why
+      if (s.code() == Status::Code::kDeadlineExceeded || emag::IsFatalEmagError(s)) {
+        stream.Stop();
+        *fatal = s;
+        break;
+      }
+      PageFailed pf;
+      pf.page = page->page;
+      pf.error_class = std::string(ToString(ErrorClass::kRetryable));
+      pf.message = s.message();
+      pf.requests = page->stats.requests;
+      pf.rate_limit_hits = page->stats.rate_limit_hits;
+      pf.retries = page->stats.retries;
+      MS_RETURN_IF_ERROR(pipeline.Push({MakeEvent(pf)}, Step{}));
+      continue;
+    }
+    std::vector<NewEvent> events;
+    Step step;
+    MS_RETURN_IF_ERROR(PreparePage(st, *page, &events, &step));
+    MS_RETURN_IF_ERROR(pipeline.Push(std::move(events), std::move(step)));
+    if (page->result->offers.size() < plan.per_page && page->page < plan.last_page) {
+      plan.last_page = page->page;  // the catalogue shrank during the run
+      stream.SetLastPage(plan.last_page);
+    }
+  }
+  stream.Stop();
+  return pipeline.Drain();
+}
+
+Status RunExecutor::StopIfAsked(RunState& st, const ActiveRun& active, uint64_t extra_requests, bool* stopped) {
+  *stopped = true;
+  if (active.cancel || st.record.cancel_requested) return journal_.FinishCancelled(st, extra_requests);
+  if (active.interrupt) return journal_.Interrupt(st, "shutdown");
+  *stopped = false;
+  return Status::Ok();
+}
+
+Status RunExecutor::PreparePage(RunState& st, emag::FetchedPage& page, std::vector<NewEvent>* run_events, Step* out) {
+  const RunRecord& r = st.record;
+  PageCommitted pc;
+  pc.page = page.page;
+  pc.items = static_cast<uint32_t>(page.result->offers.size());
+  pc.bytes = page.result->bytes;
+  pc.requests = page.stats.requests;
+  pc.rate_limit_hits = page.stats.rate_limit_hits;
+  pc.retries = page.stats.retries;
+  pc.latency_us = page.stats.latency_us;
+  Step step;
+  std::vector<emag::Offer>& offers = page.result->offers;
+  MS_ASSIGN_OR_RETURN(PageLookup known, LookUp(journal_.log(), raw_hashes_, r.account_type, offers));
+  pc.offer_ids.reserve(offers.size());
+  size_t next_changed = 0;
+  // Payloads reused offer after offer (their strings keep their buffers).
+  ProductCreated created;
+  created.account = r.account_type;
+  created.run_id = r.id;
+  ProductUpdated updated;
+  updated.account = r.account_type;
+  updated.run_id = r.id;
+  for (size_t i = 0; i < offers.size(); ++i) {
+    emag::Offer& offer = offers[i];
+    const std::optional<std::string> none;
+    const std::optional<std::string>& stored = known.text_changed[i] ? known.changed_states[next_changed++] : none;
+    pc.offer_ids.push_back(offer.id);
+    if (!st.seen.Insert(offer.id, true)) {
+      ++pc.duplicates;
+      continue;
+    }
+    if (st.part_numbers_complete && !offer.part_number.empty()) st.part_numbers.emplace_back(offer.part_number, offer.id);
+    if (known.indexed[i] && !known.text_changed[i]) {
+      ++pc.unchanged;
+      continue;
+    }
+    if (known.indexed[i] && !stored) {
+      return Status::Corruption("product state of offer " + std::to_string(offer.id) + " is indexed but gone");
+    }
+    const std::string key = ProductKey(r.account_type, offer.id);
+    const std::string_view raw_hash(known.raw_hashes[i].data(), known.raw_hashes[i].size());
+    ProductState state;
+    if (stored) {
+      MS_ASSIGN_OR_RETURN(state, DecodeProductState(*stored));
+    }
+    OfferFingerprint fp = Fingerprint(offer);
+    if (stored && state.content_hash == fp.content_hash) {
+      ++pc.unchanged;
+      state.raw_hash = raw_hash;  // remember the new spelling
+      step.writes.push_back({std::string(kProductsFamily), key, EncodeProductState(state)});
+      continue;
+    }
+    NewEvent ev;
+    if (!stored) {
+      created.offer_id = offer.id;
+      created.content_hash = ToHex(fp.content_hash);
+      SetSummary(&created.summary, offer);
+      created.raw_json = std::move(offer.raw_json);  // the page is done with it
+      ev = MakeEvent(created);
+      ++pc.created;
+    } else {
+      updated.offer_id = offer.id;
+      updated.content_hash = ToHex(fp.content_hash);
+      updated.changed_fields = ChangedFields(state.field_hashes, fp.field_hashes);
+      SetSummary(&updated.summary, offer);
+      updated.raw_json = std::move(offer.raw_json);
+      ev = MakeEvent(updated);
+      ++pc.updated;
+    }
+    step.writes.push_back({std::string(kProductsFamily), key,
+                           EncodeProductState({raw_hash, fp.content_hash, offer.part_number, fp.field_hashes, r.id})});
+    step.streams.push_back({ProductStreamId(r.account_type, offer.id), kAnyVersion, {std::move(ev)}});
+  }
+  run_events->push_back(MakeEvent(pc));
+  *out = std::move(step);
+  return Status::Ok();
+}
+
+Status RunExecutor::Complete(RunState& st, uint64_t extra_requests, const Plan& plan) {
+  RunRecord& r = st.record;
+  Step step = RunJournal::ReleaseStep(r);
+  // Products of the account not seen in this run, and part numbers held by several offers.
+  const bool may_remove = r.mode == ToString(SyncMode::kFull) && r.params.include_inactive && !plan.limited &&
+                          r.pages_failed.empty();
+  uint64_t removed = 0;
+  std::vector<DuplicatePartNumber> duplicates;
+  MS_RETURN_IF_ERROR(CollectUnseen(st, may_remove, step, removed, duplicates));
+  const uint64_t seen = st.seen.size();
+  const bool count_changed = r.pages_failed.empty() && !plan.limited && seen != plan.count_items;
+  if (!r.pages_failed.empty()) {
+    SyncCompletedWithGaps ev;
+    ev.totals = RunJournal::Totals(r, extra_requests, removed);
+    ev.missing_pages = r.pages_failed;
+    ev.total_items_at_end = seen;
+    ev.count_changed = count_changed;
+    ev.duplicate_part_numbers = std::move(duplicates);
+    spdlog::warn("run {} completed with gaps: {} pages missing", r.id, ev.missing_pages.size());
+    return journal_.Append(st, {MakeEvent(ev)}, std::move(step));
+  }
+  SyncCompleted ev;
+  ev.totals = RunJournal::Totals(r, extra_requests, removed);
+  ev.total_items_at_end = seen;
+  ev.count_changed = count_changed;
+  ev.duplicate_part_numbers = std::move(duplicates);
+  spdlog::info("run {} completed: {} created, {} updated, {} unchanged, {} removed", r.id, ev.totals.created,
+               ev.totals.updated, ev.totals.unchanged, removed);
+  return journal_.Append(st, {MakeEvent(ev)}, std::move(step));
+}
+
+Status RunExecutor::CollectUnseen(RunState& st, bool may_remove, Step& step, uint64_t& removed,
+                                  std::vector<DuplicatePartNumber>& duplicates) {
+  const RunRecord& r = st.record;
+  std::vector<std::pair<std::string, uint64_t>> part_numbers;  // (part number, offer id) seen
+  auto remove = [&](uint64_t offer_id) {
+    ProductRemoved ev;
+    ev.account = r.account_type;
+    ev.offer_id = offer_id;
+    ev.run_id = r.id;
+    step.streams.push_back({ProductStreamId(r.account_type, offer_id), kAnyVersion, {MakeEvent(ev)}});
+    step.writes.push_back({std::string(kProductsFamily), ProductKey(r.account_type, offer_id), std::nullopt});
+    ++removed;
+  };
+  // Every page of the run came in this attempt: the part numbers are noted, and the rows the
+  // run did not see are the index's ids it did not see (no scan of the rows). Otherwise (a
+  // resumed run, an index forgotten meanwhile) the rows say.
+  Result<std::vector<uint64_t>> unseen = Status::NotFound("part numbers not noted");
+  if (st.part_numbers_complete) unseen = raw_hashes_.IdsNotIn(r.account_type, st.seen);
+  if (unseen.ok()) {
+    part_numbers = std::move(st.part_numbers);
+    if (may_remove) {
+      for (uint64_t offer_id : *unseen) remove(offer_id);
+    }
+  } else {
+    part_numbers.reserve(st.seen.size());
+    MS_RETURN_IF_ERROR(
+        ForEachProductRow(journal_.log(), r.account_type, [&](uint64_t offer_id, std::string_view row) -> Status {
+          if (st.seen.Find(offer_id) != nullptr) {
+            MS_ASSIGN_OR_RETURN(std::string_view part_number, StoredPartNumber(row));
+            if (!part_number.empty()) part_numbers.emplace_back(part_number, offer_id);
+          } else if (may_remove) {
+            remove(offer_id);
+          }
+          return Status::Ok();
+        }));
+  }
+  duplicates = Duplicates(std::move(part_numbers));
+  return Status::Ok();
+}
+
+}  // namespace marketsync

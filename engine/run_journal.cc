@@ -1,0 +1,116 @@
+#include "engine/run_journal.h"
+
+#include <spdlog/spdlog.h>
+
+#include "base/clock.h"
+#include "schema/payload_codec.h"
+#include "schema/store_keys.h"
+#include "schema/stream_ids.h"
+
+namespace marketsync {
+
+Result<RunState> RunJournal::Load(const std::string& run_id, bool with_seen) const {
+  if (run_id.empty() || run_id.size() > 64) return Status::NotFound("no run " + run_id);
+  MS_ASSIGN_OR_RETURN(std::vector<Envelope> events, log_.ReadStream(RunStreamId(run_id)));
+  if (events.empty()) return Status::NotFound("no run " + run_id);
+  RunState state;
+  for (const auto& e : events) {
+    MS_RETURN_IF_ERROR(ApplyRunEvent(state.record, e));
+    if (with_seen && e.type == static_cast<uint16_t>(EventType::kPageCommitted)) {
+      MS_ASSIGN_OR_RETURN(PageCommitted p, DecodePayload<PageCommitted>(e.payload_version, e.payload));
+      for (uint64_t id : p.offer_ids) state.seen.Insert(id, true);
+    }
+  }
+  return state;
+}
+
+Status RunJournal::Append(RunState& state, std::vector<NewEvent> run_events, Step step) {
+  std::vector<RunStep> one;
+  one.push_back({std::move(run_events), std::move(step)});
+  return AppendAll(state, std::move(one));
+}
+
+Status RunJournal::AppendAll(RunState& state, std::vector<RunStep> items) {
+  const std::string stream = RunStreamId(state.record.id);
+  std::vector<std::vector<NewEvent>> copies;
+  std::vector<Step> steps;
+  copies.reserve(items.size());
+  steps.reserve(items.size());
+  std::vector<std::vector<RawHashIndex::Change>> product_changes;
+  product_changes.reserve(items.size());
+  for (auto& item : items) {
+    copies.push_back(item.run_events);
+    product_changes.push_back(RawHashIndex::ChangesOf(item.step));
+    item.step.correlation_id = stream;
+    item.step.streams.insert(item.step.streams.begin(), StreamAppend{stream, kAnyVersion, std::move(item.run_events)});
+    steps.push_back(std::move(item.step));
+  }
+  std::vector<Result<AppendResult>> results = log_.AppendAll(std::move(steps));
+  for (size_t i = 0; i < results.size(); ++i) {
+    MS_RETURN_IF_ERROR(results[i].status());
+    raw_hashes_.Apply(product_changes[i]);
+    uint64_t seq = results[i]->first_seq;
+    for (auto& ne : copies[i]) {
+      Envelope e;
+      e.seq = seq++;
+      e.stream_id = stream;
+      e.type = ne.type;
+      e.payload_version = ne.payload_version;
+      e.payload = std::move(ne.payload);
+      e.recorded_at_us = NowUs();
+      MS_RETURN_IF_ERROR(ApplyRunEvent(state.record, e));
+    }
+  }
+  return Status::Ok();
+}
+
+SyncTotals RunJournal::Totals(const RunRecord& r, uint64_t extra_requests, uint64_t removed) {
+  SyncTotals t;
+  t.processed = r.processed_items;
+  t.created = r.created_items;
+  t.updated = r.updated_items;
+  t.unchanged = r.unchanged_items;
+  t.removed = removed;
+  t.failed = r.failed_items;
+  t.pages_processed = r.pages_processed;
+  t.pages_failed = static_cast<uint32_t>(r.pages_failed.size());
+  t.requests = r.api_requests_made + extra_requests;
+  t.rate_limit_hits = r.rate_limit_hits;
+  t.retries = r.retries;
+  return t;
+}
+
+Step RunJournal::ReleaseStep(const RunRecord& r) {
+  Step step;
+  step.expect.push_back({std::string(EventLog::kMetaFamily), LeaseKey(r.account_type), r.id});
+  step.writes.push_back({std::string(EventLog::kMetaFamily), LeaseKey(r.account_type), std::nullopt});
+  return step;
+}
+
+Status RunJournal::FinishCancelled(RunState& st, uint64_t extra_requests) {
+  SyncCancelled ev;
+  ev.page_reached = st.record.last_page;
+  ev.items_committed = st.record.processed_items;
+  ev.totals = Totals(st.record, extra_requests, 0);
+  spdlog::info("run {} cancelled at page {}", st.record.id, ev.page_reached);
+  return Append(st, {MakeEvent(ev)}, ReleaseStep(st.record));
+}
+
+Status RunJournal::FinishFailed(RunState& st, uint64_t extra_requests, ErrorClass error_class, std::string message) {
+  SyncFailed ev;
+  ev.totals = Totals(st.record, extra_requests, 0);
+  ev.error_class = std::string(ToString(error_class));
+  ev.message = std::move(message);
+  spdlog::warn("run {} failed ({}): {}", st.record.id, ev.error_class, ev.message);
+  return Append(st, {MakeEvent(ev)}, ReleaseStep(st.record));
+}
+
+Status RunJournal::Interrupt(RunState& st, std::string reason) {
+  SyncInterrupted ev;
+  ev.last_committed_page = st.record.last_page;
+  ev.reason = std::move(reason);
+  spdlog::info("run {} interrupted after page {} ({})", st.record.id, ev.last_committed_page, ev.reason);
+  return Append(st, {MakeEvent(ev)}, Step{});
+}
+
+}  // namespace marketsync

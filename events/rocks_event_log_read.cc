@@ -1,0 +1,161 @@
+#include "events/internal/rocks_event_log.h"
+
+#include <algorithm>
+#include <thread>
+
+#include "events/envelope_codec.h"
+#include "events/internal/rocks_iterators.h"
+#include "events/internal/rocks_keys.h"
+
+namespace marketsync::internal {
+
+LogHead RocksEventLog::Head() const {
+  std::lock_guard lk(head_mu_);
+  return head_;
+}
+
+std::unique_ptr<EventIterator> RocksEventLog::Read(uint64_t from_seq) const {
+  return std::make_unique<RocksEventIterator>(ScanEvents(), std::max<uint64_t>(from_seq, 1), options_.types);
+}
+
+std::unique_ptr<StoredEventIterator> RocksEventLog::ReadStored(uint64_t from_seq) const {
+  return std::make_unique<RocksStoredIterator>(ScanEvents(), std::max<uint64_t>(from_seq, 1));
+}
+
+Result<std::vector<Envelope>> RocksEventLog::ReadStream(std::string_view stream_id,
+                                                        uint64_t from_version) const {
+  from_version = std::max<uint64_t>(from_version, 1);
+  std::vector<Envelope> out;
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), streams_));
+  // The row holding from_version starts at or before it.
+  it->SeekForPrev(StreamKey(stream_id, from_version));
+  if (!it->Valid() || !IsStreamKeyOf({it->key().data(), it->key().size()}, stream_id)) {
+    it->Seek(StreamKey(stream_id, 0));
+  }
+  std::string value;
+  for (; it->Valid() && IsStreamKeyOf({it->key().data(), it->key().size()}, stream_id); it->Next()) {
+    MS_ASSIGN_OR_RETURN(StreamRange range, DecodeStreamRow({it->key().data(), it->key().size()},
+                                                           {it->value().data(), it->value().size()}));
+    for (uint32_t i = 0; i < range.count; ++i) {
+      if (range.first_version + i < from_version) continue;
+      const uint64_t seq = range.first_seq + i;
+      rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), events_, EncodeSeqKey(seq), &value);
+      if (!s.ok()) return FromRocks(s, "reading seq " + std::to_string(seq) + " of " + std::string(stream_id));
+      MS_ASSIGN_OR_RETURN(Envelope e, DecodeEnvelope(value, seq, options_.types));
+      out.push_back(std::move(e));
+    }
+  }
+  MS_RETURN_IF_ERROR(FromRocks(it->status(), "reading stream"));
+  return out;
+}
+
+Result<uint64_t> RocksEventLog::StreamVersion(std::string_view stream_id) const {
+  return StoredStreamVersion(stream_id);
+}
+
+uint64_t RocksEventLog::WaitForSeq(uint64_t after, std::chrono::milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  if (options_.mode == EventLogOptions::Mode::kSecondary) {
+    while (true) {
+      CatchUp().IgnoreError();  // a failed catch-up only delays the answer
+      const uint64_t seq = Head().seq;
+      if (seq > after || std::chrono::steady_clock::now() >= deadline) return seq;
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+  }
+  // A read-only view never moves.
+  if (options_.mode == EventLogOptions::Mode::kReadOnly) return Head().seq;
+  std::unique_lock lk(head_mu_);
+  head_cv_.wait_until(lk, deadline, [&] { return head_.seq > after; });
+  return head_.seq;
+}
+
+Status RocksEventLog::CatchUp() {
+  if (options_.mode != EventLogOptions::Mode::kSecondary) return Status::Ok();
+  MS_RETURN_IF_ERROR(FromRocks(db_->TryCatchUpWithPrimary(), "catching up with the primary"));
+  return LoadHead();
+}
+
+Result<std::optional<std::string>> RocksEventLog::Get(std::string_view cf, std::string_view key) const {
+  auto f = families_.find(cf);
+  if (f == families_.end()) return Status::InvalidArgument("no column family " + std::string(cf));
+  std::string value;
+  rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), f->second, rocksdb::Slice(key.data(), key.size()), &value);
+  if (s.IsNotFound()) return std::optional<std::string>();
+  if (!s.ok()) return FromRocks(s, "reading " + std::string(cf));
+  return std::optional<std::string>(std::move(value));
+}
+
+Result<std::vector<std::optional<std::string>>> RocksEventLog::MultiGet(std::string_view cf,
+                                                                        const std::vector<std::string>& keys) const {
+  auto f = families_.find(cf);
+  if (f == families_.end()) return Status::InvalidArgument("no column family " + std::string(cf));
+  std::vector<rocksdb::Slice> slices(keys.begin(), keys.end());
+  std::vector<rocksdb::PinnableSlice> values(keys.size());
+  std::vector<rocksdb::Status> statuses(keys.size());
+  db_->MultiGet(rocksdb::ReadOptions(), f->second, keys.size(), slices.data(), values.data(), statuses.data());
+  std::vector<std::optional<std::string>> out(keys.size());
+  for (size_t i = 0; i < keys.size(); ++i) {
+    if (statuses[i].ok()) {
+      out[i] = values[i].ToString();
+    } else if (!statuses[i].IsNotFound()) {
+      return FromRocks(statuses[i], "reading " + std::string(cf));
+    }
+  }
+  return out;
+}
+
+Result<std::unique_ptr<KvIterator>> RocksEventLog::Scan(std::string_view cf) const {
+  auto f = families_.find(cf);
+  if (f == families_.end()) return Status::InvalidArgument("no column family " + std::string(cf));
+  return std::unique_ptr<KvIterator>(std::make_unique<RocksKvIterator>(
+      std::unique_ptr<rocksdb::Iterator>(db_->NewIterator(TotalOrder(), f->second))));
+}
+
+Result<uint64_t> RocksEventLog::Checkpoint(std::string_view projection) const {
+  MS_ASSIGN_OR_RETURN(auto v, Get(kMetaFamily, CheckpointKey(projection)));
+  if (!v.has_value()) return uint64_t{0};
+  if (v->size() != 8) return Status::Corruption("checkpoint of " + std::string(projection) + " is not a seq");
+  return GetFixed64BE(v->data());
+}
+
+Status RocksEventLog::WriterStatus() const {
+  std::lock_guard lk(head_mu_);
+  return failed_;
+}
+
+std::vector<Projection*> RocksEventLog::projections() const {
+  std::vector<Projection*> out;
+  for (const auto& p : options_.projections) out.push_back(p.get());
+  return out;
+}
+
+// A front-to-back scan of the events family.
+std::unique_ptr<rocksdb::Iterator> RocksEventLog::ScanEvents() const {
+  rocksdb::ReadOptions ro;
+  ro.readahead_size = 2 << 20;
+  ro.fill_cache = false;  // each block is read once: keep the point reads' cache warm
+  return std::unique_ptr<rocksdb::Iterator>(db_->NewIterator(ro, events_));
+}
+
+// `reuse`, when given, is an iterator over streams_ to seek with (the leader keeps one per
+// group: creating an iterator per new stream cost more than the rest of appending an event).
+Result<uint64_t> RocksEventLog::StoredStreamVersion(std::string_view stream_id, rocksdb::Iterator* reuse) const {
+  std::unique_ptr<rocksdb::Iterator> own;
+  rocksdb::Iterator* it = reuse;
+  if (it == nullptr) {
+    own.reset(db_->NewIterator(rocksdb::ReadOptions(), streams_));
+    it = own.get();
+  }
+  it->SeekForPrev(StreamKey(stream_id, UINT64_MAX));
+  if (!it->Valid()) {
+    MS_RETURN_IF_ERROR(FromRocks(it->status(), "reading stream version"));
+    return uint64_t{0};
+  }
+  std::string_view key(it->key().data(), it->key().size());
+  if (!IsStreamKeyOf(key, stream_id)) return uint64_t{0};
+  MS_ASSIGN_OR_RETURN(StreamRange range, DecodeStreamRow(key, {it->value().data(), it->value().size()}));
+  return range.first_version + range.count - 1;
+}
+
+}  // namespace marketsync::internal

@@ -1,0 +1,39 @@
+#pragma once
+
+// Request validation: query parameters and the sync body, checked for shape and returned as
+// values or a kInvalidArgument naming the parameter and what it must be. The engine checks what
+// a sync request means (accounts, ranges); this only checks that the JSON has the right shape.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "base/status.h"
+#include "engine/sync_engine.h"
+#include "events/projection_fold.h"
+#include "http/request.h"
+
+namespace marketsync::http {
+
+// A parameter's value (at most 200 bytes); nullopt when absent.
+Result<std::optional<std::string>> Param(const Request& req, std::string_view name);
+// A whole number in min..max; `fallback` when absent.
+Result<uint64_t> UintParam(const Request& req, std::string_view name, uint64_t fallback, uint64_t min, uint64_t max);
+// A UTC time like 2026-11-28T18:00:00Z; nullopt when absent or empty.
+Result<std::optional<int64_t>> TimeParam(const Request& req, std::string_view name);
+// "as_of": a seq (digits) or a UTC time; nullopt when absent or empty.
+Result<std::optional<FoldLimit>> AsOfParam(const Request& req);
+
+// "application/json", with or without parameters ("; charset=utf-8"), any case.
+bool IsJsonMediaType(std::string_view type);
+
+// The seed's sync request, strictly: unknown fields and wrong types are refused.
+struct SyncBody {
+  StartSyncRequest request;
+  bool run_async = true;
+};
+// Defaults: account_type "both", triggered_by "api". Errors: kInvalidArgument.
+Result<SyncBody> ParseSyncBody(std::string_view body);
+
+}  // namespace marketsync::http

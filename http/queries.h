@@ -1,0 +1,32 @@
+#pragma once
+
+// The read side of the API (docs/API.md): status, history (live or as of a point), one run and
+// its events, statistics, products, the log replay and the audit head. Each answers from the
+// projections through a KvReader, or from the log itself.
+
+#include "http/as_of_cache.h"
+#include "http/context.h"
+#include "http/request.h"
+
+namespace marketsync::http {
+
+// Thread safety: every method may be called from any request thread.
+class QueryHandlers {
+ public:
+  QueryHandlers(ServerContext ctx, AsOfCache& cache) : ctx_(ctx), cache_(cache) {}
+
+  Reply History(const Request& req);
+  Reply Current(const Request& req);  // GET /status: runs in flight and the latest runs
+  Reply Run(const Request& req);
+  Reply RunEvents(const Request& req);
+  Reply Statistics(const Request& req);
+  Reply Products(const Request& req);
+  Reply Events(const Request& req);
+  Reply AuditHead(const Request& req);
+
+ private:
+  ServerContext ctx_;
+  AsOfCache& cache_;
+};
+
+}  // namespace marketsync::http

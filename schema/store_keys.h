@@ -1,0 +1,40 @@
+#pragma once
+
+// The sync domain's state beside the log. The product state has a column family of its own,
+// written by the engine through Step::writes:
+//   engine_products: account 0x00 offer_id:u64be -> ProductState (engine/offer_fingerprint.h)
+// and these keys live in the log's `meta` column family (docs/event-log-format.md):
+//   lease/<account>           -> the run id holding the account (single flight)
+//   idempotency/<key>         -> IdempotencyRecord of the start that used the key
+//   product_state_derived_at  -> the head seq when the product state was derived from the log
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace marketsync {
+
+inline constexpr std::string_view kProductsFamily = "engine_products";
+
+inline constexpr std::string_view kLeasePrefix = "lease/";
+inline constexpr std::string_view kIdempotencyPrefix = "idempotency/";
+inline constexpr std::string_view kProductStateDerivedKey = "product_state_derived_at";
+// The longest Idempotency-Key a start accepts, in bytes.
+inline constexpr size_t kMaxIdempotencyKey = 200;
+
+inline std::string LeaseKey(std::string_view account) { return std::string(kLeasePrefix) + std::string(account); }
+inline std::string IdempotencyKey(std::string_view key) { return std::string(kIdempotencyPrefix) + std::string(key); }
+
+// What an idempotency key maps to (stored with EncodeFields).
+struct IdempotencyRecord {
+  std::string group_id;
+  std::vector<std::string> run_ids;
+  std::vector<std::string> accounts;
+  template <class V> void Visit(V&& v) {
+    v("group_id", group_id);
+    v("run_ids", run_ids);
+    v("accounts", accounts);
+  }
+};
+
+}  // namespace marketsync

@@ -1,0 +1,48 @@
+#pragma once
+
+// Any struct with a Visit member (payloads, read-model rows) as a Boost.JSON object: the same
+// one field list that drives the binary codec names the JSON members. Include only in .cc files
+// that render JSON.
+
+#include <boost/json/array.hpp>
+#include <boost/json/object.hpp>
+#include <boost/json/string.hpp>
+#include <boost/json/value.hpp>
+#include <string>
+#include <type_traits>
+
+#include "schema/payload_codec.h"
+
+namespace marketsync {
+
+template <typename T>
+boost::json::value JsonOf(const T& field);
+
+template <typename T>
+boost::json::object JsonObjectOf(const T& value) {
+  boost::json::object o;
+  const_cast<T&>(value).Visit([&o](const char* name, const auto& field) { o[name] = JsonOf(field); });
+  return o;
+}
+
+template <typename T>
+boost::json::value JsonOf(const T& field) {
+  if constexpr (payload_internal::Visitable<T>) {
+    return JsonObjectOf(field);
+  } else if constexpr (std::is_same_v<T, std::string>) {
+    return boost::json::string(field);
+  } else if constexpr (payload_internal::Sequence<T>) {
+    boost::json::array a;
+    a.reserve(field.size());
+    for (const auto& item : field) a.push_back(JsonOf(item));
+    return a;
+  } else if constexpr (std::is_same_v<T, bool>) {
+    return boost::json::value(field);
+  } else if constexpr (std::is_unsigned_v<T>) {
+    return boost::json::value(static_cast<uint64_t>(field));
+  } else {
+    return boost::json::value(static_cast<int64_t>(field));
+  }
+}
+
+}  // namespace marketsync

@@ -1,0 +1,88 @@
+#include "tools/marketsyncd/config.h"
+
+#include <charconv>
+#include <cstdlib>
+#include <sstream>
+
+namespace marketsync::marketsyncd {
+namespace {
+
+std::string Env(const std::string& name, const std::string& fallback = "") {
+  const char* v = std::getenv(name.c_str());
+  return v != nullptr ? std::string(v) : fallback;
+}
+
+std::string Upper(std::string s) {
+  for (char& c : s) c = static_cast<char>(c == '-' ? '_' : std::toupper(static_cast<unsigned char>(c)));
+  return s;
+}
+
+}  // namespace
+
+void AddFlags(CLI::App& app, Config& c) {
+  c.data = Env("MARKETSYNC_DATA", "./data");
+  c.listen = Env("MARKETSYNC_LISTEN", "127.0.0.1:8080");
+  c.accounts = Env("EMAG_ACCOUNTS", "main,fbe");
+  c.operator_token = Env("MARKETSYNC_OPERATOR_TOKEN");
+  c.auditor_token = Env("MARKETSYNC_AUDITOR_TOKEN");
+  c.schedule_minutes = static_cast<uint32_t>(std::atoi(Env("MARKETSYNC_SCHEDULE_MINUTES", "0").c_str()));
+  c.console_dir = Env("MARKETSYNC_CONSOLE_DIR");
+  app.add_option("--data", c.data, "Database directory (env MARKETSYNC_DATA)")->capture_default_str();
+  app.add_option("--listen", c.listen, "HOST:PORT to serve on; port 0 picks a free one (env MARKETSYNC_LISTEN)")
+      ->capture_default_str();
+  app.add_option("--accounts", c.accounts, "Account names, comma separated (env EMAG_ACCOUNTS)")->capture_default_str();
+  app.add_option("--operator-token", c.operator_token,
+                 "Bearer token for commands (prefer env MARKETSYNC_OPERATOR_TOKEN: flags show in ps)");
+  app.add_option("--auditor-token", c.auditor_token, "Bearer token for reads (prefer env MARKETSYNC_AUDITOR_TOKEN)");
+  app.add_option("--schedule-minutes", c.schedule_minutes,
+                 "Sync every account every N minutes, with a jittered offset; 0 = off (env MARKETSYNC_SCHEDULE_MINUTES)")
+      ->capture_default_str();
+  app.add_option("--run-deadline-minutes", c.deadline_minutes, "A run that takes longer fails")->capture_default_str();
+  app.add_option("--page-window", c.page_window, "Page requests in flight per run")->capture_default_str();
+  app.add_option("--threads", c.threads, "HTTP worker threads")->capture_default_str();
+  app.add_option("--log-format", c.log_format, "text or json (one JSON object per line)")
+      ->check(CLI::IsMember({"text", "json"}))
+      ->capture_default_str();
+  app.add_option("--console-dir", c.console_dir,
+                 "Directory of the web console's files, served at / (env MARKETSYNC_CONSOLE_DIR)");
+  app.add_flag("--demo", c.demo, "Run against the embedded eMAG simulator with demo accounts main and fbe");
+  app.add_option("--demo-offers", c.demo_offers, "Offers per demo account")->capture_default_str();
+  app.add_option("--demo-latency-ms", c.demo_latency_ms, "Latency the demo simulator adds to each answer")
+      ->capture_default_str();
+}
+
+Result<std::vector<emag::Account>> AccountsFromEnvironment(const std::string& names) {
+  std::vector<emag::Account> out;
+  std::stringstream list(names);
+  std::string name;
+  while (std::getline(list, name, ',')) {
+    if (name.empty()) continue;
+    const std::string prefix = "EMAG_" + Upper(name) + "_";
+    emag::Account a;
+    a.name = name;
+    a.username = Env(prefix + "USERNAME");
+    a.password = Env(prefix + "PASSWORD");
+    a.base_url = Env(prefix + "BASE_URL", a.base_url);
+    if (a.username.empty() || a.password.empty()) {
+      return Status::InvalidArgument("account " + name + " needs " + prefix + "USERNAME and " + prefix +
+                                     "PASSWORD (or run with --demo)");
+    }
+    out.push_back(std::move(a));
+  }
+  return out;
+}
+
+Status SplitListen(const std::string& listen, std::string* host, int* port) {
+  const Status bad = Status::InvalidArgument("--listen must be HOST:PORT, not " + listen);
+  const size_t colon = listen.rfind(':');
+  if (colon == std::string::npos || colon == 0) return bad;
+  *host = listen.substr(0, colon);
+  if (host->size() > 2 && host->front() == '[' && host->back() == ']') *host = host->substr(1, host->size() - 2);
+  const char* begin = listen.data() + colon + 1;
+  const char* end = listen.data() + listen.size();
+  const auto [p, ec] = std::from_chars(begin, end, *port);
+  if (begin == end || ec != std::errc() || p != end || *port < 0 || *port > 65535) return bad;
+  return Status::Ok();
+}
+
+}  // namespace marketsync::marketsyncd

@@ -1,0 +1,45 @@
+#pragma once
+
+// marketsyncd's configuration: flags, each with its environment twin (DESIGN.md §8), and the
+// accounts the environment names.
+
+#include <CLI/CLI.hpp>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "base/status.h"
+#include "engine/emag/client.h"
+
+namespace marketsync::marketsyncd {
+
+struct Config {
+  std::string data;
+  std::string listen;
+  std::string accounts;  // names, comma separated
+  std::string operator_token;
+  std::string auditor_token;
+  uint32_t schedule_minutes = 0;
+  uint32_t deadline_minutes = 30;
+  uint32_t threads = 16;
+  uint32_t page_window = 16;
+  std::string log_format = "text";
+  bool demo = false;
+  uint32_t demo_offers = 1275;
+  uint32_t demo_latency_ms = 20;
+  std::string console_dir;
+};
+
+// The defaults, read from the environment, and the flags that override them.
+void AddFlags(CLI::App& app, Config& config);
+
+// The accounts EMAG_ACCOUNTS (or --accounts) names, each from EMAG_<NAME>_USERNAME, _PASSWORD
+// and _BASE_URL. Errors: kInvalidArgument naming the variables an account lacks (never their
+// values).
+Result<std::vector<emag::Account>> AccountsFromEnvironment(const std::string& names);
+
+// HOST:PORT (an IPv6 host in brackets). Errors: kInvalidArgument.
+Status SplitListen(const std::string& listen, std::string* host, int* port);
+
+}  // namespace marketsync::marketsyncd
