@@ -84,4 +84,24 @@ bool ChildProcess::Exited() {
   return reaped_;
 }
 
+std::string ProgramOutput::text() const {
+  std::string t;
+  for (const auto& l : lines) t += l + "\n";
+  return t;
+}
+
+ProgramOutput RunProgram(const std::string& binary, const std::vector<std::string>& args) {
+  ChildProcess child(binary, args);
+  ProgramOutput r;
+  while (!child.Exited()) {
+    for (auto& l : child.ReadLines(std::chrono::steady_clock::now() + std::chrono::milliseconds(50))) {
+      r.lines.push_back(std::move(l));
+    }
+  }
+  for (auto& l : child.DrainLines()) r.lines.push_back(std::move(l));
+  const int status = child.Wait();
+  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  return r;
+}
+
 }  // namespace marketsync::testing

@@ -40,4 +40,15 @@ class ChildProcess {
   std::string buffer_;
 };
 
+// What a program printed on stdout (line by line) and how it exited.
+struct ProgramOutput {
+  int exit_code = -1;  // 128 + the signal when a signal ended it
+  std::vector<std::string> lines;
+  // The lines, each ending in a newline.
+  std::string text() const;
+};
+
+// Runs `binary` with `args` to its end.
+ProgramOutput RunProgram(const std::string& binary, const std::vector<std::string>& args);
+
 }  // namespace marketsync::testing

@@ -19,27 +19,7 @@ namespace {
 
 using namespace std::chrono_literals;
 
-struct CliResult {
-  int exit_code = -1;
-  std::vector<std::string> lines;
-  std::string text() const {
-    std::string t;
-    for (const auto& l : lines) t += l + "\n";
-    return t;
-  }
-};
-
-CliResult Cli(const std::vector<std::string>& args) {
-  testing::ChildProcess child(MARKETSYNC_CLI, args);
-  CliResult r;
-  while (!child.Exited()) {
-    for (auto& l : child.ReadLines(std::chrono::steady_clock::now() + 50ms)) r.lines.push_back(std::move(l));
-  }
-  for (auto& l : child.DrainLines()) r.lines.push_back(std::move(l));
-  const int status = child.Wait();
-  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  return r;
-}
+testing::ProgramOutput Cli(const std::vector<std::string>& args) { return testing::RunProgram(MARKETSYNC_CLI, args); }
 
 class CliTest : public ::testing::Test {
  protected:
@@ -80,7 +60,7 @@ class CliTest : public ::testing::Test {
 TEST_F(CliTest, ReadCommandsWorkBesideTheRunningWriter) {
   const uint64_t head = log_->Head().seq;
   // history as JSON: three runs, newest first, the gaps run first.
-  CliResult h = Cli({"history", "--db", db(), "--format", "json"});
+  testing::ProgramOutput h = Cli({"history", "--db", db(), "--format", "json"});
   ASSERT_EQ(h.exit_code, 0) << h.text();
   ASSERT_EQ(h.lines.size(), 1u);
   boost::json::object o = boost::json::parse(h.lines[0]).as_object();
@@ -91,21 +71,21 @@ TEST_F(CliTest, ReadCommandsWorkBesideTheRunningWriter) {
   EXPECT_EQ(syncs[2].as_object().at("created_items").as_int64(), 120);
   const std::string gaps_id(syncs[0].as_object().at("id").as_string());
 
-  CliResult filtered = Cli({"--db", db(), "history", "--account", "main"});
+  testing::ProgramOutput filtered = Cli({"--db", db(), "history", "--account", "main"});
   ASSERT_EQ(filtered.exit_code, 0);
   EXPECT_EQ(filtered.lines.size(), 3u) << filtered.text();  // "as of", the header, one run
 
-  CliResult show = Cli({"runs", "show", gaps_id, "--db", db(), "--format", "json"});
+  testing::ProgramOutput show = Cli({"runs", "show", gaps_id, "--db", db(), "--format", "json"});
   ASSERT_EQ(show.exit_code, 0) << show.text();
   auto run = boost::json::parse(show.lines[0]).as_object();
   EXPECT_EQ(run["pages_failed"].as_array().size(), 1u);
   EXPECT_EQ(Cli({"runs", "show", "no-such-run", "--db", db()}).exit_code, 4);
 
-  CliResult stats = Cli({"stats", "--db", db(), "--format", "json"});
+  testing::ProgramOutput stats = Cli({"stats", "--db", db(), "--format", "json"});
   ASSERT_EQ(stats.exit_code, 0) << stats.text();
   EXPECT_EQ(boost::json::parse(stats.lines[0]).as_object()["total_products"].as_int64(), 240);
 
-  CliResult events = Cli({"events", "--db", db(), "--format", "ndjson", "--limit", "5", "--after", "2"});
+  testing::ProgramOutput events = Cli({"events", "--db", db(), "--format", "ndjson", "--limit", "5", "--after", "2"});
   ASSERT_EQ(events.exit_code, 0);
   ASSERT_EQ(events.lines.size(), 5u);
   for (size_t i = 0; i < 5; ++i) {
@@ -113,22 +93,22 @@ TEST_F(CliTest, ReadCommandsWorkBesideTheRunningWriter) {
     EXPECT_EQ(e["seq"].as_int64(), static_cast<int64_t>(3 + i));
     EXPECT_TRUE(e["payload"].is_object());
   }
-  CliResult completed = Cli({"events", "--db", db(), "--format", "json", "--type", "SyncCompleted"});
+  testing::ProgramOutput completed = Cli({"events", "--db", db(), "--format", "json", "--type", "SyncCompleted"});
   ASSERT_EQ(completed.exit_code, 0);
   std::string all;
   for (const auto& l : completed.lines) all += l;
   EXPECT_EQ(boost::json::parse(all).as_array().size(), 2u);
-  CliResult by_run = Cli({"events", "--db", db(), "--run", gaps_id});
+  testing::ProgramOutput by_run = Cli({"events", "--db", db(), "--run", gaps_id});
   ASSERT_EQ(by_run.exit_code, 0);
   EXPECT_NE(by_run.text().find("PageFailed"), std::string::npos);
   EXPECT_NE(by_run.text().find("SyncCompletedWithGaps"), std::string::npos);
 
-  CliResult verify = Cli({"verify", "--db", db()});
+  testing::ProgramOutput verify = Cli({"verify", "--db", db()});
   EXPECT_EQ(verify.exit_code, 0) << verify.text();
   EXPECT_NE(verify.text().find("projection catalog: ok"), std::string::npos);
 
   // As of before the last run: two runs, both completed.
-  CliResult as_of = Cli({"history", "--db", db(), "--format", "json", "--as-of", std::to_string(syncs[1].as_object().at("last_seq").as_int64())});
+  testing::ProgramOutput as_of = Cli({"history", "--db", db(), "--format", "json", "--as-of", std::to_string(syncs[1].as_object().at("last_seq").as_int64())});
   ASSERT_EQ(as_of.exit_code, 0);
   EXPECT_EQ(boost::json::parse(as_of.lines[0]).as_object()["syncs"].as_array().size(), 2u);
 }
@@ -142,7 +122,7 @@ TEST_F(CliTest, UsageErrorsAndMissingDatabasesHaveTheirOwnCodes) {
   EXPECT_EQ(Cli({}).exit_code, 2);
   EXPECT_EQ(Cli({"verify", "--db", dir_.Sub("missing")}).exit_code, 3);
   EXPECT_EQ(Cli({"rebuild", "--db", db()}).exit_code, 3);  // the writer holds it
-  CliResult help = Cli({"--help"});
+  testing::ProgramOutput help = Cli({"--help"});
   EXPECT_EQ(help.exit_code, 0);
   EXPECT_NE(help.text().find("Exit codes"), std::string::npos);
 }
@@ -168,11 +148,11 @@ TEST_F(CliTest, FollowPrintsWhatAnotherProcessAppends) {
 TEST_F(CliTest, ExportImportRebuildAndVerifyFindingDamage) {
   const std::string head_hash = HashToHex(log_->Head().hash);
   const std::string file = dir_.Sub("log.ndjson");
-  CliResult exp = Cli({"export", "--db", db(), "--to", file});
+  testing::ProgramOutput exp = Cli({"export", "--db", db(), "--to", file});
   ASSERT_EQ(exp.exit_code, 0) << exp.text();
   CloseWriter();
 
-  CliResult imp = Cli({"import", "--db", dir_.Sub("copy"), "--from", file});
+  testing::ProgramOutput imp = Cli({"import", "--db", dir_.Sub("copy"), "--from", file});
   ASSERT_EQ(imp.exit_code, 0) << imp.text();
   EXPECT_NE(imp.text().find(head_hash), std::string::npos) << imp.text();
   EXPECT_EQ(Cli({"import", "--db", dir_.Sub("copy"), "--from", file}).exit_code, 2);  // not fresh
@@ -182,7 +162,7 @@ TEST_F(CliTest, ExportImportRebuildAndVerifyFindingDamage) {
   }
   EXPECT_EQ(Cli({"import", "--db", dir_.Sub("other"), "--from", dir_.Sub("bad.ndjson")}).exit_code, 2);
 
-  CliResult rebuild = Cli({"rebuild", "--db", db()});
+  testing::ProgramOutput rebuild = Cli({"rebuild", "--db", db()});
   ASSERT_EQ(rebuild.exit_code, 0) << rebuild.text();
   ASSERT_EQ(rebuild.lines.size(), 1u);
   EXPECT_NE(rebuild.text().find("rebuilt history, status, catalog, stats"), std::string::npos) << rebuild.text();
@@ -196,7 +176,7 @@ TEST_F(CliTest, ExportImportRebuildAndVerifyFindingDamage) {
     v[30] ^= 0x20;
     raw.PutEvent(7, v);
   }
-  CliResult verify = Cli({"verify", "--db", db()});
+  testing::ProgramOutput verify = Cli({"verify", "--db", db()});
   EXPECT_EQ(verify.exit_code, 1);
   EXPECT_NE(verify.text().find("DAMAGED at seq 7"), std::string::npos) << verify.text();
 }
