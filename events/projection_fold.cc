@@ -134,53 +134,91 @@ size_t MemoryStore::size() const {
   return n;
 }
 
-Result<FoldResult> FoldLog(const EventLog& log, const std::vector<Projection*>& projections,
-                           MemoryStore& store, const FoldLimit& limit, const FoldProgress& progress) {
-  for (Projection* p : projections) {
-    for (const auto& cf : p->column_families()) store.AddFamily(cf);
-  }
-  const uint64_t to_seq = std::min(limit.to_seq.value_or(UINT64_MAX), log.Head().seq);
-  FoldResult result;
-  for (Projection* p : projections) p->BeginFold();
-  auto end_fold = [&]() -> Status {
-    for (Projection* p : projections) {
-      Status s = p->EndFold(store);
-      if (!s.ok()) return s.WithContext(fmt::format("projection {} at the end of a fold", p->name()));
-    }
-    return Status::Ok();
-  };
-  if (to_seq == 0) {
-    MS_RETURN_IF_ERROR(end_fold());
-    return result;
-  }
+namespace {
 
-  // Two stages on two threads: a reader thread scans the stored envelopes, checks their
-  // checksums and copies their bytes into batches, while this one decodes each envelope and
-  // applies the projections (decoding here, on the core that reads the envelope next, costs
-  // less than decoding on the reader and moving the result across). Batches go round a ring
-  // with one producer and one consumer; each side spins briefly before it sleeps, since on a
-  // busy pipeline the other side is about to move and a futex round trip per batch costs more
-  // than the wait. Buffers are reused round the ring.
-  constexpr size_t kBatch = 128;
-  constexpr uint64_t kBatches = 8;
+// Two stages on two threads: a reader thread scans the stored envelopes, checks their checksums
+// and copies their bytes into batches, while the folding thread decodes each envelope and
+// applies the projections (decoding there, on the core that reads the envelope next, costs less
+// than decoding on the reader and moving the result across). Batches go round a ring with one
+// producer and one consumer; each side spins briefly before it sleeps, since on a busy pipeline
+// the other side is about to move and a futex round trip per batch costs more than the wait.
+// Buffers are reused round the ring.
+class FoldRing {
+ public:
+  static constexpr size_t kBatch = 128;
+  static constexpr uint64_t kBatches = 8;
   struct Stored {
     uint64_t seq = 0;
     std::string bytes;
-    bool checksum_ok = false;  // false: this thread reports the corruption at this seq
+    bool checksum_ok = false;  // false: the folding thread reports the corruption at this seq
   };
   struct Batch {
     std::vector<Stored> events{kBatch};
     size_t size = 0;
   };
-  std::vector<Batch> ring(kBatches);
+
+  FoldRing(const EventLog& log, uint64_t to_seq) : log_(log), to_seq_(to_seq), ring_(kBatches) {}
+
+  // The reader thread's work: fills batches until the log or to_seq ends, or Consume stops.
+  void Produce() {
+    SetThreadName("ms-fold-read");
+    auto it = log_.ReadStored(1);
+    uint64_t n = 0;  // batches produced
+    Batch* b = nullptr;
+    auto hand_over = [&] {
+      produced_.store(++n, std::memory_order_release);
+      produced_.notify_one();
+      b = nullptr;
+    };
+    for (; it->Valid() && it->seq() <= to_seq_; it->Next()) {
+      if (b == nullptr) {
+        WaitFor(consumed_, consumed_.load(std::memory_order_acquire), [&] {
+          return n - consumed_.load(std::memory_order_acquire) < kBatches || stop_.load(std::memory_order_acquire);
+        });
+        if (stop_.load(std::memory_order_acquire)) break;
+        b = &ring_[n % kBatches];
+        b->size = 0;
+      }
+      Stored& slot = b->events[b->size++];
+      slot.seq = it->seq();
+      slot.bytes.assign(it->bytes());
+      slot.checksum_ok = CheckEnvelopeChecksum(slot.bytes, slot.seq).ok();
+      if (b->size == kBatch) hand_over();
+    }
+    if (b != nullptr && b->size > 0) hand_over();
+    reader_status_ = it->status();
+    produced_.fetch_or(kDone, std::memory_order_release);
+    produced_.notify_one();
+  }
+
+  // The folding thread's: hands each batch in order to apply(batch), which returns false to
+  // stop early; returns when the reader is done or apply stopped.
+  template <typename Apply>
+  void Consume(Apply apply) {
+    for (uint64_t next = 0;; ++next) {
+      WaitFor(produced_, produced_.load(std::memory_order_acquire), [&] {
+        const uint64_t p = produced_.load(std::memory_order_acquire);
+        return (p & ~kDone) > next || (p & kDone) != 0;
+      });
+      if ((produced_.load(std::memory_order_acquire) & ~kDone) <= next) return;  // the reader is done
+      const bool go_on = apply(ring_[next % kBatches]);
+      if (!go_on) stop_.store(true, std::memory_order_release);
+      consumed_.store(next + 1, std::memory_order_release);
+      consumed_.notify_one();
+      if (!go_on) return;
+    }
+  }
+
+  // The reader's scan status; read after its thread was joined.
+  const Status& reader_status() const { return reader_status_; }
+
+ private:
   // Batches the reader has filled (modulo kBatches: the slot), plus kDone once it has stopped.
-  constexpr uint64_t kDone = uint64_t{1} << 63;
-  std::atomic<uint64_t> produced{0};
-  std::atomic<uint64_t> consumed{0};  // batches this thread has applied and given back
-  std::atomic<bool> stop{false};      // set (before consumed moves) when this thread stops early
-  Status reader_status;               // written by the reader before kDone
+  static constexpr uint64_t kDone = uint64_t{1} << 63;
+
   // Waits until `ready()`, watching `counter` move from `seen`.
-  auto wait_for = [](const std::atomic<uint64_t>& counter, uint64_t seen, auto ready) {
+  template <typename Ready>
+  static void WaitFor(const std::atomic<uint64_t>& counter, uint64_t seen, Ready ready) {
     for (int spin = 0; spin < 4000; ++spin) {
       if (ready()) return;
 #if defined(__x86_64__)
@@ -191,79 +229,76 @@ Result<FoldResult> FoldLog(const EventLog& log, const std::vector<Projection*>& 
       counter.wait(seen, std::memory_order_acquire);
       seen = counter.load(std::memory_order_acquire);
     }
-  };
-  std::thread reader([&] {
-    SetThreadName("ms-fold-read");
-    auto it = log.ReadStored(1);
-    uint64_t n = 0;  // batches produced
-    Batch* b = nullptr;
-    auto hand_over = [&] {
-      produced.store(++n, std::memory_order_release);
-      produced.notify_one();
-      b = nullptr;
-    };
-    for (; it->Valid() && it->seq() <= to_seq; it->Next()) {
-      if (b == nullptr) {
-        wait_for(consumed, consumed.load(std::memory_order_acquire), [&] {
-          return n - consumed.load(std::memory_order_acquire) < kBatches || stop.load(std::memory_order_acquire);
-        });
-        if (stop.load(std::memory_order_acquire)) break;
-        b = &ring[n % kBatches];
-        b->size = 0;
-      }
-      Stored& slot = b->events[b->size++];
-      slot.seq = it->seq();
-      slot.bytes.assign(it->bytes());
-      slot.checksum_ok = CheckEnvelopeChecksum(slot.bytes, slot.seq).ok();
-      if (b->size == kBatch) hand_over();
-    }
-    if (b != nullptr && b->size > 0) hand_over();
-    reader_status = it->status();
-    produced.fetch_or(kDone, std::memory_order_release);
-    produced.notify_one();
-  });
-  Status apply_status;
-  bool limit_reached = false;
-  Envelope e;
-  for (uint64_t next = 0; !limit_reached; ++next) {
-    wait_for(produced, produced.load(std::memory_order_acquire), [&] {
-      const uint64_t p = produced.load(std::memory_order_acquire);
-      return (p & ~kDone) > next || (p & kDone) != 0;
-    });
-    if ((produced.load(std::memory_order_acquire) & ~kDone) <= next) break;  // the reader is done
-    const Batch& b = ring[next % kBatches];
-    for (size_t i = 0; i < b.size && apply_status.ok(); ++i) {
-      const Stored& stored = b.events[i];
-      apply_status = stored.checksum_ok ? DecodeCheckedEnvelopeInto(stored.bytes, stored.seq, log.types(), &e)
-                                        : CheckEnvelopeChecksum(stored.bytes, stored.seq);
-      if (!apply_status.ok()) break;
-      if (limit.to_time_us && e.recorded_at_us > *limit.to_time_us) {
-        limit_reached = true;
-        break;
-      }
-      for (Projection* p : projections) {
-        Status s = p->Apply(e, store);
-        if (!s.ok()) {
-          apply_status = s.WithContext(fmt::format("projection {} at seq {}", p->name(), e.seq));
-          break;
-        }
-      }
-      if (!apply_status.ok()) break;
-      result.last_seq = e.seq;
-      result.last_recorded_at_us = e.recorded_at_us;
-      ++result.events;
-      if (progress && (e.seq & 0xFFFF) == 0) progress(e.seq);
-    }
-    const bool stopping = !apply_status.ok() || limit_reached;
-    if (stopping) stop.store(true, std::memory_order_release);
-    consumed.store(next + 1, std::memory_order_release);
-    consumed.notify_one();
-    if (stopping) break;
   }
+
+  const EventLog& log_;
+  const uint64_t to_seq_;
+  std::vector<Batch> ring_;
+  std::atomic<uint64_t> produced_{0};
+  std::atomic<uint64_t> consumed_{0};  // batches the folding thread has applied and given back
+  std::atomic<bool> stop_{false};      // set (before consumed_ moves) when folding stops early
+  Status reader_status_;               // written by the reader before kDone
+};
+
+// Folds one batch into the projections; false once folding must stop (an error in *status,
+// or the time limit reached).
+bool ApplyBatch(const FoldRing::Batch& b, const EventLog& log, const std::vector<Projection*>& projections,
+                MemoryStore& store, const FoldLimit& limit, const FoldProgress& progress, Envelope& e,
+                FoldResult& result, Status* status) {
+  for (size_t i = 0; i < b.size; ++i) {
+    const FoldRing::Stored& stored = b.events[i];
+    *status = stored.checksum_ok ? DecodeCheckedEnvelopeInto(stored.bytes, stored.seq, log.types(), &e)
+                                 : CheckEnvelopeChecksum(stored.bytes, stored.seq);
+    if (!status->ok()) return false;
+    if (limit.to_time_us && e.recorded_at_us > *limit.to_time_us) return false;
+    for (Projection* p : projections) {
+      Status s = p->Apply(e, store);
+      if (!s.ok()) {
+        *status = s.WithContext(fmt::format("projection {} at seq {}", p->name(), e.seq));
+        return false;
+      }
+    }
+    result.last_seq = e.seq;
+    result.last_recorded_at_us = e.recorded_at_us;
+    ++result.events;
+    if (progress && (e.seq & 0xFFFF) == 0) progress(e.seq);
+  }
+  return true;
+}
+
+Status EndFold(const std::vector<Projection*>& projections, MemoryStore& store) {
+  for (Projection* p : projections) {
+    Status s = p->EndFold(store);
+    if (!s.ok()) return s.WithContext(fmt::format("projection {} at the end of a fold", p->name()));
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+Result<FoldResult> FoldLog(const EventLog& log, const std::vector<Projection*>& projections,
+                           MemoryStore& store, const FoldLimit& limit, const FoldProgress& progress) {
+  for (Projection* p : projections) {
+    for (const auto& cf : p->column_families()) store.AddFamily(cf);
+  }
+  const uint64_t to_seq = std::min(limit.to_seq.value_or(UINT64_MAX), log.Head().seq);
+  FoldResult result;
+  for (Projection* p : projections) p->BeginFold();
+  if (to_seq == 0) {
+    MS_RETURN_IF_ERROR(EndFold(projections, store));
+    return result;
+  }
+  FoldRing ring(log, to_seq);
+  std::thread reader([&ring] { ring.Produce(); });
+  Status apply_status;
+  Envelope e;
+  ring.Consume([&](const FoldRing::Batch& b) {
+    return ApplyBatch(b, log, projections, store, limit, progress, e, result, &apply_status);
+  });
   reader.join();
   MS_RETURN_IF_ERROR(apply_status);
-  MS_RETURN_IF_ERROR(reader_status);
-  MS_RETURN_IF_ERROR(end_fold());
+  MS_RETURN_IF_ERROR(ring.reader_status());
+  MS_RETURN_IF_ERROR(EndFold(projections, store));
   if (progress) progress(result.last_seq);
   return result;
 }

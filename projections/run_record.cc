@@ -43,6 +43,101 @@ Result<T> Decode(const Envelope& e) {
   return r;
 }
 
+// What each event of a run's stream does to its record.
+void Fold(RunRecord& r, const SyncRequested& p, const Envelope& e) {
+  r.id = p.run_id;
+  r.group_id = p.group_id;
+  r.account_type = p.account;
+  r.mode = p.params.mode;
+  r.operation = p.params.mode + "_sync";
+  r.params = p.params;
+  r.triggered_by = p.triggered_by;
+  r.idempotency_key = p.idempotency_key;
+  r.requested_at_us = e.recorded_at_us;
+  r.status = kRunRunning;
+}
+
+void Fold(RunRecord& r, const SyncStarted& p, const Envelope& e) {
+  r.attempt = p.attempt;
+  r.total_items = p.total_items;
+  r.pages_total = p.total_pages;
+  if (r.started_at_us == 0) r.started_at_us = e.recorded_at_us;
+  r.status = kRunRunning;
+}
+
+void Fold(RunRecord& r, const PageCommitted& p, const Envelope& /*e*/) {
+  r.processed_items += p.items - std::min(p.items, p.duplicates);
+  r.created_items += p.created;
+  r.updated_items += p.updated;
+  r.unchanged_items += p.unchanged;
+  r.duplicate_items += p.duplicates;
+  ++r.pages_processed;
+  r.last_page = std::max(r.last_page, p.page);
+  r.api_requests_made += p.requests;
+  r.rate_limit_hits += p.rate_limit_hits;
+  r.retries += p.retries;
+}
+
+void Fold(RunRecord& r, const PageFailed& p, const Envelope& e) {
+  if (std::find(r.pages_failed.begin(), r.pages_failed.end(), p.page) == r.pages_failed.end()) {
+    r.pages_failed.push_back(p.page);
+  }
+  const uint64_t per_page = r.params.items_per_page == 0 ? 100 : r.params.items_per_page;
+  const uint64_t before = static_cast<uint64_t>(p.page - 1) * per_page;
+  r.failed_items += r.total_items > before ? std::min(per_page, r.total_items - before) : 0;
+  r.last_page = std::max(r.last_page, p.page);
+  r.api_requests_made += p.requests;
+  r.rate_limit_hits += p.rate_limit_hits;
+  r.retries += p.retries;
+  AddError(r, e.recorded_at_us, p.page, p.message);
+}
+
+void Fold(RunRecord& r, const SyncCancelRequested& p, const Envelope& /*e*/) {
+  r.cancel_requested = true;
+  r.cancel_requested_by = p.requested_by;
+}
+
+void Fold(RunRecord& r, const SyncCancelled& p, const Envelope& e) {
+  ApplyTotals(r, p.totals);
+  r.status = kRunCancelled;
+  r.completed_at_us = e.recorded_at_us;
+}
+
+void Fold(RunRecord& r, const SyncInterrupted& p, const Envelope& /*e*/) {
+  r.status = kRunInterrupted;
+  r.interrupted_reason = p.reason;
+}
+
+void Fold(RunRecord& r, const SyncResumed& p, const Envelope& /*e*/) {
+  r.attempt = p.attempt;
+  r.status = kRunRunning;
+}
+
+void Fold(RunRecord& r, const SyncCompleted& p, const Envelope& e) {
+  ApplyCompletion(r, p, kRunCompleted, e.recorded_at_us);
+}
+
+void Fold(RunRecord& r, const SyncCompletedWithGaps& p, const Envelope& e) {
+  ApplyCompletion(r, p, kRunCompletedWithGaps, e.recorded_at_us);
+  r.pages_failed = p.missing_pages;
+}
+
+void Fold(RunRecord& r, const SyncFailed& p, const Envelope& e) {
+  ApplyTotals(r, p.totals);
+  r.error_class = p.error_class;
+  r.error_message = p.message;
+  AddError(r, e.recorded_at_us, 0, p.message);
+  r.status = kRunFailed;
+  r.completed_at_us = e.recorded_at_us;
+}
+
+template <typename T>
+Status FoldAs(RunRecord& r, const Envelope& e) {
+  MS_ASSIGN_OR_RETURN(T p, Decode<T>(e));
+  Fold(r, p, e);
+  return Status::Ok();
+}
+
 }  // namespace
 
 double RunRecord::DurationSeconds(int64_t now_us) const {
@@ -57,104 +152,17 @@ Status ApplyRunEvent(RunRecord& r, const Envelope& e) {
   r.last_seq = e.seq;
   r.last_event_at_us = e.recorded_at_us;
   switch (static_cast<EventType>(e.type)) {
-    case EventType::kSyncRequested: {
-      MS_ASSIGN_OR_RETURN(auto p, Decode<SyncRequested>(e));
-      r.id = p.run_id;
-      r.group_id = p.group_id;
-      r.account_type = p.account;
-      r.mode = p.params.mode;
-      r.operation = p.params.mode + "_sync";
-      r.params = p.params;
-      r.triggered_by = p.triggered_by;
-      r.idempotency_key = p.idempotency_key;
-      r.requested_at_us = e.recorded_at_us;
-      r.status = kRunRunning;
-      break;
-    }
-    case EventType::kSyncStarted: {
-      MS_ASSIGN_OR_RETURN(auto p, Decode<SyncStarted>(e));
-      r.attempt = p.attempt;
-      r.total_items = p.total_items;
-      r.pages_total = p.total_pages;
-      if (r.started_at_us == 0) r.started_at_us = e.recorded_at_us;
-      r.status = kRunRunning;
-      break;
-    }
-    case EventType::kPageCommitted: {
-      MS_ASSIGN_OR_RETURN(auto p, Decode<PageCommitted>(e));
-      r.processed_items += p.items - std::min(p.items, p.duplicates);
-      r.created_items += p.created;
-      r.updated_items += p.updated;
-      r.unchanged_items += p.unchanged;
-      r.duplicate_items += p.duplicates;
-      ++r.pages_processed;
-      r.last_page = std::max(r.last_page, p.page);
-      r.api_requests_made += p.requests;
-      r.rate_limit_hits += p.rate_limit_hits;
-      r.retries += p.retries;
-      break;
-    }
-    case EventType::kPageFailed: {
-      MS_ASSIGN_OR_RETURN(auto p, Decode<PageFailed>(e));
-      if (std::find(r.pages_failed.begin(), r.pages_failed.end(), p.page) == r.pages_failed.end()) {
-        r.pages_failed.push_back(p.page);
-      }
-      const uint64_t per_page = r.params.items_per_page == 0 ? 100 : r.params.items_per_page;
-      const uint64_t before = static_cast<uint64_t>(p.page - 1) * per_page;
-      r.failed_items += r.total_items > before ? std::min(per_page, r.total_items - before) : 0;
-      r.last_page = std::max(r.last_page, p.page);
-      r.api_requests_made += p.requests;
-      r.rate_limit_hits += p.rate_limit_hits;
-      r.retries += p.retries;
-      AddError(r, e.recorded_at_us, p.page, p.message);
-      break;
-    }
-    case EventType::kSyncCancelRequested: {
-      MS_ASSIGN_OR_RETURN(auto p, Decode<SyncCancelRequested>(e));
-      r.cancel_requested = true;
-      r.cancel_requested_by = p.requested_by;
-      break;
-    }
-    case EventType::kSyncCancelled: {
-      MS_ASSIGN_OR_RETURN(auto p, Decode<SyncCancelled>(e));
-      ApplyTotals(r, p.totals);
-      r.status = kRunCancelled;
-      r.completed_at_us = e.recorded_at_us;
-      break;
-    }
-    case EventType::kSyncInterrupted: {
-      MS_ASSIGN_OR_RETURN(auto p, Decode<SyncInterrupted>(e));
-      r.status = kRunInterrupted;
-      r.interrupted_reason = p.reason;
-      break;
-    }
-    case EventType::kSyncResumed: {
-      MS_ASSIGN_OR_RETURN(auto p, Decode<SyncResumed>(e));
-      r.attempt = p.attempt;
-      r.status = kRunRunning;
-      break;
-    }
-    case EventType::kSyncCompleted: {
-      MS_ASSIGN_OR_RETURN(auto p, Decode<SyncCompleted>(e));
-      ApplyCompletion(r, p, kRunCompleted, e.recorded_at_us);
-      break;
-    }
-    case EventType::kSyncCompletedWithGaps: {
-      MS_ASSIGN_OR_RETURN(auto p, Decode<SyncCompletedWithGaps>(e));
-      ApplyCompletion(r, p, kRunCompletedWithGaps, e.recorded_at_us);
-      r.pages_failed = p.missing_pages;
-      break;
-    }
-    case EventType::kSyncFailed: {
-      MS_ASSIGN_OR_RETURN(auto p, Decode<SyncFailed>(e));
-      ApplyTotals(r, p.totals);
-      r.error_class = p.error_class;
-      r.error_message = p.message;
-      AddError(r, e.recorded_at_us, 0, p.message);
-      r.status = kRunFailed;
-      r.completed_at_us = e.recorded_at_us;
-      break;
-    }
+    case EventType::kSyncRequested: return FoldAs<SyncRequested>(r, e);
+    case EventType::kSyncStarted: return FoldAs<SyncStarted>(r, e);
+    case EventType::kPageCommitted: return FoldAs<PageCommitted>(r, e);
+    case EventType::kPageFailed: return FoldAs<PageFailed>(r, e);
+    case EventType::kSyncCancelRequested: return FoldAs<SyncCancelRequested>(r, e);
+    case EventType::kSyncCancelled: return FoldAs<SyncCancelled>(r, e);
+    case EventType::kSyncInterrupted: return FoldAs<SyncInterrupted>(r, e);
+    case EventType::kSyncResumed: return FoldAs<SyncResumed>(r, e);
+    case EventType::kSyncCompleted: return FoldAs<SyncCompleted>(r, e);
+    case EventType::kSyncCompletedWithGaps: return FoldAs<SyncCompletedWithGaps>(r, e);
+    case EventType::kSyncFailed: return FoldAs<SyncFailed>(r, e);
     case EventType::kProductCreated:
     case EventType::kProductUpdated:
     case EventType::kProductRemoved:

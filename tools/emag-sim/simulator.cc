@@ -260,27 +260,9 @@ class HttpSimulator final : public Simulator {
 
   void Answer(const httplib::Request& req, httplib::Response& res, const std::string& resource,
               std::string* account_name, uint32_t* page_out) {
-    // Authentication: Basic, checked against the accounts' logins.
-    const std::string auth = req.get_header_value("Authorization");
-    std::optional<std::string> decoded;
-    if (auth.starts_with("Basic ")) decoded = DecodeBase64(std::string_view(auth).substr(6));
-    if (!decoded || decoded->find(':') == std::string::npos) {
-      res.status = 401;
-      res.set_content(ErrorBody(kNotAllowed), "application/json");
-      return;
-    }
-    const std::string username = decoded->substr(0, decoded->find(':'));
-    const std::string password = decoded->substr(decoded->find(':') + 1);
-    std::unique_lock lk(mu_);
-    AccountState* account = nullptr;
-    for (auto& [name, state] : accounts_) {
-      if (state.login.username == username) account = &state;
-    }
-    if (account == nullptr || account->login.password != password) {
-      res.status = 403;
-      res.set_content(ErrorBody(kNotAllowed), "application/json");
-      return;
-    }
+    std::unique_lock lk(mu_, std::defer_lock);
+    AccountState* account = Authenticate(req, res, lk);
+    if (account == nullptr) return;
     *account_name = account->login.name;
     const uint64_t nth = ++account->requests;
     if (!options_.ip_allow.empty() &&
@@ -288,89 +270,27 @@ class HttpSimulator final : public Simulator {
       res.set_content(ErrorBody("ERROR: Invalid vendor ip [" + req.remote_addr + "]"), "application/json");
       return;
     }
-    // eMAG's limits, counted at arrival over every route of the account.
-    if (options_.rate_limit) {
-      const auto now = Clock::now();
-      while (!account->accepted.empty() && now - account->accepted.front() >= std::chrono::seconds(60)) {
-        account->accepted.pop_front();
-      }
-      const size_t in_minute = account->accepted.size();
-      size_t in_second = 0;
-      for (auto it = account->accepted.rbegin(); it != account->accepted.rend() && now - *it < std::chrono::seconds(1); ++it) {
-        ++in_second;
-      }
-      if (in_second >= options_.per_second || in_minute >= options_.per_minute) {
-        ++account->rate_limited;
-        lk.unlock();
-        RateLimited(res, 0);
-        return;
-      }
-      account->accepted.push_back(now);
-    }
-
-    auto params = RequestParams(req);
-    if (!params.ok()) {
-      res.status = 400;
-      res.set_content(ErrorBody(params.status().message()), "application/json");
+    if (!Admit(*account)) {
+      ++account->rate_limited;
+      lk.unlock();
+      RateLimited(res, 0);
       return;
     }
-    int64_t current_page = 1, per_page = 100;
-    std::optional<int64_t> status_filter, id_filter;
-    std::optional<std::string> pn_filter, pnk_filter;
-    for (const auto& [key, value] : *params) {
-      if (key == "currentPage") {
-        current_page = AsInt(value).value_or(-1);
-      } else if (key == "itemsPerPage") {
-        per_page = AsInt(value).value_or(-1);
-      } else if (key == "status") {
-        status_filter = AsInt(value);
-      } else if (key == "id") {
-        id_filter = AsInt(value);
-      } else if (key == "part_number" && value.is_string()) {
-        pn_filter = std::string(value.get_string());
-      } else if (key == "part_number_key" && value.is_string()) {
-        pnk_filter = std::string(value.get_string());
-      }  // unknown filter keys are ignored, as eMAG is reported to do
+    auto query = ParseQuery(req);
+    if (!query.ok()) {
+      res.status = 400;
+      res.set_content(ErrorBody(query.status().message()), "application/json");
+      return;
     }
-    if (current_page < 1 || per_page < 1) {
+    if (query->current_page < 1 || query->per_page < 1) {
       res.set_content(ErrorBody("Invalid currentPage or itemsPerPage"), "application/json");
       return;
     }
-    per_page = std::min<int64_t>(per_page, 100);  // capped silently
-    *page_out = resource == "read" ? static_cast<uint32_t>(current_page) : 0;
-
+    query->per_page = std::min<int64_t>(query->per_page, 100);  // capped silently
+    *page_out = resource == "read" ? static_cast<uint32_t>(query->current_page) : 0;
     // Render under the lock (the catalogue may drift), answer outside it.
-    std::vector<const SimOffer*> matching;
-    const Catalog& catalog = account->catalog;
-    for (const auto& o : catalog.offers()) {
-      if (status_filter && o.status != *status_filter) continue;
-      if (id_filter && static_cast<int64_t>(o.id) != *id_filter) continue;
-      if (pn_filter && o.part_number != *pn_filter) continue;
-      if (pnk_filter) {
-        // PNKs are derived from the product; render to compare.
-        json::value v = json::parse(catalog.RenderJson(o));
-        if (v.at("part_number_key").as_string() != *pnk_filter) continue;
-      }
-      matching.push_back(&o);
-    }
-    std::string body;
-    if (resource == "count") {
-      const uint64_t items = matching.size();
-      const uint64_t pages = (items + static_cast<uint64_t>(per_page) - 1) / static_cast<uint64_t>(per_page);
-      body = Envelope(false, {}, "{\"noOfItems\":\"" + std::to_string(items) + "\",\"noOfPages\":\"" +
-                                     std::to_string(pages) + "\",\"itemsPerPage\":\"" + std::to_string(per_page) + "\"}");
-    } else {
-      std::string results = "[";
-      const uint64_t from = static_cast<uint64_t>(current_page - 1) * static_cast<uint64_t>(per_page);
-      for (uint64_t i = from; i < matching.size() && i < from + static_cast<uint64_t>(per_page); ++i) {
-        if (results.size() > 1) results += ",";
-        results += catalog.RenderJson(*matching[i]);
-      }
-      results += "]";
-      body = Envelope(false, {}, results);
-    }
-    const std::optional<FaultRule> fault =
-        faults_.Match({account->login.name, resource, *page_out, nth});
+    std::string body = Render(account->catalog, resource, *query);
+    const std::optional<FaultRule> fault = faults_.Match({account->login.name, resource, *page_out, nth});
     const uint32_t jitter = options_.jitter_ms > 0 ? static_cast<uint32_t>(rng_() % (options_.jitter_ms + 1)) : 0;
     account->max_in_flight = std::max(account->max_in_flight, ++account->in_flight);
     lk.unlock();
@@ -383,6 +303,110 @@ class HttpSimulator final : public Simulator {
     }
     lk.lock();
     --account->in_flight;
+  }
+
+  // The account whose Basic credentials the request carries, with `lk` (on mu_) locked; nullptr
+  // after answering 401 or 403.
+  AccountState* Authenticate(const httplib::Request& req, httplib::Response& res, std::unique_lock<std::mutex>& lk) {
+    const std::string auth = req.get_header_value("Authorization");
+    std::optional<std::string> decoded;
+    if (auth.starts_with("Basic ")) decoded = DecodeBase64(std::string_view(auth).substr(6));
+    if (!decoded || decoded->find(':') == std::string::npos) {
+      res.status = 401;
+      res.set_content(ErrorBody(kNotAllowed), "application/json");
+      return nullptr;
+    }
+    const std::string username = decoded->substr(0, decoded->find(':'));
+    const std::string password = decoded->substr(decoded->find(':') + 1);
+    lk.lock();
+    AccountState* account = nullptr;
+    for (auto& [name, state] : accounts_) {
+      if (state.login.username == username) account = &state;
+    }
+    if (account == nullptr || account->login.password != password) {
+      res.status = 403;
+      res.set_content(ErrorBody(kNotAllowed), "application/json");
+      return nullptr;
+    }
+    return account;
+  }
+
+  // eMAG's limits, counted at arrival over every route of the account: true when the request
+  // is within them (and counted). Requires mu_.
+  bool Admit(AccountState& account) {
+    if (!options_.rate_limit) return true;
+    const auto now = Clock::now();
+    while (!account.accepted.empty() && now - account.accepted.front() >= std::chrono::seconds(60)) {
+      account.accepted.pop_front();
+    }
+    const size_t in_minute = account.accepted.size();
+    size_t in_second = 0;
+    for (auto it = account.accepted.rbegin(); it != account.accepted.rend() && now - *it < std::chrono::seconds(1); ++it) {
+      ++in_second;
+    }
+    if (in_second >= options_.per_second || in_minute >= options_.per_minute) return false;
+    account.accepted.push_back(now);
+    return true;
+  }
+
+  // A count or read request's paging and filters.
+  struct OfferQuery {
+    int64_t current_page = 1;
+    int64_t per_page = 100;
+    std::optional<int64_t> status, id;
+    std::optional<std::string> part_number, part_number_key;
+  };
+
+  static Result<OfferQuery> ParseQuery(const httplib::Request& req) {
+    MS_ASSIGN_OR_RETURN(json::object params, RequestParams(req));
+    OfferQuery q;
+    for (const auto& [key, value] : params) {
+      if (key == "currentPage") {
+        q.current_page = AsInt(value).value_or(-1);
+      } else if (key == "itemsPerPage") {
+        q.per_page = AsInt(value).value_or(-1);
+      } else if (key == "status") {
+        q.status = AsInt(value);
+      } else if (key == "id") {
+        q.id = AsInt(value);
+      } else if (key == "part_number" && value.is_string()) {
+        q.part_number = std::string(value.get_string());
+      } else if (key == "part_number_key" && value.is_string()) {
+        q.part_number_key = std::string(value.get_string());
+      }  // unknown filter keys are ignored, as eMAG is reported to do
+    }
+    return q;
+  }
+
+  // The answer's body: the count of matching offers, or the page of them. Requires mu_.
+  static std::string Render(const Catalog& catalog, const std::string& resource, const OfferQuery& q) {
+    std::vector<const SimOffer*> matching;
+    for (const auto& o : catalog.offers()) {
+      if (q.status && o.status != *q.status) continue;
+      if (q.id && static_cast<int64_t>(o.id) != *q.id) continue;
+      if (q.part_number && o.part_number != *q.part_number) continue;
+      if (q.part_number_key) {
+        // PNKs are derived from the product; render to compare.
+        json::value v = json::parse(catalog.RenderJson(o));
+        if (v.at("part_number_key").as_string() != *q.part_number_key) continue;
+      }
+      matching.push_back(&o);
+    }
+    const auto per_page = static_cast<uint64_t>(q.per_page);
+    if (resource == "count") {
+      const uint64_t items = matching.size();
+      const uint64_t pages = (items + per_page - 1) / per_page;
+      return Envelope(false, {}, "{\"noOfItems\":\"" + std::to_string(items) + "\",\"noOfPages\":\"" +
+                                     std::to_string(pages) + "\",\"itemsPerPage\":\"" + std::to_string(per_page) + "\"}");
+    }
+    std::string results = "[";
+    const uint64_t from = static_cast<uint64_t>(q.current_page - 1) * per_page;
+    for (uint64_t i = from; i < matching.size() && i < from + per_page; ++i) {
+      if (results.size() > 1) results += ",";
+      results += catalog.RenderJson(*matching[i]);
+    }
+    results += "]";
+    return Envelope(false, {}, results);
   }
 
   void RateLimited(httplib::Response& res, int retry_after) {
