@@ -6,6 +6,7 @@
 #include "engine/emag/client.h"
 #include "engine/sync_engine.h"
 #include "http/errors.h"
+#include "http/json_reply.h"
 #include "http/params.h"
 
 namespace marketsync::http {
@@ -13,8 +14,6 @@ namespace {
 
 namespace json = boost::json;
 using Clock = std::chrono::steady_clock;
-
-Reply JsonReply(int status, const json::value& v) { return {status, json::serialize(v), "application/json", {}}; }
 
 json::array RunsJson(const StartSyncResult& started) {
   json::array runs;

@@ -33,7 +33,7 @@ Result<std::string> NextEventChunk(const EventLog& log, uint64_t* next, bool run
       continue;
     }
     MS_ASSIGN_OR_RETURN(auto j, EventJson(e));
-    chunk += fmt::format("id: {}\nevent: {}\ndata: {}\n\n", e.seq, EventTypeName(e.type), boost::json::serialize(j));
+    chunk += fmt::format("id: {}\nevent: {}\ndata: {}\n\n", e.seq, EventTypeName(e.type), RenderJson(j));
     *next = e.seq + 1;
   }
   return chunk;

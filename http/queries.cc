@@ -8,6 +8,7 @@
 #include "base/clock.h"
 #include "events/event_log.h"
 #include "http/errors.h"
+#include "http/json_reply.h"
 #include "http/params.h"
 #include "projections/catalog.h"
 #include "projections/history.h"
@@ -20,8 +21,6 @@ namespace marketsync::http {
 namespace {
 
 namespace json = boost::json;
-
-Reply JsonReply(int status, const json::value& v) { return {status, json::serialize(v), "application/json", {}}; }
 
 // Runs started together (account_type "both"), each with its per-account children.
 json::array GroupsJson(const std::vector<RunRecord>& runs) {
@@ -204,7 +203,7 @@ Reply QueryHandlers::Events(const Request& req) {
     auto j = EventJson(it->envelope());
     if (!j.ok()) return StatusReply(j.status());
     if (ndjson) {
-      body += json::serialize(*j);
+      body += RenderJson(*j);
       body += '\n';
     } else {
       arr.push_back(std::move(*j));

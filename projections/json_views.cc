@@ -1,9 +1,13 @@
 #include "projections/json_views.h"
 
+#include <cmath>
+#include <iterator>
+
 #include <fmt/chrono.h>
 #include <fmt/format.h>
 
 #include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
 #include <charconv>
 #include <ctime>
 
@@ -24,6 +28,56 @@ bool ParseInt(std::string_view s, int& out) {
 }
 
 }  // namespace
+
+namespace {
+
+void RenderInto(const boost::json::value& v, std::string& out) {
+  switch (v.kind()) {
+    case boost::json::kind::double_: {
+      const double d = v.get_double();
+      if (std::isfinite(d)) {
+        fmt::format_to(std::back_inserter(out), "{:.3f}", d);
+      } else {
+        out += "null";
+      }
+      return;
+    }
+    case boost::json::kind::object: {
+      out.push_back('{');
+      bool first = true;
+      for (const auto& [key, member] : v.get_object()) {
+        if (!first) out.push_back(',');
+        first = false;
+        out += boost::json::serialize(boost::json::string_view(key));
+        out.push_back(':');
+        RenderInto(member, out);
+      }
+      out.push_back('}');
+      return;
+    }
+    case boost::json::kind::array: {
+      out.push_back('[');
+      bool first = true;
+      for (const auto& item : v.get_array()) {
+        if (!first) out.push_back(',');
+        first = false;
+        RenderInto(item, out);
+      }
+      out.push_back(']');
+      return;
+    }
+    default:
+      out += boost::json::serialize(v);
+  }
+}
+
+}  // namespace
+
+std::string RenderJson(const boost::json::value& value) {
+  std::string out;
+  RenderInto(value, out);
+  return out;
+}
 
 std::string FormatTimeUs(int64_t us) {
   if (us == 0) return "";

@@ -5,6 +5,7 @@
 // Include only in .cc files that render JSON (it brings in Boost.JSON's value types).
 
 #include <boost/json/object.hpp>
+#include <boost/json/value.hpp>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -18,6 +19,11 @@
 #include "projections/status.h"
 
 namespace marketsync {
+
+// JSON text of a value, as every answer of the API, SSE and the CLI prints it: Boost.JSON's,
+// but numbers with a fraction (durations, rates, ratios) as fixed decimals with three digits
+// ("1.030", not "1.030328E0"); a NaN or infinity as null.
+std::string RenderJson(const boost::json::value& value);
 
 // "2026-11-28T18:23:53.218Z" (milliseconds); "" for 0.
 std::string FormatTimeUs(int64_t us);

@@ -141,9 +141,9 @@ Exit PrintEventRow(const ms::Envelope& e, const std::string& format, bool& first
   }
   TRY(auto json, Check(ms::EventJson(e)));
   if (format == "json") {
-    std::cout << (first ? "[\n" : ",\n") << boost::json::serialize(json);
+    std::cout << (first ? "[\n" : ",\n") << ms::RenderJson(json);
   } else {
-    std::cout << boost::json::serialize(json) << "\n";
+    std::cout << ms::RenderJson(json) << "\n";
   }
   first = false;
   return {};
@@ -268,7 +268,7 @@ Exit History(const std::string& db, const std::string& account, const std::strin
     boost::json::array runs;
     for (const auto& r : page.runs) runs.push_back(ms::RunJson(r, now));
     boost::json::object o{{"as_of_seq", seq}, {"syncs", std::move(runs)}, {"next_cursor", page.next_cursor}};
-    std::cout << boost::json::serialize(o) << "\n";
+    std::cout << ms::RenderJson(o) << "\n";
     return {};
   }
   std::cout << "as of seq " << seq << "\n";
@@ -291,10 +291,10 @@ Exit RunsShow(const std::string& db, const std::string& id, const std::string& f
   if (!run) return Exit{kExitNotFound, "no run " + id};
   boost::json::object o = ms::RunJson(*run, NowUs());
   if (format == "json") {
-    std::cout << boost::json::serialize(o) << "\n";
+    std::cout << ms::RenderJson(o) << "\n";
     return {};
   }
-  for (const auto& [key, value] : o) std::cout << Pad(std::string(key), 24) << boost::json::serialize(value) << "\n";
+  for (const auto& [key, value] : o) std::cout << Pad(std::string(key), 24) << ms::RenderJson(value) << "\n";
   return {};
 }
 
@@ -308,7 +308,7 @@ Exit Stats(const std::string& db, const std::string& format) {
                           {"total_products", stats.total_offers},
                           {"runs_finished", stats.total_runs_finished},
                           {"runs_completed", stats.total_runs_completed}};
-    std::cout << boost::json::serialize(o) << "\n";
+    std::cout << ms::RenderJson(o) << "\n";
     return {};
   }
   std::cout << Pad("ACCOUNT", 10) << Pad("OFFERS", 10) << Pad("RUNS", 7) << Pad("SUCCESS", 9)
@@ -396,7 +396,7 @@ Exit Export(const std::string& db, const std::string& to) {
   for (auto it = log->Read(1); it->Valid() && it->envelope().seq <= head; it->Next()) {
     TRY(boost::json::object o, Check(ms::EventJson(it->envelope())));
     o["raw"] = ms::Base64Encode(it->raw());
-    out << boost::json::serialize(o) << "\n";
+    out << ms::RenderJson(o) << "\n";
     if ((++n & 0xFFF) == 0) progress(n);
   }
   progress(n);
