@@ -32,7 +32,8 @@ struct ProductStreamParts {
   std::string_view account;
   uint64_t offer_id = 0;
 };
-// The account and offer of a product stream; nullopt for any other stream or a malformed one.
+// The account and offer of a product stream (the account a view into `stream_id`); nullopt for
+// any other stream or a malformed one.
 std::optional<ProductStreamParts> ParseProductStreamId(std::string_view stream_id);
 // The account of a product stream without checking the offer id (empty for other streams).
 std::string_view ProductStreamAccount(std::string_view stream_id);

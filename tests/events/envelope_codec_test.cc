@@ -215,5 +215,38 @@ TEST(Crc32cTest, EqualsTheDefinitionAtEveryLengthAndAlignment) {
   }
 }
 
+// The log is generic: the same bytes decode under a registry that has their type and are
+// refused by one that does not, and a writer's registry decides what may be appended.
+TEST(EnvelopeCodecTest, TheRegistryDecidesWhichTypesAreKnown) {
+  Envelope e = Sample();
+  e.type = 7;
+  const EventTypeRegistry knows({{7, "Seventh", 1}});
+  const EventTypeRegistry lacks({{8, "Eighth", 3}});
+  EXPECT_OK(ValidateEnvelopeFields(e, knows));
+  EXPECT_EQ(ValidateEnvelopeFields(e, lacks).code(), Status::Code::kInvalidArgument);
+  std::string bytes;
+  SealAndEncodeEnvelope(e, &bytes);
+  EXPECT_OK(DecodeEnvelope(bytes, 42, knows));
+  auto refused = DecodeEnvelope(bytes, 42, lacks);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.status().message().find("seq 42: unknown event type 7"), std::string::npos);
+}
+
+TEST(EventTypeRegistryTest, ValidateRefusesWhatCannotBeStored) {
+  EXPECT_EQ(EventTypeRegistry().Validate().code(), Status::Code::kInvalidArgument);
+  EXPECT_NE(EventTypeRegistry().Validate().message().find("no event types registered"), std::string::npos);
+  EXPECT_FALSE(EventTypeRegistry({{0, "Zero", 1}}).Validate().ok());
+  EXPECT_FALSE(EventTypeRegistry({{1, "A", 1}, {1, "B", 1}}).Validate().ok());
+  EXPECT_FALSE(EventTypeRegistry({{1, "A", 0}}).Validate().ok());
+  const EventTypeRegistry ok({{3, "C", 1}, {1, "A", 2}});
+  EXPECT_OK(ok.Validate());
+  ASSERT_NE(ok.Find(1), nullptr);
+  EXPECT_EQ(ok.Find(1)->current_version, 2);
+  EXPECT_EQ(ok.Find(2), nullptr);
+  EXPECT_EQ(ok.FindByName("C")->id, 3);
+  EXPECT_EQ(ok.Name(9), "Unknown(9)");
+  EXPECT_EQ(ok.all().front().id, 1);  // in id order
+}
+
 }  // namespace
 }  // namespace marketsync

@@ -593,5 +593,25 @@ TEST(EventLogTest, FailedWriteIsInvisibleAndFailStops) {
   EXPECT_TRUE(log->Verify()->ok);
 }
 
+TEST(EventLogTest, OpeningWithoutEventTypesIsRefused) {
+  testing::TempDir dir;
+  auto log = EventLog::Open(dir.Sub("db"), EventLogOptions{});
+  ASSERT_FALSE(log.ok());
+  EXPECT_EQ(log.status().code(), Status::Code::kInvalidArgument);
+  EXPECT_NE(log.status().message().find("no event types registered"), std::string::npos) << log.status().ToString();
+}
+
+TEST(EventLogTest, AnUnregisteredTypeIsRefusedAndWritesNothing) {
+  testing::TempDir dir;
+  auto log = OpenOrDie(dir.Sub("db"));
+  Step step = MakeStep("s", 1);
+  step.streams[0].events[0].type = 99;
+  auto r = log->Append(std::move(step));
+  EXPECT_EQ(r.status().code(), Status::Code::kInvalidArgument);
+  EXPECT_NE(r.status().message().find("unregistered event type 99"), std::string::npos) << r.status().ToString();
+  EXPECT_EQ(log->Head().seq, 0u);
+  EXPECT_EQ(log->types().Name(testing::kTestEventType), "TestEvent");
+}
+
 }  // namespace
 }  // namespace marketsync

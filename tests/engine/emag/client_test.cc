@@ -8,55 +8,15 @@
 #include <set>
 #include <thread>
 
-#include "engine/emag/page_stream.h"
 #include "engine/emag/response_parser.h"
+#include "tests/engine/emag/emag_client_fixture.h"
 #include "tests/testutil/status_matchers.h"
-#include "tools/emag-sim/simulator.h"
 
 namespace marketsync::emag {
 namespace {
 
 using namespace std::chrono_literals;
 
-constexpr uint32_t kOffers = 250;  // 3 pages of 100
-
-class EmagClientTest : public ::testing::Test {
- protected:
-  void StartSim(sim::SimulatorOptions options = Defaults()) {
-    auto s = sim::Simulator::Start(std::move(options), "127.0.0.1", 0);
-    ASSERT_OK(s);
-    sim_ = std::move(s).value();
-  }
-  static sim::SimulatorOptions Defaults() {
-    sim::SimulatorOptions o;
-    o.offers = kOffers;
-    o.rate_limit = false;
-    o.log_requests = false;
-    return o;
-  }
-  static ClientOptions FastRetries() {
-    ClientOptions o;
-    o.retry.base = 5ms;
-    o.retry.cap = 40ms;
-    o.rate_limit = RateLimit{1000, 100000, 0ms};
-    o.read_timeout = 2s;
-    return o;
-  }
-  std::unique_ptr<EmagClient> Client(const std::string& account, ClientOptions options = FastRetries(),
-                                     const std::string& password = "") {
-    Account a;
-    a.name = account;
-    a.username = "demo-" + account;
-    a.password = password.empty() ? "demo-" + account + "-secret" : password;
-    a.base_url = sim_->BaseUrl();
-    auto c = EmagClient::Create(a, std::move(options));
-    EXPECT_TRUE(c.ok()) << c.status().ToString();
-    return std::move(c).value();
-  }
-  void Faults(const std::string& json) { ASSERT_OK(sim_->SetFaults(json)); }
-
-  std::unique_ptr<sim::Simulator> sim_;
-};
 
 TEST_F(EmagClientTest, CountsAndReadsEveryPage) {
   StartSim();
@@ -284,50 +244,6 @@ TEST_F(EmagClientTest, DeadlineEndsRetries) {
   ASSERT_FALSE(r.ok());
   EXPECT_TRUE(r.status().code() == Status::Code::kDeadlineExceeded || r.status().code() == Status::Code::kUnavailable)
       << r.status().ToString();
-}
-
-TEST_F(EmagClientTest, PageStreamHandsPagesInOrderWithSeveralInFlight) {
-  sim::SimulatorOptions o = Defaults();
-  o.offers = 1000;
-  o.latency_ms = 200;
-  o.jitter_ms = 150;  // pages finish out of order
-  StartSim(o);
-  auto client = Client("fbe");
-  PageStream stream(*client, {}, 1, 10, 100, 10, CallControl{});
-  uint32_t expected = 1;
-  std::set<uint64_t> ids;
-  while (auto page = stream.Next()) {
-    EXPECT_EQ(page->page, expected++);
-    ASSERT_OK(page->result);
-    for (const auto& offer : page->result->offers) ids.insert(offer.id);
-  }
-  EXPECT_EQ(expected, 11u);
-  EXPECT_EQ(ids.size(), 1000u);
-  // The simulator saw several of them being answered at once.
-  EXPECT_GE(sim_->Stats("fbe")->max_in_flight, 3u);
-}
-
-TEST_F(EmagClientTest, PageStreamReportsAFailedPageAndGoesOn) {
-  StartSim();
-  Faults(R"({"rules":[{"account":"main","page":2,"fault":"http_500"}]})");
-  auto client = Client("main");
-  PageStream stream(*client, {}, 1, 3, 100, 3, CallControl{});
-  std::vector<bool> ok;
-  while (auto page = stream.Next()) ok.push_back(page->result.ok());
-  EXPECT_EQ(ok, (std::vector<bool>{true, false, true}));
-}
-
-TEST_F(EmagClientTest, StoppingAPageStreamAbandonsRequestsInFlight) {
-  sim::SimulatorOptions o = Defaults();
-  o.latency_ms = 5000;
-  StartSim(o);
-  auto client = Client("main");
-  const auto start = std::chrono::steady_clock::now();
-  {
-    PageStream stream(*client, {}, 1, 3, 100, 3, CallControl{});
-    std::this_thread::sleep_for(100ms);
-  }  // destruction stops and joins
-  EXPECT_LT(std::chrono::steady_clock::now() - start, 3s);
 }
 
 }  // namespace
