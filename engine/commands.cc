@@ -1,4 +1,4 @@
-#include "engine/commands.h"
+#include "engine/internal/commands.h"
 
 #include <algorithm>
 

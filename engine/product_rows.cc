@@ -1,4 +1,4 @@
-#include "engine/product_rows.h"
+#include "engine/internal/product_rows.h"
 
 namespace marketsync {
 

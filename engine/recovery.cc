@@ -1,4 +1,4 @@
-#include "engine/recovery.h"
+#include "engine/internal/recovery.h"
 
 #include <spdlog/spdlog.h>
 
@@ -9,7 +9,7 @@
 
 #include "engine/emag/response_parser.h"
 #include "engine/offer_fingerprint.h"
-#include "engine/product_rows.h"
+#include "engine/internal/product_rows.h"
 #include "schema/payload_codec.h"
 #include "schema/store_keys.h"
 #include "schema/stream_ids.h"

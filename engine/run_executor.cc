@@ -1,11 +1,11 @@
-#include "engine/run_executor.h"
+#include "engine/internal/run_executor.h"
 
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
 
 #include "engine/offer_fingerprint.h"
-#include "engine/product_rows.h"
+#include "engine/internal/product_rows.h"
 #include "schema/payload_codec.h"
 #include "schema/store_keys.h"
 #include "schema/stream_ids.h"

@@ -1,4 +1,4 @@
-#include "engine/run_journal.h"
+#include "engine/internal/run_journal.h"
 
 #include <spdlog/spdlog.h>
 

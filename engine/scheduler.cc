@@ -1,4 +1,4 @@
-#include "engine/scheduler.h"
+#include "engine/internal/scheduler.h"
 
 #include <algorithm>
 #include <random>

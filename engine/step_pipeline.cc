@@ -1,4 +1,4 @@
-#include "engine/step_pipeline.h"
+#include "engine/internal/step_pipeline.h"
 
 #include "base/thread_name.h"
 

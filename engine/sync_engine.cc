@@ -13,12 +13,12 @@
 
 #include "base/clock.h"
 #include "base/thread_name.h"
-#include "engine/commands.h"
-#include "engine/raw_hash_index.h"
-#include "engine/recovery.h"
-#include "engine/run_executor.h"
-#include "engine/run_journal.h"
-#include "engine/scheduler.h"
+#include "engine/internal/commands.h"
+#include "engine/internal/raw_hash_index.h"
+#include "engine/internal/recovery.h"
+#include "engine/internal/run_executor.h"
+#include "engine/internal/run_journal.h"
+#include "engine/internal/scheduler.h"
 #include "schema/run_id.h"
 
 namespace marketsync {

@@ -1,4 +1,4 @@
-#include "http/as_of_cache.h"
+#include "http/internal/as_of_cache.h"
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>

@@ -1,4 +1,4 @@
-#include "http/commands.h"
+#include "http/internal/commands.h"
 
 #include <boost/json.hpp>
 #include <fmt/format.h>
@@ -6,8 +6,8 @@
 #include "engine/emag/client.h"
 #include "engine/sync_engine.h"
 #include "http/errors.h"
-#include "http/json_reply.h"
-#include "http/params.h"
+#include "http/internal/json_reply.h"
+#include "http/internal/params.h"
 
 namespace marketsync::http {
 namespace {

@@ -1,11 +1,11 @@
-#include "http/event_stream.h"
+#include "http/internal/event_stream.h"
 
 #include <boost/json/serialize.hpp>
 #include <fmt/format.h>
 
 #include <charconv>
 
-#include "http/params.h"
+#include "http/internal/params.h"
 #include "projections/json_views.h"
 #include "schema/event_type.h"
 #include "schema/stream_ids.h"

@@ -1,4 +1,4 @@
-#include "http/params.h"
+#include "http/internal/params.h"
 
 #include <fmt/format.h>
 

@@ -1,4 +1,4 @@
-#include "http/queries.h"
+#include "http/internal/queries.h"
 
 #include <boost/json.hpp>
 #include <fmt/format.h>
@@ -8,8 +8,8 @@
 #include "base/clock.h"
 #include "events/event_log.h"
 #include "http/errors.h"
-#include "http/json_reply.h"
-#include "http/params.h"
+#include "http/internal/json_reply.h"
+#include "http/internal/params.h"
 #include "projections/catalog.h"
 #include "projections/history.h"
 #include "projections/json_views.h"

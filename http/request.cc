@@ -1,4 +1,4 @@
-#include "http/request.h"
+#include "http/internal/request.h"
 
 #include <algorithm>
 #include <cctype>

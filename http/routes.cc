@@ -1,4 +1,4 @@
-#include "http/routes.h"
+#include "http/internal/routes.h"
 
 namespace marketsync::http {
 

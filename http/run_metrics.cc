@@ -1,4 +1,4 @@
-#include "http/run_metrics.h"
+#include "http/internal/run_metrics.h"
 
 #include <fmt/format.h>
 

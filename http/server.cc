@@ -13,17 +13,17 @@
 
 #include "engine/sync_engine.h"
 #include "events/event_log.h"
-#include "http/as_of_cache.h"
-#include "http/commands.h"
+#include "http/internal/as_of_cache.h"
+#include "http/internal/commands.h"
 #include "http/console_assets.h"
-#include "http/context.h"
+#include "http/internal/context.h"
 #include "http/errors.h"
-#include "http/event_stream.h"
+#include "http/internal/event_stream.h"
 #include "http/metrics.h"
-#include "http/params.h"
-#include "http/queries.h"
-#include "http/routes.h"
-#include "http/run_metrics.h"
+#include "http/internal/params.h"
+#include "http/internal/queries.h"
+#include "http/internal/routes.h"
+#include "http/internal/run_metrics.h"
 
 namespace marketsync::http {
 

@@ -4,6 +4,8 @@
 'use strict';
 
 const API = '/api/v1/emag/products';
+// A run's stream id: the server's grammar (schema/stream_ids.h), spelled here once.
+const runStreamId = runId => `run-${runId}`;
 const RUN_EVENTS = ['SyncRequested', 'SyncStarted', 'PageCommitted', 'PageFailed', 'SyncCancelRequested',
   'SyncCancelled', 'SyncInterrupted', 'SyncResumed', 'SyncCompleted', 'SyncCompletedWithGaps', 'SyncFailed'];
 
@@ -337,7 +339,7 @@ function connectEvents() {
   for (const type of RUN_EVENTS) {
     source.addEventListener(type, msg => {
       const e = JSON.parse(msg.data);
-      if (state.timelineRun && e.stream_id === `run-${state.timelineRun}` && $('#timeline').open) {
+      if (state.timelineRun && e.stream_id === runStreamId(state.timelineRun) && $('#timeline').open) {
         const list = $('#tl-events');
         if (!list.querySelector(`[data-seq="${e.seq}"]`)) list.append(eventLine(e));
         api(`${API}/sync/${encodeURIComponent(state.timelineRun)}`).then(r => renderTimelineHead(r.data)).catch(() => {});

@@ -1,7 +1,7 @@
 // Request validation without a server: query parameters and the sync body, refused with a
 // message naming what is wrong, never with an exception.
 
-#include "http/params.h"
+#include "http/internal/params.h"
 
 #include <gtest/gtest.h>
 

@@ -1,7 +1,7 @@
 // The route table: matching with an {id} segment, the methods a path takes, and labels that
 // fold ids away.
 
-#include "http/routes.h"
+#include "http/internal/routes.h"
 
 #include <gtest/gtest.h>
 

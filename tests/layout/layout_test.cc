@@ -182,7 +182,9 @@ TEST(LayoutTest, NoFunctionOver80Lines) {
           if (depth == function_depth) {
             const size_t length = n - start + 1;
             const bool bench_main = bench && signature.find("main(") != std::string::npos;
-            if (!bench_main) EXPECT_LE(length, 80u) << s.path << ":" << start + 1 << ": " << signature;
+            if (!bench_main) {
+              EXPECT_LE(length, 80u) << s.path << ":" << start + 1 << ": " << signature;
+            }
             function_depth = -1;
           }
         }

@@ -12,7 +12,7 @@
 #include "base/status.h"
 #include "engine/sync_engine.h"
 #include "events/projection_fold.h"
-#include "http/request.h"
+#include "http/internal/request.h"
 
 namespace marketsync::http {
 

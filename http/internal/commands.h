@@ -4,8 +4,8 @@
 // connection. Each answers only once what it did is durable (the engine's contract).
 
 #include "engine/sync_engine.h"
-#include "http/context.h"
-#include "http/request.h"
+#include "http/internal/context.h"
+#include "http/internal/request.h"
 
 namespace marketsync::http {
 

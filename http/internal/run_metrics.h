@@ -8,7 +8,7 @@
 #include <string>
 
 #include "events/envelope.h"
-#include "http/context.h"
+#include "http/internal/context.h"
 
 namespace marketsync::http {
 

@@ -10,7 +10,7 @@
 #include "base/id_hash_map.h"
 #include "engine/emag/offer.h"
 #include "engine/offer_fingerprint.h"
-#include "engine/product_rows.h"
+#include "engine/internal/product_rows.h"
 #include "events/event_log.h"
 
 namespace marketsync {

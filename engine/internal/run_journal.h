@@ -7,9 +7,9 @@
 #include <string>
 #include <vector>
 
-#include "engine/raw_hash_index.h"
-#include "engine/run_state.h"
-#include "engine/step_pipeline.h"
+#include "engine/internal/raw_hash_index.h"
+#include "engine/internal/run_state.h"
+#include "engine/internal/step_pipeline.h"
 #include "events/event_log.h"
 #include "schema/run_enums.h"
 #include "schema/sync_events.h"

@@ -13,9 +13,9 @@
 
 #include "engine/emag/client.h"
 #include "engine/emag/page_stream.h"
-#include "engine/raw_hash_index.h"
-#include "engine/run_journal.h"
-#include "engine/run_state.h"
+#include "engine/internal/raw_hash_index.h"
+#include "engine/internal/run_journal.h"
+#include "engine/internal/run_state.h"
 
 namespace marketsync {
 

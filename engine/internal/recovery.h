@@ -8,8 +8,8 @@
 #include <functional>
 #include <string>
 
-#include "engine/raw_hash_index.h"
-#include "engine/run_journal.h"
+#include "engine/internal/raw_hash_index.h"
+#include "engine/internal/run_journal.h"
 #include "events/event_log.h"
 
 namespace marketsync {

@@ -8,7 +8,7 @@
 
 #include "base/status.h"
 #include "events/event_log.h"
-#include "http/request.h"
+#include "http/internal/request.h"
 
 namespace marketsync::http {
 

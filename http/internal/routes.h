@@ -10,7 +10,7 @@
 #include <string_view>
 #include <vector>
 
-#include "http/request.h"
+#include "http/internal/request.h"
 
 namespace marketsync::http {
 

@@ -4,9 +4,9 @@
 // its events, statistics, products, the log replay and the audit head. Each answers from the
 // projections through a KvReader, or from the log itself.
 
-#include "http/as_of_cache.h"
-#include "http/context.h"
-#include "http/request.h"
+#include "http/internal/as_of_cache.h"
+#include "http/internal/context.h"
+#include "http/internal/request.h"
 
 namespace marketsync::http {
 

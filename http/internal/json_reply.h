@@ -5,7 +5,7 @@
 
 #include <boost/json/value.hpp>
 
-#include "http/request.h"
+#include "http/internal/request.h"
 #include "projections/json_views.h"
 
 namespace marketsync::http {

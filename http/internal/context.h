@@ -6,7 +6,7 @@
 #include <atomic>
 #include <cstdint>
 
-#include "http/request.h"
+#include "http/internal/request.h"
 #include "http/server.h"
 
 namespace marketsync::http {
