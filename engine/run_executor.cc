@@ -81,7 +81,7 @@ ErrorClass RunExecutor::ClassOf(const Status& s) {
   }
 }
 
-Status RunExecutor::Execute(RunState st, ActiveRun& active) {
+Status RunExecutor::Execute(RunState st, RunFlags& active) {
   RunRecord& r = st.record;
   if (r.terminal()) return Status::Ok();
   extra_requests_ = 0;
@@ -139,7 +139,7 @@ Status RunExecutor::Begin(RunState& st, const emag::OfferCount& count, uint32_t 
   return journal_.Append(st, {MakeEvent(started)}, Step{});
 }
 
-Status RunExecutor::TakePages(RunState& st, emag::PageStream& stream, ActiveRun& active, Plan& plan, Status* fatal) {
+Status RunExecutor::TakePages(RunState& st, emag::PageStream& stream, RunFlags& active, Plan& plan, Status* fatal) {
   StepPipeline pipeline([&](std::vector<RunStep> steps) { return journal_.AppendAll(st, std::move(steps)); });
   while (!active.stop) {
     std::optional<emag::FetchedPage> page = stream.Next();
@@ -175,7 +175,7 @@ Status RunExecutor::TakePages(RunState& st, emag::PageStream& stream, ActiveRun&
   return pipeline.Drain();
 }
 
-Status RunExecutor::StopIfAsked(RunState& st, const ActiveRun& active, uint64_t extra_requests, bool* stopped) {
+Status RunExecutor::StopIfAsked(RunState& st, const RunFlags& active, uint64_t extra_requests, bool* stopped) {
   *stopped = true;
   if (active.cancel || st.record.cancel_requested) return journal_.FinishCancelled(st, extra_requests);
   if (active.interrupt) return journal_.Interrupt(st, "shutdown");

@@ -208,7 +208,7 @@ class Engine final : public SyncEngine {
 
   // Queues the run on the worker pool.
   void Launch(const std::string& run_id) {
-    auto active = std::make_shared<ActiveRun>();
+    auto active = std::make_shared<RunFlags>();
     {
       std::lock_guard lk(mu_);
       if (shutting_down_) {
@@ -229,7 +229,7 @@ class Engine final : public SyncEngine {
     });
   }
 
-  Status Execute(const std::string& run_id, ActiveRun& active) {
+  Status Execute(const std::string& run_id, RunFlags& active) {
     MS_ASSIGN_OR_RETURN(RunState state, journal_.Load(run_id, true));
     if (state.record.terminal()) return Status::Ok();
     auto client = clients_.find(state.record.account_type);
@@ -263,7 +263,7 @@ class Engine final : public SyncEngine {
 
   std::mutex mu_;  // guards active_, started_, shutting_down_, scheduler_
   std::condition_variable changed_cv_;  // a run ended, or shutting down
-  std::map<std::string, std::shared_ptr<ActiveRun>> active_;
+  std::map<std::string, std::shared_ptr<RunFlags>> active_;
   bool started_ = false;
   bool shutting_down_ = false;
   std::unique_ptr<Scheduler> scheduler_;

@@ -34,7 +34,7 @@ class RunExecutor {
   // Runs the run on from where its stream says it stands (`st`, loaded with its seen offers:
   // RunJournal::Load(id, true)) until it ends or is asked to stop (`active`). Errors: the log's
   // (the run is then left for recovery).
-  Status Execute(RunState st, ActiveRun& active);
+  Status Execute(RunState st, RunFlags& active);
 
   // The class of a failed request, as SyncFailed records it.
   static ErrorClass ClassOf(const Status& s);
@@ -52,9 +52,9 @@ class RunExecutor {
   Status Begin(RunState& st, const emag::OfferCount& count, uint32_t first_page, Plan& plan);
   // Takes the pages in order until the stream ends or the run must stop; `fatal` is set to a
   // request failure that ends the run.
-  Status TakePages(RunState& st, emag::PageStream& stream, ActiveRun& active, Plan& plan, Status* fatal);
+  Status TakePages(RunState& st, emag::PageStream& stream, RunFlags& active, Plan& plan, Status* fatal);
   // SyncCancelled or SyncInterrupted when the flags ask for it (*stopped says so).
-  Status StopIfAsked(RunState& st, const ActiveRun& active, uint64_t extra_requests, bool* stopped);
+  Status StopIfAsked(RunState& st, const RunFlags& active, uint64_t extra_requests, bool* stopped);
   // The step of one fetched page: its PageCommitted and the changed products. Reads only the
   // run's id and account of the record (the pipeline may be folding other fields meanwhile).
   Status PreparePage(RunState& st, emag::FetchedPage& page, std::vector<NewEvent>* run_events, Step* out);

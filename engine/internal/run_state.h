@@ -15,7 +15,7 @@ namespace marketsync {
 
 // Flags the commands and the shutdown set for a run that a worker executes.
 // Shared by the worker job and the command paths (either may outlive the other's look-up).
-struct ActiveRun {
+struct RunFlags {
   std::atomic<bool> cancel{false};
   std::atomic<bool> interrupt{false};
   std::atomic<bool> stop{false};  // cancel || interrupt: what the page stream watches
