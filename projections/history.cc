@@ -73,9 +73,23 @@ Result<std::optional<RunRecord>> GetHistoryRun(const KvReader& log, std::string_
   return std::optional<RunRecord>(std::move(r));
 }
 
+namespace {
+
+// A cursor is the id of the last run of a page this listing gave (next_cursor), so it names a
+// run the history holds; anything else was not issued by it.
+Status CheckCursor(const KvReader& log, const std::string& cursor) {
+  const Status not_issued = Status::InvalidArgument(
+      "cursor is not one this history issued: pass next_cursor from the previous page, or leave it out");
+  if (!IsRunId(cursor)) return not_issued;
+  MS_ASSIGN_OR_RETURN(auto stored, log.Get(HistoryProjection::kRuns, cursor));
+  return stored ? Status::Ok() : not_issued;
+}
+
+}  // namespace
+
 Result<HistoryPage> ListHistory(const KvReader& log, const HistoryQuery& q) {
   if (q.limit == 0 || q.limit > 1000) return Status::InvalidArgument("limit must be 1..1000");
-  if (q.cursor.size() > 64) return Status::InvalidArgument("bad cursor");
+  if (!q.cursor.empty()) MS_RETURN_IF_ERROR(CheckCursor(log, q.cursor));
   // Walk the narrowest index newest first; check the other filter on the record.
   std::string_view family = HistoryProjection::kRuns;
   std::string prefix;

@@ -59,7 +59,7 @@ struct HistoryGroup {
 };
 std::vector<HistoryGroup> GroupHistory(const std::vector<RunRecord>& runs);
 
-// Reads the projection (live, or an as-of fold). Errors: kInvalidArgument (limit 0 or over 1000, bad cursor),
+// Reads the projection (live, or an as-of fold). Errors: kInvalidArgument (limit 0 or over 1000, a cursor no page gave),
 // kCorruption (a row that does not decode), kIOError.
 Result<HistoryPage> ListHistory(const KvReader& reader, const HistoryQuery& query);
 Result<std::optional<RunRecord>> GetHistoryRun(const KvReader& reader, std::string_view run_id);

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 
 namespace marketsync {
 
@@ -14,6 +15,8 @@ namespace marketsync {
 inline constexpr int64_t kRunIdSlackUs = 60'000'000;
 
 std::string FormatRunId(int64_t requested_at_us, uint32_t random);
+// True for text FormatRunId could have made: 24 lower-case hex digits.
+bool IsRunId(std::string_view text);
 // The 16-digit time prefix of ids requested at `us` (clamped at 0): ids requested at or after
 // `us` sort at or after it.
 std::string RunIdTimePrefix(int64_t us);

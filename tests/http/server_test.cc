@@ -353,7 +353,9 @@ TEST_F(HttpTest, BadInputChangesNothing) {
   // Bad query parameters.
   for (const char* q : {"limit=0", "limit=-1", "limit=abc", "limit=1001", "limit=1e3", "limit=", "from=yesterday",
                         "to=2026-13-01", "from=2026-02-30T25:00:00Z", "as_of=abc", "as_of=-5", "as_of=2026-11-28Tnoon",
-                        "cursor=" "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", "limit=99999999999999999999999"}) {
+                        "cursor=" "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", "limit=99999999999999999999999",
+                        "cursor=%25%25%25", "cursor=abc", "cursor=0006619cf6f27e72ba843ef8", "cursor=0006619CF6F27E72BA843EF8",
+                        "as_of=5&cursor=zz", "account_type=main&cursor=..%2F"}) {
     cases.push_back({"GET", std::string("/api/v1/emag/products/history?") + q, "", "", 400});
   }
   for (const char* q : {"skip=-1", "skip=x", "limit=0", "limit=5000", "limit=ten", "search=" "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"}) {

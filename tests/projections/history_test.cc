@@ -166,5 +166,24 @@ TEST_F(HistoryTest, ARegisteredLaterProjectionCatchesUpToTheSameRows) {
   }
 }
 
+TEST_F(HistoryTest, ACursorNoPageGaveIsRefused) {
+  StartEngine("db");
+  Sync(*engine_, "main", 3);
+  HistoryQuery q;
+  q.limit = 1;
+  auto first = ListHistory(*log_, q);
+  ASSERT_OK(first);
+  ASSERT_FALSE(first->next_cursor.empty());
+  q.cursor = first->next_cursor;
+  EXPECT_OK(ListHistory(*log_, q));
+  for (const std::string& bad : std::vector<std::string>{"abc", "%%%", "0006619cf6f27e72ba843ef8", "0006619CF6F27E72BA843EF8", std::string(64, 'f')}) {
+    q.cursor = bad;
+    auto page = ListHistory(*log_, q);
+    ASSERT_FALSE(page.ok()) << bad;
+    EXPECT_EQ(page.status().code(), Status::Code::kInvalidArgument);
+    EXPECT_NE(page.status().message().find("cursor is not one this history issued"), std::string::npos);
+  }
+}
+
 }  // namespace
 }  // namespace marketsync
