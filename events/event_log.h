@@ -114,7 +114,8 @@ class EventLog : public KvReader {
   static constexpr std::string_view kMetaFamily = "meta";
 
   // Opens (creating when read-write) the database at `path`.
-  // Errors: kIOError (cannot open, locked by another writer), kCorruption (head inconsistent).
+  // Errors: kInvalidArgument (options.types is empty or invalid), kIOError (cannot open, locked
+  // by another writer), kCorruption (head inconsistent).
   static Result<std::unique_ptr<EventLog>> Open(const std::string& path, EventLogOptions options);
 
   virtual ~EventLog() = default;
