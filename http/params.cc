@@ -93,12 +93,9 @@ Result<std::optional<int64_t>> TimeParam(const Request& req, std::string_view na
 Result<std::optional<FoldLimit>> AsOfParam(const Request& req) {
   MS_ASSIGN_OR_RETURN(std::optional<std::string> v, Param(req, "as_of"));
   if (!v || v->empty()) return std::optional<FoldLimit>();
-  if (v->find_first_not_of("0123456789") == std::string::npos && v->size() <= 19) {
-    return std::optional<FoldLimit>(FoldLimit{std::stoull(*v), std::nullopt});
-  }
-  std::optional<int64_t> t = ParseTimeUs(*v);
-  if (!t) return Bad("as_of must be a seq (a number) or a UTC time like 2026-11-28T18:00:00Z, not \"" + *v + "\"");
-  return std::optional<FoldLimit>(FoldLimit{std::nullopt, *t});
+  std::optional<FoldLimit> limit = ParseAsOf(*v);
+  if (!limit) return Bad("as_of must be a seq (a number) or a UTC time like 2026-11-28T18:00:00Z, not \"" + *v + "\"");
+  return limit;
 }
 
 bool IsJsonMediaType(std::string_view type) {

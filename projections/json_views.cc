@@ -119,6 +119,14 @@ std::optional<int64_t> ParseTimeUs(std::string_view t) {
   return static_cast<int64_t>(secs) * 1'000'000 + frac_us;
 }
 
+std::optional<FoldLimit> ParseAsOf(std::string_view text) {
+  uint64_t seq = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), seq);
+  if (!text.empty() && ec == std::errc() && end == text.data() + text.size()) return FoldLimit{seq, std::nullopt};
+  if (std::optional<int64_t> t = ParseTimeUs(text)) return FoldLimit{std::nullopt, *t};
+  return std::nullopt;
+}
+
 boost::json::object RunJson(const RunRecord& r, int64_t now_us) {
   boost::json::object o;
   o["id"] = r.id;

@@ -12,6 +12,7 @@
 #include <string_view>
 
 #include "events/envelope.h"
+#include "events/projection_fold.h"
 #include "base/status.h"
 #include "projections/catalog.h"
 #include "projections/run_record.h"
@@ -29,6 +30,9 @@ std::string RenderJson(const boost::json::value& value);
 std::string FormatTimeUs(int64_t us);
 // Accepts "2026-11-28T18:23:53Z", with optional fraction, or "2026-11-28" (midnight UTC).
 std::optional<int64_t> ParseTimeUs(std::string_view text);
+// An "as of" point as people write it: a seq (digits) or a UTC time as ParseTimeUs takes it;
+// nullopt for anything else. The API's `as_of` and the CLI's `--as-of` both read it so.
+std::optional<FoldLimit> ParseAsOf(std::string_view text);
 
 // A run as the history and status routes show it (the seed's fields and the rest).
 boost::json::object RunJson(const RunRecord& run, int64_t now_us);

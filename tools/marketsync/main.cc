@@ -11,7 +11,6 @@
 
 #include <CLI/CLI.hpp>
 #include <boost/json.hpp>
-#include <charconv>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -225,30 +224,16 @@ Exit Events(const std::string& db, const EventsArgs& a) {
 
 // --- history, runs, stats -------------------------------------------------------------------
 
-struct AsOfArg {
-  std::optional<uint64_t> seq;
-  std::optional<int64_t> time_us;
-};
-
-Expected<AsOfArg> ParseAsOf(const std::string& text) {
-  AsOfArg a;
-  if (text.empty()) return a;
-  uint64_t seq = 0;
-  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), seq);
-  if (ec == std::errc() && end == text.data() + text.size()) {
-    a.seq = seq;
-  } else if (auto t = ms::ParseTimeUs(text)) {
-    a.time_us = *t;
-  } else {
-    return Exit{kExitUsage, "--as-of takes a seq (a number) or a UTC time like 2026-11-28T18:00:00Z, not " + text};
-  }
-  return a;
-}
-
 Exit History(const std::string& db, const std::string& account, const std::string& status, size_t limit,
              const std::string& as_of, const std::string& format) {
   if (limit == 0 || limit > 1000) return Exit{kExitUsage, "--limit must be 1..1000"};
-  TRY(const AsOfArg point, ParseAsOf(as_of));
+  std::optional<ms::FoldLimit> point;
+  if (!as_of.empty()) {
+    point = ms::ParseAsOf(as_of);
+    if (!point) {
+      return Exit{kExitUsage, "--as-of takes a seq (a number) or a UTC time like 2026-11-28T18:00:00Z, not " + as_of};
+    }
+  }
   TRY(auto log, OpenForRead(db));
   ms::HistoryQuery q;
   if (!account.empty()) q.account = account;
@@ -257,8 +242,8 @@ Exit History(const std::string& db, const std::string& account, const std::strin
   std::unique_ptr<ms::AsOfView> view;
   const ms::KvReader* reader = log.get();
   uint64_t seq = log->Head().seq;
-  if (point.seq || point.time_us) {
-    TRY(view, Check(ms::FoldAsOf(*log, ms::FoldLimit{point.seq, point.time_us}, {ms::HistoryProjection::kName})));
+  if (point) {
+    TRY(view, Check(ms::FoldAsOf(*log, *point, {ms::HistoryProjection::kName})));
     reader = &view->store;
     seq = view->fold.last_seq;
   }
