@@ -34,4 +34,9 @@ Reply ErrorReply(int status, std::string_view code, std::string_view message) {
   return {status, ErrorBody(code, message), "application/json", {}};
 }
 
+Reply StatusReply(const Status& s) {
+  const HttpError e = ToHttpError(s);
+  return ErrorReply(e.status, e.code, s.message());
+}
+
 }  // namespace marketsync::http

@@ -27,11 +27,6 @@
 
 namespace marketsync::http {
 
-Reply StatusReply(const Status& s) {
-  const HttpError e = ToHttpError(s);
-  return ErrorReply(e.status, e.code, s.message());
-}
-
 namespace {
 
 using Clock = std::chrono::steady_clock;
@@ -53,6 +48,13 @@ Request ToRequest(const httplib::Request& req) {
   r.body = req.body;
   r.params.assign(req.params.begin(), req.params.end());
   r.headers.assign(req.headers.begin(), req.headers.end());
+  return r;
+}
+
+// 405 for a path the table has under other methods, with the Allow header.
+Reply MethodNotAllowed(const std::string& path, const std::string& method, const std::string& allowed) {
+  Reply r = ErrorReply(405, "method_not_allowed", fmt::format("{} takes {}, not {}", path, allowed, method));
+  r.headers.emplace_back("Allow", allowed);
   return r;
 }
 
@@ -206,9 +208,7 @@ class ServerImpl final : public Server {
     if (m.route == nullptr) {
       const std::string allowed = table_.Allowed(req.path);
       if (allowed.empty()) return Write(ErrorReply(404, "not_found", "no route " + req.path), res);
-      Reply r = ErrorReply(405, "method_not_allowed", fmt::format("{} takes {}, not {}", req.path, allowed, req.method));
-      r.headers.emplace_back("Allow", allowed);
-      return Write(r, res);
+      return Write(MethodNotAllowed(req.path, req.method, allowed), res);
     }
     if (!Authorize(req, res, m.route->access)) return;
     if (!m.route->handler) return Stream(req, res);
@@ -224,8 +224,7 @@ class ServerImpl final : public Server {
     const std::string allowed = table_.Allowed(req.path);
     const bool method_ok = allowed.find(req.method) != std::string::npos || (req.method == "HEAD" && allowed == "GET");
     if ((res.status == 404 || res.status == 400) && !allowed.empty() && !method_ok) {
-      r = ErrorReply(405, "method_not_allowed", fmt::format("{} takes {}, not {}", req.path, allowed, req.method));
-      r.headers.emplace_back("Allow", allowed);
+      r = MethodNotAllowed(req.path, req.method, allowed);
     } else if (res.status == 404) {
       r = ErrorReply(404, "not_found", "no route " + req.path);
     } else if (res.status == 413) {

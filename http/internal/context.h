@@ -19,7 +19,4 @@ struct ServerContext {
   const std::atomic<bool>& draining;  // commands answer 503 once set
 };
 
-// A reply from a Status (the one mapping in errors.cc) with the status's message.
-Reply StatusReply(const Status& s);
-
 }  // namespace marketsync::http

@@ -9,6 +9,8 @@
 #include <utility>
 #include <vector>
 
+#include "base/status.h"
+
 namespace marketsync::http {
 
 struct Request {
@@ -36,5 +38,7 @@ struct Reply {
 
 // An error reply: {"error": {"code", "message"}, "detail": message}.
 Reply ErrorReply(int status, std::string_view code, std::string_view message);
+// The error reply of a Status (the one mapping in errors.cc) with the status's message.
+Reply StatusReply(const Status& s);
 
 }  // namespace marketsync::http
