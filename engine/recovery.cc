@@ -68,24 +68,23 @@ Result<ProductState> StateOf(const Envelope& e) {
   return state;
 }
 
-Status AlreadyRestored(const EventLog& log, bool* done) {
-  *done = true;
-  if (log.Head().seq == 0) return Status::Ok();
+// True when there is nothing to derive: an empty log, product rows already there, or the marker
+// of an earlier derivation.
+Result<bool> ProductStateIsCurrent(const EventLog& log) {
+  if (log.Head().seq == 0) return true;
   MS_ASSIGN_OR_RETURN(auto it, log.Scan(kProductsFamily));
   it->SeekToFirst();
   MS_RETURN_IF_ERROR(it->status());
-  if (it->Valid()) return Status::Ok();
+  if (it->Valid()) return true;
   MS_ASSIGN_OR_RETURN(auto derived, log.Get(EventLog::kMetaFamily, kProductStateDerivedKey));
-  *done = derived.has_value();
-  return Status::Ok();
+  return derived.has_value();
 }
 
 }  // namespace
 
 Status RestoreProductState(EventLog& log, RawHashIndex& raw_hashes) {
-  bool done = false;
-  MS_RETURN_IF_ERROR(AlreadyRestored(log, &done));
-  if (done) return Status::Ok();
+  MS_ASSIGN_OR_RETURN(bool current, ProductStateIsCurrent(log));
+  if (current) return Status::Ok();
   const KeyValueWrite marker{std::string(EventLog::kMetaFamily), std::string(kProductStateDerivedKey),
                              std::to_string(log.Head().seq)};
   MS_ASSIGN_OR_RETURN(auto last, LastProductEvents(log));
