@@ -93,6 +93,7 @@ Status RocksEventLog::OpenDb() {
   events_ = families_.at(std::string(kEventsFamily));
   streams_ = families_.at(std::string(kStreamsFamily));
   meta_ = families_.at(std::string(kMetaFamily));
+  if (options_.mode != EventLogOptions::Mode::kReadWrite) SetAsideUnbuiltProjections();
   for (const auto& p : options_.projections) {
     auto& owned = projection_families_.emplace_back();
     for (const auto& cf : p->column_families()) {
@@ -102,6 +103,20 @@ Status RocksEventLog::OpenDb() {
     }
   }
   return LoadHead();
+}
+
+// A projection newer than the database has no families in it: a read-only open cannot read it,
+// so it leaves it out; the next read-write open builds it.
+void RocksEventLog::SetAsideUnbuiltProjections() {
+  std::erase_if(options_.projections, [this](const std::unique_ptr<Projection>& p) {
+    for (const auto& cf : p->column_families()) {
+      if (!families_.contains(cf)) {
+        unbuilt_.emplace_back(p->name());
+        return true;
+      }
+    }
+    return false;
+  });
 }
 
 rocksdb::ColumnFamilyOptions RocksEventLog::FamilyOptions(std::string_view name) const {

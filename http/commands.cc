@@ -80,7 +80,7 @@ Reply CommandHandlers::WaitForRuns(const StartSyncResult& started, const std::st
 }
 
 Reply CommandHandlers::CancelRun(const Request& req) {
-  const std::string& id = req.path_id;
+  const std::string& id = req.path_id();
   auto r = ctx_.engine.CancelSync(id, "api");
   if (!r.ok()) return StatusReply(r.status());
   switch (r->outcome) {

@@ -3,6 +3,7 @@
 #include <boost/json.hpp>
 #include <fmt/format.h>
 
+#include <charconv>
 #include <map>
 
 #include "base/clock.h"
@@ -13,6 +14,9 @@
 #include "projections/catalog.h"
 #include "projections/history.h"
 #include "projections/json_views.h"
+#include "projections/offer_history.h"
+#include "projections/overview.h"
+#include "projections/rollup.h"
 #include "projections/stats.h"
 #include "projections/status.h"
 #include "schema/stream_ids.h"
@@ -116,16 +120,16 @@ Reply QueryHandlers::Current(const Request&) {
 }
 
 Reply QueryHandlers::Run(const Request& req) {
-  auto run = GetHistoryRun(ctx_.log, req.path_id);
+  auto run = GetHistoryRun(ctx_.log, req.path_id());
   if (!run.ok()) return StatusReply(run.status());
-  if (!*run) return ErrorReply(404, "not_found", "no run " + req.path_id);
+  if (!*run) return ErrorReply(404, "not_found", "no run " + req.path_id());
   return JsonReply(200, json::object{{"status", "success"}, {"data", RunJson(**run, NowUs())}});
 }
 
 Reply QueryHandlers::RunEvents(const Request& req) {
-  auto events = ctx_.log.ReadStream(RunStreamId(req.path_id));
+  auto events = ctx_.log.ReadStream(RunStreamId(req.path_id()));
   if (!events.ok()) return StatusReply(events.status());
-  if (events->empty()) return ErrorReply(404, "not_found", "no run " + req.path_id);
+  if (events->empty()) return ErrorReply(404, "not_found", "no run " + req.path_id());
   json::array out;
   for (const auto& e : *events) {
     auto j = EventJson(e);
@@ -133,7 +137,7 @@ Reply QueryHandlers::RunEvents(const Request& req) {
     out.push_back(std::move(*j));
   }
   return JsonReply(200, json::object{{"status", "success"},
-                                     {"data", json::object{{"sync_id", req.path_id}, {"events", std::move(out)}}}});
+                                     {"data", json::object{{"sync_id", req.path_id()}, {"events", std::move(out)}}}});
 }
 
 Reply QueryHandlers::Statistics(const Request&) {
@@ -155,6 +159,43 @@ Reply QueryHandlers::Statistics(const Request&) {
                                      {"accounts", std::move(accounts)},
                                      {"runs_finished", stats->total_runs_finished},
                                      {"runs_completed", stats->total_runs_completed}});
+}
+
+Reply QueryHandlers::Overview(const Request& req) {
+  OverviewQuery q;
+  auto days = UintParam(req, "days", 30, 1, 366);
+  auto runs = UintParam(req, "runs", 200, 1, 1000);
+  auto account = Param(req, "account_type");
+  auto as_of = AsOfParam(req);
+  for (const Status* s : {&days.status(), &runs.status(), &account.status(), &as_of.status()}) {
+    if (!s->ok()) return StatusReply(*s);
+  }
+  q.days = static_cast<uint32_t>(*days);
+  q.runs = *runs;
+  if (*account && !(*account)->empty()) q.account = **account;
+  auto view = cache_.ViewFor(*as_of, {HistoryProjection::kName, StatusProjection::kName, StatsProjection::kName,
+                                      RollupProjection::kName});
+  if (!view.ok()) return StatusReply(view.status());
+  auto overview = BuildOverview(*view->reader, q, ctx_.engine.account_names(), view->now_us);
+  if (!overview.ok()) return StatusReply(overview.status());
+  json::object data = OverviewJson(*overview, view->now_us);
+  data["as_of_seq"] = view->seq;
+  return JsonReply(200, json::object{{"status", "success"}, {"data", std::move(data)}});
+}
+
+Reply QueryHandlers::OfferHistory(const Request& req) {
+  const std::string& account = req.path_args.at(0);
+  const std::string& offer = req.path_args.at(1);
+  uint64_t offer_id = 0;
+  const auto [end, ec] = std::from_chars(offer.data(), offer.data() + offer.size(), offer_id);
+  if (ec != std::errc() || end != offer.data() + offer.size()) {
+    return ErrorReply(400, "invalid_argument", "offer_id must be an eMAG offer id (decimal digits), not " + offer);
+  }
+  auto as_of = AsOfParam(req);
+  if (!as_of.ok()) return StatusReply(as_of.status());
+  auto history = ReadOfferHistory(ctx_.log, account, offer_id, as_of->value_or(FoldLimit{}));
+  if (!history.ok()) return StatusReply(history.status());
+  return JsonReply(200, json::object{{"status", "success"}, {"data", OfferHistoryJson(*history)}});
 }
 
 Reply QueryHandlers::Products(const Request& req) {

@@ -16,6 +16,11 @@ bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
 
 }  // namespace
 
+const std::string& Request::path_id() const {
+  static const std::string kNone;
+  return path_args.empty() ? kNone : path_args.front();
+}
+
 std::optional<std::string> Request::Param(std::string_view name) const {
   for (const auto& [k, v] : params) {
     if (k == name) return v;

@@ -1,16 +1,24 @@
 #include "http/internal/routes.h"
 
+#include <algorithm>
+
 namespace marketsync::http {
 
-bool MatchPattern(std::string_view pattern, std::string_view path, std::string* id) {
-  constexpr std::string_view kId = "{id}";
-  const size_t at = pattern.find(kId);
-  if (at == std::string_view::npos) return pattern == path;
-  const std::string_view before = pattern.substr(0, at), after = pattern.substr(at + kId.size());
-  if (path.size() <= before.size() + after.size() || !path.starts_with(before) || !path.ends_with(after)) return false;
-  const std::string_view segment = path.substr(before.size(), path.size() - before.size() - after.size());
-  if (segment.find('/') != std::string_view::npos) return false;
-  if (id != nullptr) id->assign(segment);
+bool MatchPattern(std::string_view pattern, std::string_view path, std::vector<std::string>* args) {
+  if (args != nullptr) args->clear();
+  while (!pattern.empty() || !path.empty()) {
+    const size_t p_end = std::min(pattern.find('/', 1), pattern.size());
+    const size_t s_end = std::min(path.find('/', 1), path.size());
+    const std::string_view want = pattern.substr(0, p_end), got = path.substr(0, s_end);
+    if (want.size() > 2 && want[1] == '{' && want.back() == '}') {
+      if (got.size() < 2 || got[0] != '/') return false;  // a {name} takes one non-empty segment
+      if (args != nullptr) args->emplace_back(got.substr(1));
+    } else if (want != got) {
+      return false;
+    }
+    pattern.remove_prefix(p_end);
+    path.remove_prefix(s_end);
+  }
   return true;
 }
 
@@ -20,12 +28,12 @@ RouteTable::Match RouteTable::Find(std::string_view method, std::string_view pat
   if (method == "HEAD") method = "GET";
   Match m;
   for (const Route& r : routes_) {
-    if (r.method == method && MatchPattern(r.pattern, path, &m.id)) {
+    if (r.method == method && MatchPattern(r.pattern, path, &m.args)) {
       m.route = &r;
       return m;
     }
   }
-  m.id.clear();
+  m.args.clear();
   return m;
 }
 

@@ -126,7 +126,9 @@ class ServerImpl final : public Server {
     add("GET", p + "/sync/{id}", Access::kRead, &QueryHandlers::Run, &queries_);
     add("DELETE", p + "/sync/{id}", Access::kCommand, &CommandHandlers::CancelRun, &commands_);
     add("GET", p + "/statistics", Access::kRead, &QueryHandlers::Statistics, &queries_);
+    add("GET", p + "/overview", Access::kRead, &QueryHandlers::Overview, &queries_);
     add("GET", p + "/products", Access::kRead, &QueryHandlers::Products, &queries_);
+    add("GET", p + "/offers/{account}/{offer_id}/history", Access::kRead, &QueryHandlers::OfferHistory, &queries_);
     add("POST", p + "/test-connection", Access::kCommand, &CommandHandlers::TestConnection, &commands_);
     add("GET", "/api/v1/events", Access::kRead, &QueryHandlers::Events, &queries_);
     add("GET", "/api/v1/audit/head", Access::kRead, &QueryHandlers::AuditHead, &queries_);
@@ -213,7 +215,7 @@ class ServerImpl final : public Server {
     if (!Authorize(req, res, m.route->access)) return;
     if (!m.route->handler) return Stream(req, res);
     Request r = ToRequest(req);
-    r.path_id = std::move(m.id);
+    r.path_args = std::move(m.args);
     Write(m.route->handler(r), res);
   }
 

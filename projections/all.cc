@@ -5,6 +5,7 @@
 
 #include "projections/catalog.h"
 #include "projections/history.h"
+#include "projections/rollup.h"
 #include "projections/stats.h"
 #include "projections/status.h"
 #include "schema/event_type.h"
@@ -27,11 +28,13 @@ std::vector<std::unique_ptr<Projection>> MakeAllProjections() {
   out.push_back(std::make_unique<StatusProjection>());
   out.push_back(std::make_unique<CatalogProjection>());
   out.push_back(std::make_unique<StatsProjection>());
+  out.push_back(std::make_unique<RollupProjection>());
   return out;
 }
 
 std::vector<std::string_view> AllProjectionNames() {
-  return {HistoryProjection::kName, StatusProjection::kName, CatalogProjection::kName, StatsProjection::kName};
+  return {HistoryProjection::kName, StatusProjection::kName, CatalogProjection::kName, StatsProjection::kName,
+          RollupProjection::kName};
 }
 
 Result<std::unique_ptr<AsOfView>> FoldAsOf(const EventLog& log, const FoldLimit& limit,

@@ -19,7 +19,7 @@ namespace marketsync {
 // and (read-write) the product state's column family.
 EventLogOptions SyncLogOptions(EventLogOptions::Mode mode = EventLogOptions::Mode::kReadWrite);
 
-// history, status, catalog, stats: fresh instances, in that order.
+// history, status, catalog, stats, rollup: fresh instances, in that order.
 std::vector<std::unique_ptr<Projection>> MakeAllProjections();
 // The names MakeAllProjections registers, in order.
 std::vector<std::string_view> AllProjectionNames();

@@ -1,5 +1,6 @@
 #include "projections/json_views.h"
 
+#include <algorithm>
 #include <cmath>
 #include <iterator>
 
@@ -20,6 +21,11 @@ namespace {
 boost::json::value TimeOrNull(int64_t us) {
   if (us == 0) return nullptr;
   return boost::json::string(FormatTimeUs(us));
+}
+
+boost::json::value PriceOrNull(const std::string& price) {
+  if (price.empty()) return nullptr;
+  return std::strtod(price.c_str(), nullptr);
 }
 
 bool ParseInt(std::string_view s, int& out) {
@@ -205,11 +211,7 @@ boost::json::object CatalogEntryJson(const CatalogEntry& c) {
   o["sku"] = c.summary.part_number;
   o["name"] = c.summary.name;
   o["account_type"] = c.account;
-  if (c.summary.sale_price.empty()) {
-    o["price"] = nullptr;
-  } else {
-    o["price"] = std::strtod(c.summary.sale_price.c_str(), nullptr);
-  }
+  o["price"] = PriceOrNull(c.summary.sale_price);
   o["currency"] = c.summary.currency;
   o["stock_quantity"] = c.summary.stock;
   o["is_active"] = c.summary.status == 1;
@@ -221,6 +223,91 @@ boost::json::object CatalogEntryJson(const CatalogEntry& c) {
   o["created_at"] = TimeOrNull(c.created_at_us);
   o["updated_at"] = TimeOrNull(c.updated_at_us);
   return o;
+}
+
+namespace {
+
+boost::json::object OfferChangeJson(const OfferChange& c) {
+  boost::json::object o;
+  o["seq"] = c.seq;
+  o["recorded_at"] = TimeOrNull(c.recorded_at_us);
+  o["run_id"] = c.run_id;
+  o["change"] = c.kind;
+  o["changed_fields"] = JsonOf(c.changed_fields);
+  boost::json::array diff;
+  for (const FieldChange& f : c.changes) diff.push_back(boost::json::object{{"field", f.field}, {"old", f.old_value}, {"new", f.new_value}});
+  o["diff"] = std::move(diff);
+  o["sku"] = c.summary.part_number;
+  o["name"] = c.summary.name;
+  o["price"] = PriceOrNull(c.summary.sale_price);
+  o["currency"] = c.summary.currency;
+  o["stock_quantity"] = c.summary.stock;
+  o["status"] = c.summary.status;
+  return o;
+}
+
+}  // namespace
+
+boost::json::object OfferHistoryJson(const OfferHistory& h) {
+  boost::json::object o;
+  o["account_type"] = h.account;
+  o["offer_id"] = h.offer_id;
+  o["removed"] = h.removed;
+  boost::json::error_code ec;
+  boost::json::value offer = h.raw_json.empty() ? boost::json::value(nullptr) : boost::json::parse(h.raw_json, ec);
+  if (ec) offer = boost::json::string(h.raw_json);  // kept as sent, even when it is not JSON
+  o["offer"] = std::move(offer);
+  boost::json::array changes;
+  for (const OfferChange& c : h.changes) changes.push_back(OfferChangeJson(c));
+  o["changes"] = std::move(changes);
+  return o;
+}
+
+namespace {
+
+// A run as a chart point.
+boost::json::object RunPointJson(const RunRecord& r, int64_t now_us) {
+  return {{"id", r.id},
+          {"account_type", r.account_type},
+          {"status", r.status},
+          {"requested_at", TimeOrNull(r.requested_at_us)},
+          {"started_at", TimeOrNull(r.started_at_us != 0 ? r.started_at_us : r.requested_at_us)},
+          {"duration_seconds", r.DurationSeconds(now_us)},
+          {"created_items", r.created_items},
+          {"updated_items", r.updated_items},
+          {"unchanged_items", r.unchanged_items},
+          {"removed_items", r.removed_items},
+          {"failed_items", r.failed_items}};
+}
+
+}  // namespace
+
+boost::json::object OverviewJson(const Overview& o, int64_t now_us) {
+  boost::json::array accounts;
+  for (const AccountOverview& a : o.accounts) {
+    boost::json::object j = AccountStatsJson(a.stats);
+    j["account_type"] = a.stats.account;
+    j["health"] = a.health_word;
+    j["failing_since"] = TimeOrNull(a.health.failing_since_us);
+    j["failing_runs"] = a.health.failing_runs;
+    j["in_flight"] = a.in_flight ? boost::json::value(ActiveRunJson(*a.in_flight, now_us)) : boost::json::value(nullptr);
+    accounts.push_back(std::move(j));
+  }
+  boost::json::array days;
+  for (const DayPoint& d : o.days) {
+    boost::json::object j = JsonObjectOf(d.runs);
+    j["date"] = d.day;
+    j["unfinished"] = d.runs.requested - std::min(d.runs.requested, d.runs.finished());
+    days.push_back(std::move(j));
+  }
+  boost::json::array runs;
+  for (const RunRecord& r : o.runs) runs.push_back(RunPointJson(r, now_us));
+  return {{"now", TimeOrNull(now_us)},
+          {"window_start", TimeOrNull(o.window_start_us)},
+          {"accounts", std::move(accounts)},
+          {"days", std::move(days)},
+          {"runs", std::move(runs)},
+          {"runs_truncated", o.runs_truncated}};
 }
 
 boost::json::object AccountStatsJson(const AccountStats& s) {

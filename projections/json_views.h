@@ -15,6 +15,8 @@
 #include "events/projection_fold.h"
 #include "base/status.h"
 #include "projections/catalog.h"
+#include "projections/offer_history.h"
+#include "projections/overview.h"
 #include "projections/run_record.h"
 #include "projections/stats.h"
 #include "projections/status.h"
@@ -41,6 +43,11 @@ Result<boost::json::object> EventJson(const Envelope& event);
 // An offer of the catalog, as the products route shows it.
 boost::json::object CatalogEntryJson(const CatalogEntry& entry);
 boost::json::object AccountStatsJson(const AccountStats& stats);
+// The overview: accounts (stats, health, run in flight), runs per day, and the window's runs
+// in the short form the charts take.
+boost::json::object OverviewJson(const Overview& overview, int64_t now_us);
+// An offer's history: the offer as eMAG last sent it and each change, oldest first.
+boost::json::object OfferHistoryJson(const OfferHistory& history);
 // A run in flight: the run plus current_page, total_pages, items_per_second, eta_seconds.
 boost::json::object ActiveRunJson(const ActiveRun& run, int64_t now_us);
 

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <charconv>
 
 namespace marketsync {
 
@@ -17,5 +18,13 @@ bool IsRunId(std::string_view text) {
 }
 
 std::string RunIdTimePrefix(int64_t us) { return fmt::format("{:016x}", static_cast<uint64_t>(std::max<int64_t>(us, 0))); }
+
+std::optional<int64_t> RunIdTimeUs(std::string_view run_id) {
+  if (!IsRunId(run_id)) return std::nullopt;
+  uint64_t us = 0;
+  const auto [end, ec] = std::from_chars(run_id.data(), run_id.data() + 16, us, 16);
+  if (ec != std::errc() || end != run_id.data() + 16 || us > static_cast<uint64_t>(INT64_MAX)) return std::nullopt;
+  return static_cast<int64_t>(us);
+}
 
 }  // namespace marketsync

@@ -5,6 +5,7 @@
 // time-range listing relies on (RunIdTimePrefix).
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -20,5 +21,7 @@ bool IsRunId(std::string_view text);
 // The 16-digit time prefix of ids requested at `us` (clamped at 0): ids requested at or after
 // `us` sort at or after it.
 std::string RunIdTimePrefix(int64_t us);
+// The request time an id carries (UTC microseconds); nullopt for text that is not a run id.
+std::optional<int64_t> RunIdTimeUs(std::string_view run_id);
 
 }  // namespace marketsync

@@ -84,6 +84,7 @@ class RocksEventLog final : public EventLog {
                                                            const std::vector<std::string>& keys) const override;
   Result<std::unique_ptr<KvIterator>> Scan(std::string_view cf) const override;
   std::vector<Projection*> projections() const override;
+  std::vector<std::string> unbuilt_projections() const override { return unbuilt_; }
   Result<RebuildReport> RebuildProjections(const std::vector<std::string_view>& names,
                                            const std::function<void(uint64_t)>& progress) override;
   Result<AppendResult> Import(const std::vector<std::string>& stored_envelopes) override;
@@ -92,6 +93,7 @@ class RocksEventLog final : public EventLog {
 
  private:
   // open
+  void SetAsideUnbuiltProjections();
   rocksdb::ColumnFamilyOptions FamilyOptions(std::string_view name) const;
   Status LoadHead();
   // reads
@@ -140,6 +142,7 @@ class RocksEventLog final : public EventLog {
   std::map<std::string, rocksdb::ColumnFamilyHandle*, std::less<>> families_;
   // projection_families_[i]: the families projection i owns.
   std::vector<std::map<std::string, rocksdb::ColumnFamilyHandle*, std::less<>>> projection_families_;
+  std::vector<std::string> unbuilt_;  // see unbuilt_projections()
   rocksdb::ColumnFamilyHandle* events_ = nullptr;
   rocksdb::ColumnFamilyHandle* streams_ = nullptr;
   rocksdb::ColumnFamilyHandle* meta_ = nullptr;

@@ -1,7 +1,8 @@
 #pragma once
 
 // The read side of the API (docs/API.md): status, history (live or as of a point), one run and
-// its events, statistics, products, the log replay and the audit head. Each answers from the
+// its events, statistics, the overview, products and an offer's history, the log replay and the
+// audit head. Each answers from the
 // projections through a KvReader, or from the log itself.
 
 #include "http/internal/as_of_cache.h"
@@ -20,6 +21,8 @@ class QueryHandlers {
   Reply Run(const Request& req);
   Reply RunEvents(const Request& req);
   Reply Statistics(const Request& req);
+  Reply Overview(const Request& req);      // GET /overview: the console's first view
+  Reply OfferHistory(const Request& req);  // GET /offers/{account}/{offer_id}/history
   Reply Products(const Request& req);
   Reply Events(const Request& req);
   Reply AuditHead(const Request& req);

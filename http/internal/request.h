@@ -18,10 +18,12 @@ struct Request {
   std::string path;    // "/api/v1/emag/products/sync/abc"
   std::string target;  // path and query, as sent
   std::string body;
-  std::string path_id;  // the {id} segment of the route's pattern, when it has one
+  std::vector<std::string> path_args;  // the {name} segments of the route's pattern, in order
   std::vector<std::pair<std::string, std::string>> params;   // decoded query parameters
   std::vector<std::pair<std::string, std::string>> headers;
 
+  // The first {name} segment of the path ("" when the route has none).
+  const std::string& path_id() const;
   // The first value of a query parameter; nullopt when absent.
   std::optional<std::string> Param(std::string_view name) const;
   bool HasParam(std::string_view name) const { return Param(name).has_value(); }

@@ -19,7 +19,7 @@ enum class Access : uint8_t { kOpen, kRead, kCommand };
 
 struct Route {
   std::string method;   // "GET", "POST" or "DELETE"
-  std::string pattern;  // "/api/v1/emag/products/sync/{id}": {id} matches one non-empty segment
+  std::string pattern;  // "/api/v1/emag/products/sync/{id}": each {name} matches one non-empty segment
   Access access = Access::kRead;
   // Answers the request; empty for a route the server serves itself (a stream).
   std::function<Reply(const Request&)> handler;
@@ -32,7 +32,7 @@ class RouteTable {
 
   struct Match {
     const Route* route = nullptr;  // nullptr: no route for this method (see Allowed)
-    std::string id;                // the {id} segment
+    std::vector<std::string> args;  // the {name} segments, in order
   };
   // The route for a method and path (HEAD finds GET routes).
   Match Find(std::string_view method, std::string_view path) const;
@@ -47,7 +47,8 @@ class RouteTable {
   std::vector<Route> routes_;
 };
 
-// Whether `path` matches `pattern`, and its {id} segment into *id when it does.
-bool MatchPattern(std::string_view pattern, std::string_view path, std::string* id);
+// Whether `path` matches `pattern` segment by segment, and its {name} segments into *args (in
+// order) when it does.
+bool MatchPattern(std::string_view pattern, std::string_view path, std::vector<std::string>* args);
 
 }  // namespace marketsync::http

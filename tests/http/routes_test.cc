@@ -1,4 +1,4 @@
-// The route table: matching with an {id} segment, the methods a path takes, and labels that
+// The route table: matching with {name} segments, the methods a path takes, and labels that
 // fold ids away.
 
 #include "http/internal/routes.h"
@@ -19,17 +19,23 @@ RouteTable Table() {
   return t;
 }
 
-TEST(RoutesTest, PatternsMatchOneSegmentPerId) {
-  std::string id;
-  EXPECT_TRUE(MatchPattern("/p/sync/{id}", "/p/sync/abc", &id));
-  EXPECT_EQ(id, "abc");
-  EXPECT_TRUE(MatchPattern("/p/sync/{id}/events", "/p/sync/r-1/events", &id));
-  EXPECT_EQ(id, "r-1");
-  EXPECT_FALSE(MatchPattern("/p/sync/{id}", "/p/sync/", &id));
-  EXPECT_FALSE(MatchPattern("/p/sync/{id}", "/p/sync/a/b", &id));
-  EXPECT_FALSE(MatchPattern("/p/sync/{id}", "/p/syncx", &id));
+TEST(RoutesTest, PatternsMatchOneSegmentPerName) {
+  std::vector<std::string> args;
+  EXPECT_TRUE(MatchPattern("/p/sync/{id}", "/p/sync/abc", &args));
+  EXPECT_EQ(args, std::vector<std::string>{"abc"});
+  EXPECT_TRUE(MatchPattern("/p/sync/{id}/events", "/p/sync/r-1/events", &args));
+  EXPECT_EQ(args, std::vector<std::string>{"r-1"});
+  EXPECT_TRUE(MatchPattern("/p/offers/{account}/{offer_id}/history", "/p/offers/main/42/history", &args));
+  EXPECT_EQ(args, (std::vector<std::string>{"main", "42"}));
+  EXPECT_FALSE(MatchPattern("/p/offers/{account}/{offer_id}/history", "/p/offers/main//history", &args));
+  EXPECT_FALSE(MatchPattern("/p/offers/{account}/{offer_id}/history", "/p/offers/main/history", &args));
+  EXPECT_FALSE(MatchPattern("/p/sync/{id}", "/p/sync/", &args));
+  EXPECT_FALSE(MatchPattern("/p/sync/{id}", "/p/sync/a/b", &args));
+  EXPECT_FALSE(MatchPattern("/p/sync/{id}", "/p/syncx", &args));
+  EXPECT_FALSE(MatchPattern("/p/sync/{id}", "/p/sync", &args));
   EXPECT_TRUE(MatchPattern("/healthz", "/healthz", nullptr));
   EXPECT_FALSE(MatchPattern("/healthz", "/healthz/", nullptr));
+  EXPECT_FALSE(MatchPattern("/healthz", "/health", nullptr));
 }
 
 TEST(RoutesTest, FindPicksTheRouteOfTheMethod) {
@@ -37,7 +43,7 @@ TEST(RoutesTest, FindPicksTheRouteOfTheMethod) {
   auto run = t.Find("GET", "/p/sync/abc");
   ASSERT_NE(run.route, nullptr);
   EXPECT_EQ(run.route->handler(Request{}).body, "run");
-  EXPECT_EQ(run.id, "abc");
+  EXPECT_EQ(run.args, std::vector<std::string>{"abc"});
   auto cancel = t.Find("DELETE", "/p/sync/abc");
   ASSERT_NE(cancel.route, nullptr);
   EXPECT_EQ(cancel.route->access, Access::kCommand);

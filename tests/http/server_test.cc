@@ -198,6 +198,58 @@ TEST_F(HttpTest, EveryRouteAnswers) {
   }
 }
 
+TEST_F(HttpTest, TheOverviewAndAnOffersHistory) {
+  StartServer();
+  ASSERT_EQ(Post(kSync, R"({"account_type":"both","include_inactive":true,"run_async":false})")->status, 200);
+  const uint64_t seq_after_first = log_->Head().seq;
+  auto tick = sim_->Tick("main");
+  ASSERT_OK(tick);
+  ASSERT_EQ(Post(kSync, R"({"account_type":"main","include_inactive":true,"run_async":false})")->status, 200);
+
+  // The overview's numbers are those of /statistics.
+  auto overview = Json(client_->Get("/api/v1/emag/products/overview"));
+  ASSERT_EQ(overview["status"].as_string(), "success");
+  auto& o = overview["data"].as_object();
+  auto stats = Json(client_->Get("/api/v1/emag/products/statistics"));
+  const auto& accounts = o["accounts"].as_array();
+  ASSERT_EQ(accounts.size(), 2u);
+  for (const auto& a : accounts) {
+    const std::string name(a.as_object().at("account_type").as_string());
+    EXPECT_EQ(a.as_object().at("offers"), stats["products_by_account"].as_object().at(name)) << name;
+    EXPECT_EQ(a.as_object().at("health").as_string(), "ok");
+    EXPECT_TRUE(a.as_object().at("in_flight").is_null());
+  }
+  ASSERT_EQ(o["days"].as_array().size(), 30u);
+  EXPECT_EQ(o["days"].as_array().back().as_object().at("requested").as_int64(), 3);
+  EXPECT_EQ(o["days"].as_array().back().as_object().at("completed").as_int64(), 3);
+  EXPECT_EQ(o["runs"].as_array().size(), 3u);
+  EXPECT_EQ(o["as_of_seq"].as_int64(), static_cast<int64_t>(log_->Head().seq));
+  // As of the end of the first sync; and one account over 7 days.
+  auto then = Json(client_->Get(("/api/v1/emag/products/overview?as_of=" + std::to_string(seq_after_first)).c_str()));
+  EXPECT_EQ(then["data"].as_object()["runs"].as_array().size(), 2u);
+  EXPECT_EQ(then["data"].as_object()["as_of_seq"].as_int64(), static_cast<int64_t>(seq_after_first));
+  auto fbe = Json(client_->Get("/api/v1/emag/products/overview?account_type=fbe&days=7&runs=5"));
+  EXPECT_EQ(fbe["data"].as_object()["accounts"].as_array().size(), 1u);
+  EXPECT_EQ(fbe["data"].as_object()["days"].as_array().size(), 7u);
+  EXPECT_EQ(fbe["data"].as_object()["runs"].as_array().size(), 1u);
+
+  // An offer the tick changed: created, then updated with the changed field old -> new.
+  const std::string path = "/api/v1/emag/products/offers/main/" + std::to_string(tick->updated.front()) + "/history";
+  auto offer = Json(client_->Get(path.c_str()));
+  ASSERT_EQ(offer["status"].as_string(), "success");
+  auto& h = offer["data"].as_object();
+  EXPECT_EQ(h["offer"].as_object()["id"].as_int64(), static_cast<int64_t>(tick->updated.front()));
+  const auto& changes = h["changes"].as_array();
+  ASSERT_EQ(changes.size(), 2u);
+  EXPECT_EQ(changes[0].as_object().at("change").as_string(), "created");
+  EXPECT_EQ(changes[1].as_object().at("change").as_string(), "updated");
+  ASSERT_FALSE(changes[1].as_object().at("diff").as_array().empty());
+  auto earlier = Json(client_->Get((path + "?as_of=" + std::to_string(seq_after_first)).c_str()));
+  EXPECT_EQ(earlier["data"].as_object()["changes"].as_array().size(), 1u);
+  EXPECT_EQ(client_->Get("/api/v1/emag/products/offers/main/1/history")->status, 404);
+  EXPECT_EQ(client_->Get("/api/v1/emag/products/offers/main/12x/history")->status, 400);
+}
+
 TEST_F(HttpTest, BusyAccountsAndIdempotentReplays) {
   StartServer();
   ASSERT_OK(sim_->SetFaults(R"({"rules":[{"account":"main","resource":"read","page":1,"fault":"slow","delay_ms":1500,"times":1}]})"));
@@ -340,6 +392,8 @@ TEST_F(HttpTest, BadInputChangesNothing) {
       {"/api/v1/emag/products/history", {"POST", "PUT", "DELETE"}},
       {"/api/v1/emag/products/statistics", {"POST", "PUT", "DELETE"}},
       {"/api/v1/emag/products/products", {"POST", "PUT", "DELETE"}},
+      {"/api/v1/emag/products/overview", {"POST", "PUT", "DELETE"}},
+      {"/api/v1/emag/products/offers/main/1/history", {"POST", "PUT", "DELETE"}},
       {"/api/v1/emag/products/test-connection", {"GET", "PUT", "DELETE"}},
       {kSync + "/abc", {"POST", "PUT", "PATCH"}},
       {"/api/v1/events", {"POST", "PUT", "DELETE"}},
@@ -360,6 +414,17 @@ TEST_F(HttpTest, BadInputChangesNothing) {
   }
   for (const char* q : {"skip=-1", "skip=x", "limit=0", "limit=5000", "limit=ten", "search=" "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"}) {
     cases.push_back({"GET", std::string("/api/v1/emag/products/products?") + q, "", "", 400});
+  }
+  for (const char* q : {"days=0", "days=367", "days=x", "runs=0", "runs=1001", "as_of=abc", "as_of=-1",
+                        "account_type=" "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"}) {
+    cases.push_back({"GET", std::string("/api/v1/emag/products/overview?") + q, "", "", 400});
+  }
+  for (const char* p : {"main/abc", "main/-1", "main/1.5", "main/99999999999999999999999", "main/0x10", "main/%20"}) {
+    cases.push_back({"GET", std::string("/api/v1/emag/products/offers/") + p + "/history", "", "", 400});
+  }
+  cases.push_back({"GET", "/api/v1/emag/products/offers/main/5/history?as_of=nope", "", "", 400});
+  for (const char* p : {"/api/v1/emag/products/offers/main/5/history", "/api/v1/emag/products/offers/zzz/5/history"}) {
+    cases.push_back({"GET", p, "", "", 404});
   }
   for (const char* q : {"after=-1", "after=x", "limit=0", "limit=1001", "limit=x"}) {
     cases.push_back({"GET", std::string("/api/v1/events?") + q, "", "", 400});

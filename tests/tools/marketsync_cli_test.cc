@@ -165,7 +165,7 @@ TEST_F(CliTest, ExportImportRebuildAndVerifyFindingDamage) {
   testing::ProgramOutput rebuild = Cli({"rebuild", "--db", db()});
   ASSERT_EQ(rebuild.exit_code, 0) << rebuild.text();
   ASSERT_EQ(rebuild.lines.size(), 1u);
-  EXPECT_NE(rebuild.text().find("rebuilt history, status, catalog, stats"), std::string::npos) << rebuild.text();
+  EXPECT_NE(rebuild.text().find("rebuilt history, status, catalog, stats, rollup"), std::string::npos) << rebuild.text();
   EXPECT_NE(rebuild.text().find("events/s"), std::string::npos);
   EXPECT_EQ(Cli({"rebuild", "--db", db(), "--projection", "nope"}).exit_code, 2);
 

@@ -315,7 +315,7 @@ Exit Rebuild(const std::string& db, const std::string& which) {
   auto names = ms::AllProjectionNames();
   if (which != "all") {
     if (std::find(names.begin(), names.end(), which) == names.end()) {
-      return Exit{kExitUsage, "unknown projection " + which + " (history, status, catalog, stats or all)"};
+      return Exit{kExitUsage, "unknown projection " + which + " (history, status, catalog, stats, rollup or all)"};
     }
     names = {which};
   }
@@ -359,6 +359,11 @@ Exit VerifyLog(const ms::EventLog& log) {
       }
       std::cout << "\n";
     }
+  }
+  for (const std::string& name : log.unbuilt_projections()) {
+    std::cout << fmt::format("projection {}: not built yet (an older marketsync last wrote this database; the next "
+                             "start of marketsyncd, or marketsync rebuild, builds it)\n",
+                             name);
   }
   return ok ? Exit{} : Exit{kExitDamaged, ""};
 }
@@ -482,7 +487,7 @@ void AddReadCommands(CLI::App& app, CommandLine& c) {
 
 void AddMaintenanceCommands(CLI::App& app, CommandLine& c) {
   c.rebuild = app.add_subcommand("rebuild", "Drop a projection and refold it from the whole log, then checkpoint it");
-  c.rebuild->add_option("--projection", c.projection, "history, status, catalog, stats or all")->capture_default_str();
+  c.rebuild->add_option("--projection", c.projection, "history, status, catalog, stats, rollup or all")->capture_default_str();
   c.verify = app.add_subcommand("verify",
                                 "Check every event's checksum and the hash chain, rebuild every projection in scratch "
                                 "space and compare digests; names the first bad seq or the projection and first "
