@@ -1,6 +1,7 @@
 #pragma once
 
-// The web console's files (http/console/), embedded at build time by embed_console.cmake.
+// The web console's files (http/console/ and Chart.js), embedded at build time by
+// embed_console.cmake.
 
 #include <span>
 #include <string_view>
@@ -8,7 +9,7 @@
 namespace marketsync::http {
 
 struct ConsoleAsset {
-  std::string_view path;          // "/index.html", "/app.js", "/style.css"
+  std::string_view path;          // "/index.html", "/app.js", "/vendor/chart.min.js", ...
   std::string_view content_type;
   std::string_view body;
 };

@@ -9,6 +9,7 @@
 #include <spdlog/spdlog.h>
 
 #include <atomic>
+#include <functional>
 #include <thread>
 
 #include "engine/sync_engine.h"
@@ -145,12 +146,21 @@ class ServerImpl final : public Server {
                   return Reply{200, R"({"status":"ready"})", std::string(kJson), {}};
                 }});
     // The web console (a directory given for development is mounted in front of these).
+    // Browsers revalidate each load (no-cache) and get a 304 while the build is the same.
     for (const ConsoleAsset& asset : ConsoleAssets()) {
-      auto serve = [&asset](const Request&) {
-        return Reply{200, std::string(asset.body), std::string(asset.content_type), {{"Cache-Control", "no-cache"}}};
+      const std::string etag = fmt::format("\"{:016x}\"", std::hash<std::string_view>()(asset.body));
+      auto serve = [&asset, etag](const Request& req) {
+        Reply r{200, std::string(), std::string(asset.content_type), {{"Cache-Control", "no-cache"}, {"ETag", etag}}};
+        if (req.Header("If-None-Match") == etag) {
+          r.status = 304;
+        } else {
+          r.body = asset.body;
+        }
+        return r;
       };
       table_.Add({"GET", std::string(asset.path), Access::kOpen, serve});
       if (asset.path == "/index.html") table_.Add({"GET", "/", Access::kOpen, serve});
+      if (asset.path == "/favicon.svg") table_.Add({"GET", "/favicon.ico", Access::kOpen, serve});
     }
   }
 

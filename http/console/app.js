@@ -1,6 +1,7 @@
 // The marketsync web console: plain JavaScript, no build step, served by marketsyncd.
-// Every state it shows comes from the server (status, history, events); buttons are enabled
-// or disabled from /status, never from a client-side flag.
+// Every state it shows comes from the server (status, overview, history, events); buttons are
+// enabled or disabled from /status, never from a client-side flag. Words and formats live in
+// i18n.js, the overview in overview.js, an offer's page in offer.js.
 'use strict';
 
 const API = '/api/v1/emag/products';
@@ -8,50 +9,13 @@ const API = '/api/v1/emag/products';
 const runStreamId = runId => `run-${runId}`;
 const RUN_EVENTS = ['SyncRequested', 'SyncStarted', 'PageCommitted', 'PageFailed', 'SyncCancelRequested',
   'SyncCancelled', 'SyncInterrupted', 'SyncResumed', 'SyncCompleted', 'SyncCompletedWithGaps', 'SyncFailed'];
-
-const TEXT = {
-  en: {
-    token: 'Access token', save: 'Save', syncTitle: 'Sync', historyTab: 'Sync history', productsTab: 'Products',
-    account: 'Account', status: 'Status', all: 'All', from: 'From', to: 'To', asOf: 'As of (seq or time)',
-    apply: 'Apply', now: 'Back to now', started: 'Started', created: 'Created', updated: 'Updated',
-    unchanged: 'Unchanged', removed: 'Removed', failed: 'Failed', duration: 'Duration', triggeredBy: 'Triggered by',
-    errors: 'Errors', noSyncs: 'No recent syncs', older: 'Older runs', search: 'SKU or name', searchBtn: 'Search',
-    csv: 'Export CSV', name: 'Name', price: 'Price', stock: 'Stock', active: 'Active', lastChange: 'Last change',
-    noProducts: 'No products', prev: 'Previous', next: 'Next', close: 'Close', cancelRun: 'Cancel this run',
-    auditHead: 'Audit head', syncOne: n => `Sync ${n.toUpperCase()}`, syncAll: 'Sync ALL',
-    test: n => `Test ${n.toUpperCase()}`, running: 'running', page: (x, y) => `page ${x} of ${y}`,
-    offers: n => `${n} offers`, rate: r => `${r}/s`, eta: s => `ETA ${s}`, asOfBanner: (seq) => `History as it stood at seq ${seq}.`,
-    pageOf: (a, b, t) => `${a}–${b} of ${t}`, connected: (a, n, u) => `${a}: connected, ${n} offers at ${u}`,
-    started_: id => `Sync started (${id}).`, cancelAsked: 'Cancellation requested; the run stops at its next page boundary.',
-    yes: 'yes', no: 'no', needToken: 'This server needs an access token.',
-    st_running: 'running', st_completed: 'completed', st_completed_with_gaps: 'completed with gaps', st_failed: 'failed',
-    st_cancelled: 'cancelled', st_interrupted: 'interrupted', run: 'Run',
-  },
-  ro: {
-    token: 'Token de acces', save: 'Salvează', syncTitle: 'Sincronizare', historyTab: 'Istoric Sincronizări',
-    productsTab: 'Produse', account: 'Cont', status: 'Stare', all: 'Toate', from: 'De la', to: 'Până la',
-    asOf: 'La momentul (seq sau oră)', apply: 'Aplică', now: 'Înapoi la prezent', started: 'Început',
-    created: 'Create', updated: 'Actualizate', unchanged: 'Neschimbate', removed: 'Șterse', failed: 'Eșuate',
-    duration: 'Durată', triggeredBy: 'Declanșat de', errors: 'Erori', noSyncs: 'Nu există sincronizări recente',
-    older: 'Sincronizări mai vechi', search: 'SKU sau nume', searchBtn: 'Caută', csv: 'Export CSV', name: 'Nume',
-    price: 'Preț', stock: 'Stoc', active: 'Activ', lastChange: 'Ultima modificare', noProducts: 'Nu există produse',
-    prev: 'Înapoi', next: 'Înainte', close: 'Închide', cancelRun: 'Anulează sincronizarea', auditHead: 'Capul jurnalului',
-    syncOne: n => `Sincronizare ${n.toUpperCase()}`, syncAll: 'Sincronizare AMBELE', test: n => `Testează ${n.toUpperCase()}`,
-    running: 'în curs', page: (x, y) => `pagina ${x} din ${y}`, offers: n => `${n} oferte`, rate: r => `${r}/s`,
-    eta: s => `timp rămas ${s}`, asOfBanner: (seq) => `Istoricul așa cum era la seq ${seq}.`,
-    pageOf: (a, b, t) => `${a}–${b} din ${t}`, connected: (a, n, u) => `${a}: conectat, ${n} oferte la ${u}`,
-    started_: id => `Sincronizare pornită (${id}).`, cancelAsked: 'Anulare cerută; sincronizarea se oprește la sfârșitul paginii.',
-    yes: 'da', no: 'nu', needToken: 'Serverul cere un token de acces.',
-    st_running: 'în curs', st_completed: 'finalizată', st_completed_with_gaps: 'finalizată cu goluri', st_failed: 'eșuată',
-    st_cancelled: 'anulată', st_interrupted: 'întreruptă', run: 'Sincronizare',
-  },
-};
+const TABS = ['overview', 'history', 'products'];
 
 const state = {
-  lang: localStorage.getItem('marketsync.lang') || 'en',
   token: localStorage.getItem('marketsync.token') || '',
   accounts: [],
   active: [],           // current_syncs from /status
+  tab: 'overview',
   history: { cursor: null, asOf: '' },
   products: { skip: 0, limit: 50, total: 0 },
   timelineRun: null,
@@ -60,7 +24,6 @@ const state = {
 };
 
 const $ = sel => document.querySelector(sel);
-const t = (key, ...args) => { const v = TEXT[state.lang][key] ?? TEXT.en[key]; return typeof v === 'function' ? v(...args) : v; };
 const el = (tag, attrs = {}, ...children) => {
   const e = document.createElement(tag);
   for (const [k, v] of Object.entries(attrs)) {
@@ -70,7 +33,7 @@ const el = (tag, attrs = {}, ...children) => {
   return e;
 };
 
-// --- API ------------------------------------------------------------------------------------
+// --- API and errors -------------------------------------------------------------------------
 
 class ApiError extends Error {
   constructor(status, message) { super(message); this.status = status; }
@@ -98,21 +61,25 @@ function showAlert(message, ok = false) {
 }
 const report = e => showAlert(e.message || String(e));
 
-// --- formatting -----------------------------------------------------------------------------
+// An error shown in words next to what caused it (a form's error line), until the next try.
+function inlineError(id, e) {
+  const p = $(id);
+  p.textContent = e ? (e.message || String(e)) : '';
+  p.hidden = !e;
+}
+// Runs `load`; its failure is shown at `id` (and the page keeps what it had).
+const tryInline = (id, load) => load().then(() => inlineError(id, null), e => inlineError(id, e));
 
-const fmtTime = s => s ? new Date(s).toLocaleString(state.lang === 'ro' ? 'ro-RO' : 'en-GB') : '–';
-const fmtSecs = s => {
-  if (s === null || s === undefined) return '–';
-  s = Math.round(s);
-  return s >= 3600 ? `${Math.floor(s / 3600)}h ${Math.floor(s % 3600 / 60)}m` : s >= 60 ? `${Math.floor(s / 60)}m ${s % 60}s` : `${s}s`;
-};
+// The as-of text people type, checked before it is sent: a seq or a UTC time.
+const asOfLooksValid = v => !v || /^\d+$/.test(v) || /^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}:\d{2}(\.\d+)?(Z|\+00:00)?)?$/.test(v);
+
 const badge = status => el('span', { class: `badge st-${status}` }, t(`st_${status}`));
 
 // --- i18n -----------------------------------------------------------------------------------
 
 function applyLanguage() {
-  document.documentElement.lang = state.lang;
-  $('#lang').textContent = state.lang === 'en' ? 'RO' : 'EN';
+  document.documentElement.lang = lang.current;
+  $('#lang').textContent = lang.current === 'en' ? 'RO' : 'EN';
   for (const e of document.querySelectorAll('[data-i18n]')) e.textContent = t(e.dataset.i18n);
   renderSyncButtons();
   renderProgress();
@@ -137,21 +104,22 @@ function renderSyncButtons() {
   }
 }
 
+// A run in flight as a bar and a line: page x of y, offers, rate, ETA.
+function progressOf(r) {
+  const pct = r.total_pages ? Math.min(100, Math.round(100 * r.current_page / r.total_pages)) : 0;
+  const parts = [t('page', fmt.num(r.current_page), r.total_pages ? fmt.num(r.total_pages) : '?'), t('offers', fmt.num(r.processed_items))];
+  if (r.items_per_second) parts.push(t('rate', fmt.num(Math.round(r.items_per_second))));
+  if (r.eta_seconds !== null && r.eta_seconds !== undefined) parts.push(t('eta', fmt.secs(r.eta_seconds)));
+  const meter = el('div', { class: 'meter', role: 'progressbar', 'aria-valuemin': '0', 'aria-valuemax': '100', 'aria-valuenow': String(pct) }, el('div'));
+  meter.firstChild.style.width = `${pct}%`;
+  return [meter, el('span', { class: 'progress-text' }, parts.join(' · '))];
+}
+
 function renderProgress() {
-  const box = $('#progress');
-  box.replaceChildren();
-  for (const r of state.active) {
-    const pct = r.total_pages ? Math.min(100, Math.round(100 * r.current_page / r.total_pages)) : 0;
-    const parts = [t('page', r.current_page, r.total_pages || '?'), t('offers', r.processed_items)];
-    if (r.items_per_second) parts.push(t('rate', Math.round(r.items_per_second)));
-    if (r.eta_seconds !== null && r.eta_seconds !== undefined) parts.push(t('eta', fmtSecs(r.eta_seconds)));
-    const meter = el('div', { class: 'meter', role: 'progressbar', 'aria-valuemin': '0', 'aria-valuemax': '100', 'aria-valuenow': String(pct) }, el('div'));
-    meter.firstChild.style.width = `${pct}%`;
-    box.append(el('div', { class: 'progress', 'data-run': r.id },
-      el('strong', {}, r.account_type.toUpperCase()), ' ', badge(r.status), ' ',
-      el('a', { href: '#', onclick: ev => { ev.preventDefault(); openTimeline(r.id); } }, r.id),
-      meter, el('span', { class: 'progress-text' }, parts.join(' · '))));
-  }
+  $('#progress').replaceChildren(...state.active.map(r => el('div', { class: 'progress', 'data-run': r.id },
+    el('strong', {}, r.account_type.toUpperCase()), ' ', badge(r.status), ' ',
+    el('a', { href: '#', onclick: ev => { ev.preventDefault(); openTimeline(r.id); } }, r.id),
+    ...progressOf(r))));
 }
 
 async function refreshStatus() {
@@ -164,6 +132,7 @@ async function refreshStatus() {
 
 async function startSync(account) {
   for (const b of document.querySelectorAll('#sync-buttons button[id^=sync]')) b.disabled = true;  // until /status answers
+  inlineError('#sync-error', null);
   try {
     const r = await api(`${API}/sync`, {
       method: 'POST', headers: { 'Content-Type': 'application/json' },
@@ -171,16 +140,17 @@ async function startSync(account) {
         run_async: true, triggered_by: 'console' }),
     });
     showAlert(t('started_', r.sync_id), true);
-  } catch (e) { report(e); }
+  } catch (e) { inlineError('#sync-error', e); }
   await refreshStatus().catch(report);
-  await loadHistory(true).catch(report);
+  await refreshView();
 }
 
 async function testConnection(account) {
+  inlineError('#sync-error', null);
   try {
     const r = await api(`${API}/test-connection?account_type=${encodeURIComponent(account)}`, { method: 'POST' });
-    showAlert(t('connected', account, r.data.total_products, r.data.base_url), true);
-  } catch (e) { report(e); }
+    showAlert(t('connected', account, fmt.num(r.data.total_products), r.data.base_url), true);
+  } catch (e) { inlineError('#sync-error', e); }
 }
 
 // --- history ----------------------------------------------------------------------------------
@@ -201,15 +171,15 @@ function historyQuery(cursor) {
 
 function historyRow(r) {
   const errors = r.errors_total > 0
-    ? el('details', {}, el('summary', {}, String(r.errors_total)),
+    ? el('details', {}, el('summary', {}, fmt.num(r.errors_total)),
         el('ul', {}, ...r.errors.map(e => el('li', {}, `${e.page ? `p${e.page}: ` : ''}${e.message}`))))
     : '0';
   const tr = el('tr', { 'data-run': r.id, tabindex: '0', onclick: () => openTimeline(r.id),
     onkeydown: ev => { if (ev.key === 'Enter') openTimeline(r.id); } },
-    el('td', {}, fmtTime(r.started_at)), el('td', {}, r.account_type), el('td', { class: 'status' }, badge(r.status)),
-    el('td', { class: 'created' }, r.created_items), el('td', { class: 'updated' }, r.updated_items),
-    el('td', { class: 'unchanged' }, r.unchanged_items), el('td', { class: 'removed' }, r.removed_items),
-    el('td', { class: 'failed' }, r.failed_items), el('td', {}, fmtSecs(r.duration_seconds)),
+    el('td', {}, fmt.time(r.started_at)), el('td', {}, r.account_type), el('td', { class: 'status' }, badge(r.status)),
+    el('td', { class: 'created num' }, fmt.num(r.created_items)), el('td', { class: 'updated num' }, fmt.num(r.updated_items)),
+    el('td', { class: 'unchanged num' }, fmt.num(r.unchanged_items)), el('td', { class: 'removed num' }, fmt.num(r.removed_items)),
+    el('td', { class: 'failed num' }, fmt.num(r.failed_items)), el('td', {}, fmt.secs(r.duration_seconds)),
     el('td', {}, r.triggered_by), el('td', { class: 'wrap' }, errors));
   tr.querySelector('details')?.addEventListener('click', ev => ev.stopPropagation());
   return tr;
@@ -222,11 +192,21 @@ async function loadHistory(reset) {
   for (const run of r.data.syncs) body.append(historyRow(run));
   state.history.cursor = r.data.next_cursor;
   $('#history-more').hidden = !r.data.next_cursor;
-  $('#history-empty').hidden = body.children.length > 0;
+  const filtered = ['#h-account', '#h-status', '#h-from', '#h-to'].some(s => $(s).value) || state.history.asOf;
+  const empty = $('#history-empty');
+  empty.hidden = body.children.length > 0;
+  empty.textContent = filtered ? t('noSyncsMatch') : t('noSyncs');
   const banner = $('#asof-banner');
   banner.hidden = !state.history.asOf;
   banner.textContent = state.history.asOf ? t('asOfBanner', r.data.as_of_seq) : '';
   $('#h-now').hidden = !state.history.asOf;
+}
+
+function applyHistoryFilters() {
+  const asOf = $('#h-asof').value.trim();
+  if (!asOfLooksValid(asOf)) return inlineError('#h-error', new Error(t('badAsOf')));
+  state.history.asOf = asOf;
+  return tryInline('#h-error', () => loadHistory(true));
 }
 
 // --- timeline -------------------------------------------------------------------------------
@@ -236,10 +216,10 @@ function eventLine(e) {
   let detail = '';
   if (e.type === 'PageCommitted') detail = `page ${p.page}: ${p.created} created, ${p.updated} updated, ${p.unchanged} unchanged`;
   else if (e.type === 'PageFailed') detail = `page ${p.page}: ${p.message}`;
-  else if (e.type === 'SyncStarted') detail = `attempt ${p.attempt}, ${p.total_items} offers, ${p.total_pages} pages`;
+  else if (e.type === 'SyncStarted') detail = `attempt ${p.attempt}, ${fmt.num(p.total_items)} offers, ${p.total_pages} pages`;
   else if (e.type === 'SyncFailed') detail = p.message;
   else if (e.type === 'SyncRequested') detail = `${p.account}, ${p.params.mode}, by ${p.triggered_by}`;
-  return el('li', { 'data-seq': String(e.seq) }, `#${e.seq} ${fmtTime(e.recorded_at)} ${e.type}${detail ? ' — ' + detail : ''}`);
+  return el('li', { 'data-seq': String(e.seq) }, `#${e.seq} ${fmt.time(e.recorded_at)} ${e.type}${detail ? ' — ' + detail : ''}`);
 }
 
 async function openTimeline(id) {
@@ -256,8 +236,9 @@ async function openTimeline(id) {
 
 function renderTimelineHead(r) {
   $('#tl-title').replaceChildren(`${t('run')} ${r.id} `, badge(r.status));
-  $('#tl-summary').textContent = `${r.account_type} · ${fmtTime(r.started_at)} · ${r.created_items}/${r.updated_items}/` +
-    `${r.unchanged_items}/${r.removed_items}/${r.failed_items} · ${fmtSecs(r.duration_seconds)}`;
+  $('#tl-summary').textContent = `${r.account_type} · ${fmt.time(r.started_at)} · ${fmt.num(r.created_items)}/` +
+    `${fmt.num(r.updated_items)}/${fmt.num(r.unchanged_items)}/${fmt.num(r.removed_items)}/${fmt.num(r.failed_items)} · ` +
+    fmt.secs(r.duration_seconds);
   const finished = ['completed', 'completed_with_gaps', 'failed', 'cancelled'].includes(r.status);
   $('#tl-cancel').hidden = finished;
 }
@@ -279,17 +260,25 @@ function productQuery(skip, limit) {
   return `${API}/products?${p}`;
 }
 
+function productRow(p) {
+  const open = () => { location.hash = offerHash(p.account_type, p.emag_id); };
+  return el('tr', { 'data-offer': `${p.account_type}/${p.emag_id}`, tabindex: '0', title: t('openOffer'), onclick: open,
+    onkeydown: ev => { if (ev.key === 'Enter') open(); } },
+    el('td', { class: 'sku' }, p.sku), el('td', { class: 'wrap' }, p.name), el('td', {}, p.account_type),
+    el('td', { class: 'num price' }, fmt.money(p.price, p.currency)), el('td', { class: 'num' }, fmt.num(p.stock_quantity)),
+    el('td', {}, p.is_active ? t('yes') : t('no')), el('td', {}, `${t(`change_${p.sync_status}`)} · ${fmt.time(p.updated_at)}`));
+}
+
 async function loadProducts() {
   const { skip, limit } = state.products;
   const r = await api(productQuery(skip, limit));
   state.products.total = r.data.pagination.total;
-  $('#products-table tbody').replaceChildren(...r.data.products.map(p => el('tr', {},
-    el('td', { class: 'sku' }, p.sku), el('td', { class: 'wrap' }, p.name), el('td', {}, p.account_type),
-    el('td', {}, p.price === null ? '–' : `${p.price} ${p.currency}`), el('td', {}, p.stock_quantity),
-    el('td', {}, p.is_active ? t('yes') : t('no')), el('td', {}, `${p.sync_status} · ${fmtTime(p.updated_at)}`))));
-  $('#products-empty').hidden = r.data.products.length > 0;
+  $('#products-table tbody').replaceChildren(...r.data.products.map(productRow));
+  const empty = $('#products-empty');
+  empty.hidden = r.data.products.length > 0;
+  empty.textContent = $('#p-search').value.trim() || $('#p-account').value ? t('noProductsMatch') : t('noProducts');
   const end = Math.min(skip + limit, state.products.total);
-  $('#p-page').textContent = state.products.total ? t('pageOf', skip + 1, end, state.products.total) : '';
+  $('#p-page').textContent = state.products.total ? t('pageOf', fmt.num(skip + 1), fmt.num(end), fmt.num(state.products.total)) : '';
   $('#p-prev').disabled = skip === 0;
   $('#p-next').disabled = end >= state.products.total;
 }
@@ -309,7 +298,7 @@ async function exportCsv() {
     document.body.append(a);
     a.click();
     a.remove();
-  } catch (e) { report(e); }
+  } catch (e) { inlineError('#p-error', e); }
 }
 
 // --- live events ------------------------------------------------------------------------------
@@ -320,6 +309,12 @@ async function refreshHead() {
   $('#head').textContent = `seq ${h.last_seq} · ${h.head_hash}`;
 }
 
+// Reloads what the visible view shows (a view fixed at an as-of point stays as it is).
+async function refreshView() {
+  if (state.tab === 'overview' && !overviewState.asOf) await tryInline('#o-error', loadOverview);
+  if (state.tab === 'history' && !state.history.asOf) await tryInline('#h-error', () => loadHistory(true));
+}
+
 let refreshTimer = null;
 function scheduleRefresh() {
   if (refreshTimer) return;
@@ -327,7 +322,7 @@ function scheduleRefresh() {
     refreshTimer = null;
     await refreshStatus().catch(report);
     await refreshHead().catch(() => {});
-    if (!state.history.asOf) await loadHistory(true).catch(report);
+    await refreshView();
   }, 300);
 }
 
@@ -350,22 +345,51 @@ function connectEvents() {
   state.source = source;
 }
 
-// --- start ----------------------------------------------------------------------------------
+// --- views and start --------------------------------------------------------------------------
 
-function selectTab(name) {
-  for (const tab of ['history', 'products']) {
+// The hash names the view: #overview, #history, #products, or #offer/<account>/<offer id>.
+function showTab(name) {
+  state.tab = name;
+  for (const tab of TABS) {
     $(`#tab-${tab}`).setAttribute('aria-selected', String(tab === name));
+    $(`#tab-${tab}`).tabIndex = tab === name ? 0 : -1;
     $(`#${tab}`).hidden = tab !== name;
   }
-  if (name === 'products') loadProducts().catch(report);
+  if (name === 'products') tryInline('#p-error', loadProducts);
+  else refreshView();
 }
 
-async function init() {
+function selectTab(name) {
+  if (location.hash === `#${name}`) route(); else location.hash = `#${name}`;
+}
+
+// Arrow keys move between tabs (the WAI-ARIA tabs pattern).
+function onTabKey(ev) {
+  const i = TABS.indexOf(state.tab);
+  const next = ev.key === 'ArrowRight' ? TABS[(i + 1) % TABS.length] : ev.key === 'ArrowLeft' ? TABS[(i + TABS.length - 1) % TABS.length] : null;
+  if (!next) return;
+  ev.preventDefault();
+  selectTab(next);
+  $(`#tab-${next}`).focus();
+}
+
+function route() {
+  const m = /^#offer\/([^/]+)\/(\d+)$/.exec(location.hash);
+  if (m) return openOffer(decodeURIComponent(m[1]), m[2]);
+  closeOffer();
+  const tab = location.hash.slice(1);
+  showTab(TABS.includes(tab) ? tab : 'overview');
+}
+
+function bindControls() {
   $('#lang').addEventListener('click', () => {
-    state.lang = state.lang === 'en' ? 'ro' : 'en';
-    localStorage.setItem('marketsync.lang', state.lang);
+    lang.current = lang.current === 'en' ? 'ro' : 'en';
+    localStorage.setItem('marketsync.lang', lang.current);
     applyLanguage();
     loadHistory(true).catch(report);
+    if (state.tab === 'products') loadProducts().catch(report);
+    loadOverview().catch(report);
+    route();
   });
   $('#token-form').addEventListener('submit', ev => {
     ev.preventDefault();
@@ -374,40 +398,42 @@ async function init() {
     $('#token-form').hidden = true;
     start();
   });
-  $('#tab-history').addEventListener('click', () => selectTab('history'));
-  $('#tab-products').addEventListener('click', () => selectTab('products'));
-  $('#history-filters').addEventListener('submit', ev => {
-    ev.preventDefault();
-    state.history.asOf = $('#h-asof').value.trim();
-    loadHistory(true).catch(report);
-  });
-  $('#h-now').addEventListener('click', () => { $('#h-asof').value = ''; state.history.asOf = ''; loadHistory(true).catch(report); });
-  $('#history-more').addEventListener('click', () => loadHistory(false).catch(report));
-  $('#product-filters').addEventListener('submit', ev => { ev.preventDefault(); state.products.skip = 0; loadProducts().catch(report); });
-  $('#p-prev').addEventListener('click', () => { state.products.skip = Math.max(0, state.products.skip - state.products.limit); loadProducts().catch(report); });
-  $('#p-next').addEventListener('click', () => { state.products.skip += state.products.limit; loadProducts().catch(report); });
+  for (const tab of TABS) $(`#tab-${tab}`).addEventListener('click', () => selectTab(tab));
+  $('.tabs').addEventListener('keydown', onTabKey);
+  $('#history-filters').addEventListener('submit', ev => { ev.preventDefault(); applyHistoryFilters(); });
+  $('#h-now').addEventListener('click', () => { $('#h-asof').value = ''; applyHistoryFilters(); });
+  $('#history-more').addEventListener('click', () => tryInline('#h-error', () => loadHistory(false)));
+  $('#product-filters').addEventListener('submit', ev => { ev.preventDefault(); state.products.skip = 0; tryInline('#p-error', loadProducts); });
+  $('#p-prev').addEventListener('click', () => { state.products.skip = Math.max(0, state.products.skip - state.products.limit); tryInline('#p-error', loadProducts); });
+  $('#p-next').addEventListener('click', () => { state.products.skip += state.products.limit; tryInline('#p-error', loadProducts); });
   $('#p-csv').addEventListener('click', exportCsv);
   $('#tl-cancel').addEventListener('click', cancelTimelineRun);
   $('#timeline').addEventListener('close', () => { state.timelineRun = null; });
-  applyLanguage();
-  await start();
+  bindOverview();
+  bindOffer();
+  window.addEventListener('hashchange', route);
 }
 
 async function start() {
   try {
     const stats = await api(`${API}/statistics`);
     state.accounts = Object.keys(stats.products_by_account);
-    for (const sel of ['#h-account', '#p-account']) {
+    for (const sel of ['#h-account', '#p-account', '#o-account']) {
       const s = $(sel);
       while (s.options.length > 1) s.remove(1);
       for (const a of state.accounts) s.append(el('option', { value: a }, a));
     }
     await refreshHead();
     await refreshStatus();
-    await loadHistory(true);
+    await Promise.all([loadOverview(), loadHistory(true)]);
     connectEvents();
+    route();
     document.body.dataset.ready = '1';
   } catch (e) { report(e); }
 }
 
-init();
+window.addEventListener('DOMContentLoaded', () => {
+  bindControls();
+  applyLanguage();
+  start();
+});
