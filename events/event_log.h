@@ -164,9 +164,10 @@ class EventLog : public KvReader {
                                                                    const std::vector<std::string>& keys) const = 0;
   // The projections registered at open (owned by the log), in registration order.
   virtual std::vector<Projection*> projections() const = 0;
-  // Read-only and secondary opens: registered projections the database has no families for (it
-  // was last opened read-write by a version without them). They are left out of projections()
-  // until a read-write open builds them. Empty for a read-write open.
+  // Read-only and secondary opens: registered projections the database has no rows of this
+  // build's version for (it was last opened read-write by a version without them, or with
+  // another layout of their rows). They are left out of projections() until a read-write open
+  // builds them. Empty for a read-write open.
   virtual std::vector<std::string> unbuilt_projections() const = 0;
   // Drops the named projections' column families and refolds the whole log into them, in one
   // pass: folded in memory, written in large unsynced batches, then flushed, and the

@@ -105,17 +105,20 @@ Status RocksEventLog::OpenDb() {
   return LoadHead();
 }
 
-// A projection newer than the database has no families in it: a read-only open cannot read it,
-// so it leaves it out; the next read-write open builds it.
+// A projection newer than the database has no families in it, and one whose rows an older build
+// wrote in another version cannot be compared with a refold by this build: a read-only open
+// leaves both out; the next read-write open builds them.
 void RocksEventLog::SetAsideUnbuiltProjections() {
   std::erase_if(options_.projections, [this](const std::unique_ptr<Projection>& p) {
-    for (const auto& cf : p->column_families()) {
-      if (!families_.contains(cf)) {
-        unbuilt_.emplace_back(p->name());
-        return true;
-      }
-    }
-    return false;
+    bool built = true;
+    for (const auto& cf : p->column_families()) built = built && families_.contains(cf);
+    std::string stored;
+    rocksdb::Status vs = db_->Get(rocksdb::ReadOptions(), meta_, VersionKey(p->name()), &stored);
+    // Rows written before versions were recorded are version 1.
+    const uint32_t version = vs.IsNotFound() ? 1 : (stored.size() == 4 ? GetFixed32BE(stored.data()) : 0);
+    if (built && version == p->version()) return false;
+    unbuilt_.emplace_back(p->name());
+    return true;
   });
 }
 

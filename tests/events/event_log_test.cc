@@ -253,6 +253,35 @@ TEST(EventLogTest, ANewProjectionVersionIsRebuiltAtOpen) {
   }
 }
 
+TEST(EventLogTest, AReadOnlyOpenLeavesOutProjectionsItCannotRead) {
+  testing::TempDir dir;
+  {
+    EventLogOptions o = testing::TestLogOptions();
+    o.projections.push_back(std::make_unique<testing::CountingProjection>());
+    auto log = EventLog::Open(dir.Sub("db"), std::move(o));
+    ASSERT_OK(log);
+    ASSERT_OK((*log)->Append(testing::MakeStep("s", 1, 10)));
+  }
+  // Rows of version 1 that a version 2 build cannot compare with its refold: left out.
+  EventLogOptions ro = testing::TestLogOptions();
+  ro.mode = EventLogOptions::Mode::kReadOnly;
+  ro.projections.push_back(std::make_unique<DoublingProjection>());
+  auto reader = EventLog::Open(dir.Sub("db"), std::move(ro));
+  ASSERT_OK(reader);
+  EXPECT_TRUE((*reader)->projections().empty());
+  EXPECT_EQ((*reader)->unbuilt_projections(), std::vector<std::string>{"counting"});
+  EXPECT_EQ((*reader)->Head().seq, 1u);
+  reader->reset();
+  // The same version reads as before.
+  ro = testing::TestLogOptions();
+  ro.mode = EventLogOptions::Mode::kReadOnly;
+  ro.projections.push_back(std::make_unique<testing::CountingProjection>());
+  reader = EventLog::Open(dir.Sub("db"), std::move(ro));
+  ASSERT_OK(reader);
+  EXPECT_EQ((*reader)->projections().size(), 1u);
+  EXPECT_TRUE((*reader)->unbuilt_projections().empty());
+}
+
 TEST(EventLogTest, ProjectionSeesEarlierStepsOfTheSameGroup) {
   testing::TempDir dir;
   EventLogOptions o = WithCounting();

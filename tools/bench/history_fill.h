@@ -1,7 +1,8 @@
 #pragma once
 
 // Fills a log with many finished runs (SyncRequested + SyncStarted + PageCommitted + a terminal
-// event each, two accounts, about one in ten failed), for the history benches.
+// event each, two accounts, about one in ten failed), for the history benches. Run i is
+// requested (its id's time) at base_us + i * step_us.
 
 #include <random>
 #include <stdexcept>
@@ -17,12 +18,11 @@
 
 namespace marketsync::bench {
 
-inline void FillRuns(EventLog& log, uint64_t runs) {
+inline void FillRuns(EventLog& log, uint64_t runs, int64_t base_us = 1'764'000'000'000'000, int64_t step_us = 1000) {
   std::mt19937_64 rng(7);
-  const int64_t base_us = 1'764'000'000'000'000;
   std::vector<Step> batch;
   for (uint64_t i = 0; i < runs; ++i) {
-    const std::string id = fmt::format("{:016x}{:08x}", static_cast<uint64_t>(base_us + static_cast<int64_t>(i) * 1000), static_cast<uint32_t>(rng()));
+    const std::string id = fmt::format("{:016x}{:08x}", static_cast<uint64_t>(base_us + static_cast<int64_t>(i) * step_us), static_cast<uint32_t>(rng()));
     SyncRequested req;
     req.run_id = id;
     req.group_id = id;
