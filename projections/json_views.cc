@@ -37,11 +37,21 @@ bool ParseInt(std::string_view s, int& out) {
 
 namespace {
 
-void RenderInto(const boost::json::value& v, std::string& out) {
+// Money (a key ending in "price"): up to four decimals, as eMAG sends prices ("42.0168"), with
+// trailing zeros dropped down to two ("42.50").
+void RenderMoney(double d, std::string& out) {
+  std::string text = fmt::format("{:.4f}", d);
+  while (text.size() > 3 && text.back() == '0' && text[text.size() - 3] != '.') text.pop_back();
+  out += text;
+}
+
+void RenderInto(const boost::json::value& v, std::string& out, std::string_view key = {}) {
   switch (v.kind()) {
     case boost::json::kind::double_: {
       const double d = v.get_double();
-      if (std::isfinite(d)) {
+      if (std::isfinite(d) && key.ends_with("price")) {
+        RenderMoney(d, out);
+      } else if (std::isfinite(d)) {
         fmt::format_to(std::back_inserter(out), "{:.3f}", d);
       } else {
         out += "null";
@@ -51,12 +61,12 @@ void RenderInto(const boost::json::value& v, std::string& out) {
     case boost::json::kind::object: {
       out.push_back('{');
       bool first = true;
-      for (const auto& [key, member] : v.get_object()) {
+      for (const auto& [name, member] : v.get_object()) {
         if (!first) out.push_back(',');
         first = false;
-        out += boost::json::serialize(boost::json::string_view(key));
+        out += boost::json::serialize(boost::json::string_view(name));
         out.push_back(':');
-        RenderInto(member, out);
+        RenderInto(member, out, std::string_view(name.data(), name.size()));
       }
       out.push_back('}');
       return;
@@ -253,10 +263,7 @@ boost::json::object OfferHistoryJson(const OfferHistory& h) {
   o["account_type"] = h.account;
   o["offer_id"] = h.offer_id;
   o["removed"] = h.removed;
-  boost::json::error_code ec;
-  boost::json::value offer = h.raw_json.empty() ? boost::json::value(nullptr) : boost::json::parse(h.raw_json, ec);
-  if (ec) offer = boost::json::string(h.raw_json);  // kept as sent, even when it is not JSON
-  o["offer"] = std::move(offer);
+  o["raw_json"] = h.raw_json;  // exactly as eMAG sent it (a string, as in the product events)
   boost::json::array changes;
   for (const OfferChange& c : h.changes) changes.push_back(OfferChangeJson(c));
   o["changes"] = std::move(changes);

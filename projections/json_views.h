@@ -25,7 +25,8 @@ namespace marketsync {
 
 // JSON text of a value, as every answer of the API, SSE and the CLI prints it: Boost.JSON's,
 // but numbers with a fraction (durations, rates, ratios) as fixed decimals with three digits
-// ("1.030", not "1.030328E0"); a NaN or infinity as null.
+// ("1.030", not "1.030328E0"), money (keys ending in "price") with up to four as eMAG sends it
+// ("2228.1233", "12.50"); a NaN or infinity as null.
 std::string RenderJson(const boost::json::value& value);
 
 // "2026-11-28T18:23:53.218Z" (milliseconds); "" for 0.
@@ -46,7 +47,8 @@ boost::json::object AccountStatsJson(const AccountStats& stats);
 // The overview: accounts (stats, health, run in flight), runs per day, and the window's runs
 // in the short form the charts take.
 boost::json::object OverviewJson(const Overview& overview, int64_t now_us);
-// An offer's history: the offer as eMAG last sent it and each change, oldest first.
+// An offer's history: the offer as eMAG last sent it (`raw_json`, the text itself) and each
+// change, oldest first.
 boost::json::object OfferHistoryJson(const OfferHistory& history);
 // A run in flight: the run plus current_page, total_pages, items_per_second, eta_seconds.
 boost::json::object ActiveRunJson(const ActiveRun& run, int64_t now_us);

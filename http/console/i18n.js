@@ -82,9 +82,11 @@ const fmt = {
     if (value === null || value === undefined || value === '') return '–';
     const n = Number(value);
     try {
-      return new Intl.NumberFormat(locale(), { style: 'currency', currency: currency || 'RON' }).format(n);
+      // Up to four decimals: eMAG prices have them, and a mirror must not round them away.
+      return new Intl.NumberFormat(locale(), { style: 'currency', currency: currency || 'RON', minimumFractionDigits: 2,
+        maximumFractionDigits: 4 }).format(n);
     } catch (_) {  // a currency code Intl does not know
-      return `${new Intl.NumberFormat(locale(), { minimumFractionDigits: 2 }).format(n)} ${currency}`;
+      return `${new Intl.NumberFormat(locale(), { minimumFractionDigits: 2, maximumFractionDigits: 4 }).format(n)} ${currency}`;
     }
   },
   pct: r => new Intl.NumberFormat(locale(), { style: 'percent', maximumFractionDigits: 0 }).format(r || 0),

@@ -51,7 +51,8 @@ function fieldText(key, value, offer) {
 
 function renderOffer() {
   const d = offerState.data;
-  const offer = d.offer && typeof d.offer === 'object' ? d.offer : {};
+  let offer = {};
+  try { offer = d.raw_json ? JSON.parse(d.raw_json) : {}; } catch (_) { offer = { raw_json: d.raw_json }; }
   const last = d.changes[d.changes.length - 1];
   $('#offer-title').textContent = `${last.name || offer.name || ''} · ${d.account_type} · ${d.offer_id}`;
   $('#offer-removed').hidden = !d.removed;

@@ -238,7 +238,7 @@ TEST_F(HttpTest, TheOverviewAndAnOffersHistory) {
   auto offer = Json(client_->Get(path.c_str()));
   ASSERT_EQ(offer["status"].as_string(), "success");
   auto& h = offer["data"].as_object();
-  EXPECT_EQ(h["offer"].as_object()["id"].as_int64(), static_cast<int64_t>(tick->updated.front()));
+  EXPECT_EQ(json::parse(h["raw_json"].as_string()).as_object()["id"].as_int64(), static_cast<int64_t>(tick->updated.front()));
   const auto& changes = h["changes"].as_array();
   ASSERT_EQ(changes.size(), 2u);
   EXPECT_EQ(changes[0].as_object().at("change").as_string(), "created");

@@ -14,6 +14,13 @@ namespace {
 
 namespace json = boost::json;
 
+TEST(JsonViewsTest, PricesKeepTheFourDecimalsEmagSends) {
+  json::object o{{"price", 2228.1233}, {"sale_price", 12.5}, {"min_sale_price", 7.0}, {"duration_seconds", 2228.1233},
+                 {"prices", json::array{1.25}}};
+  EXPECT_EQ(RenderJson(o),
+            R"({"price":2228.1233,"sale_price":12.50,"min_sale_price":7.00,"duration_seconds":2228.123,"prices":[1.250]})");
+}
+
 TEST(JsonViewsTest, FractionsPrintAsFixedDecimals) {
   EXPECT_EQ(RenderJson(json::value(1.030328)), "1.030");
   EXPECT_EQ(RenderJson(json::value(1.0)), "1.000");
