@@ -3,7 +3,7 @@
 //
 //   engine_bench [--offers N] [--sim PATH] [--skip-seed] [--skip-overhead] [--no-projections]
 //
-// The log is opened with the four projections, as marketsyncd opens it (--no-projections: none).
+// The log is opened with every projection, as marketsyncd opens it (--no-projections: none).
 // Seed scenario: both accounts x 1,275 offers, eMAG's limits, 3.5 s per answer, against the
 // floor those set. Engine overhead: N offers (default 100,000) in one account with limits and
 // latency off: a first sync (all created) and a re-sync (all unchanged), as ratios to the raw
@@ -245,7 +245,7 @@ int main(int argc, char** argv) {
   app.add_flag("--skip-seed", skip_seed, "Skip the seed scenario");
   app.add_flag("--skip-overhead", skip_overhead, "Skip the engine overhead benchmark");
   bool no_projections = false;
-  app.add_flag("--no-projections", no_projections, "Open the log without the four projections (the bare engine)");
+  app.add_flag("--no-projections", no_projections, "Open the log without every projection (the bare engine)");
   CLI11_PARSE(app, argc, argv);
   spdlog::set_level(spdlog::level::warn);
   try {

@@ -6,8 +6,8 @@
 // SyncStarted, per page a PageCommitted and 100 ProductCreated/ProductUpdated with an offer
 // summary and ~300 bytes of raw JSON, then SyncCompleted; two accounts of 50,000 offers), with
 // no projections registered. Then, on the same log, rounds of: a raw scan-and-decode of every
-// event (the anchor), a fold of all four projections, an open that builds them and a rebuild
-// of all four (medians reported); then once each projection folded alone and a history as-of
+// event (the anchor), a fold of every projection, an open that builds them and a rebuild
+// of all of them (medians reported); then once each projection folded alone and a history as-of
 // query at the middle seq (FoldAsOf of the history projection). --reuse keeps the log
 // for the next run (profiling one change again and again).
 
@@ -143,8 +143,8 @@ int main(int argc, char** argv) {
   std::vector<Projection*> chosen;
   for (auto& p : all) chosen.push_back(p.get());
   // Per round, in this order: the anchor (scan and decode every envelope), the fold of all
-  // four into memory, the projections built by an open that registers them on the existing
-  // log, and an explicit rebuild of all four (fold + drop + write SSTs + ingest + checkpoint).
+  // all into memory, the projections built by an open that registers them on the existing
+  // log, and an explicit rebuild of all of them (fold + drop + write SSTs + ingest + checkpoint).
   // The open and the rebuild run on a copy (SST files hard-linked, the rest copied), so that
   // the generated log stays projection-free for the next round and for --reuse.
   std::vector<double> scan_s, fold_s, open_s, rebuild_s;
