@@ -41,8 +41,9 @@ function renderOverview() {
 }
 
 function healthBadge(a, now) {
-  const text = a.health === 'failing' ? t('health_failing', fmt.ago(a.failing_since, now)) : t(`health_${a.health}`);
-  return el('span', { class: `health health-${a.health}`, title: a.failing_since ? fmt.time(a.failing_since) : '' }, text);
+  const text = a.health === 'failing' ? t('health_failing', fmt.shortTime(a.failing_since)) : t(`health_${a.health}`);
+  const title = a.failing_since ? `${fmt.time(a.failing_since)} (${fmt.ago(a.failing_since, now)})` : '';
+  return el('span', { class: `health health-${a.health}`, title }, text);
 }
 
 function accountCard(a, now) {

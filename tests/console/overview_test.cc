@@ -38,6 +38,14 @@ class OverviewTest : public ConsoleTest {
   uint64_t HeadSeq() {
     return Eval("__api('/api/v1/audit/head').then(h => h.last_seq)").to_number<uint64_t>();
   }
+  // Sets the demo simulator's fault script.
+  void Faults(const std::string& script) {
+    ASSERT_FALSE(sim_url_.empty()) << "the demo did not log its simulator's address";
+    httplib::Client sim(sim_url_);
+    auto r = sim.Put("/_sim/faults", script, "application/json");
+    ASSERT_TRUE(r);
+    ASSERT_EQ(r->status, 200) << r->body;
+  }
   // Drifts the demo's catalogue of `account` (its simulator's control route).
   void Tick(const std::string& account) {
     ASSERT_FALSE(sim_url_.empty()) << "the demo did not log its simulator's address";
@@ -97,6 +105,17 @@ TEST_F(OverviewTest, CardsAndChartsShowWhatTheApiSays) {
   Eval("document.querySelector('#o-now').click(); true");
   Eval("__waitFor(() => document.querySelector('#o-banner').hidden && __points('chart-durations') === 3)");
   EXPECT_TRUE(Eval("document.querySelector('#o-error').hidden").as_bool());
+
+  // eMAG refuses fbe's IP: its run fails, and its card says since when it is failing.
+  Faults(R"({"rules":[{"account":"fbe","fault":"invalid_ip"}]})");
+  SyncAndWait("fbe", 4);
+  Eval("__waitFor(() => document.querySelector('.account-card[data-account=fbe] .health-failing'))");
+  EXPECT_NE(EvalString("document.querySelector('.account-card[data-account=fbe] .health').textContent").find("failing since"),
+            std::string::npos);
+  EXPECT_EQ(EvalString("document.querySelector('.account-card[data-account=main] .health').className"), "health health-ok");
+  EXPECT_EQ(Eval("Chart.getChart('chart-days').data.datasets[2].data.at(-1)").to_number<int64_t>(), 1);  // failed
+  Eval("__waitFor(() => !document.querySelector('#sync-fbe').disabled)");  // /status caught up too
+  Shot("overview-failing");
 }
 
 TEST_F(OverviewTest, BothLanguagesFormatNumbersAndTimesForPeople) {

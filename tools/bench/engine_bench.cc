@@ -213,7 +213,7 @@ void Overhead(const std::string& sim, const std::string& scratch, uint32_t offer
   fmt::print("## Engine overhead: 1 account, {} offers, limits and latency off, median of {} rounds\n\n"
              "Pages in flight: {} for the raw pull (its best), {} for the engine. Projections: {}.\n\n",
              Thousands(offers), rounds, kWindow, engine_window,
-             g_projections ? "all four, as marketsyncd runs" : "none (--no-projections)");
+             g_projections ? "all of them, as marketsyncd runs" : "none (--no-projections)");
   // CPU per 100,000 offers of this process (not the simulator's): where the time goes when the
   // rates move with the machine's other tenants.
   auto per_100k = [&](const std::vector<double>& v) { return fmt::format("{:.2f}", Median(v) * 100000.0 / offers); };
