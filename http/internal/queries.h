@@ -2,8 +2,7 @@
 
 // The read side of the API (docs/API.md): status, history (live or as of a point), one run and
 // its events, statistics, the overview, products and an offer's history, the log replay and the
-// audit head. Each answers from the
-// projections through a KvReader, or from the log itself.
+// audit head. Each answers from the projections through a KvReader, or from the log itself.
 
 #include "http/internal/as_of_cache.h"
 #include "http/internal/context.h"

@@ -250,6 +250,33 @@ TEST_F(HttpTest, TheOverviewAndAnOffersHistory) {
   EXPECT_EQ(client_->Get("/api/v1/emag/products/offers/main/12x/history")->status, 400);
 }
 
+TEST_F(HttpTest, TheConsoleIsServedWithAnETagAndAnIcon) {
+  StartServer();
+  auto page = client_->Get("/");
+  ASSERT_TRUE(page);
+  ASSERT_EQ(page->status, 200);
+  EXPECT_NE(page->body.find("/vendor/chart.min.js"), std::string::npos);
+  const std::string etag = page->get_header_value("ETag");
+  ASSERT_FALSE(etag.empty());
+  EXPECT_EQ(page->get_header_value("Cache-Control"), "no-cache");
+  // Revalidation: the same build answers 304 with no body; another tag gets the page.
+  auto same = client_->Get("/", {{"If-None-Match", etag}});
+  EXPECT_EQ(same->status, 304);
+  EXPECT_TRUE(same->body.empty());
+  EXPECT_EQ(client_->Get("/", {{"If-None-Match", "\"other\""}})->status, 200);
+  // Chart.js as Debian ships it, and the icon browsers ask for.
+  auto chart = client_->Get("/vendor/chart.min.js");
+  EXPECT_EQ(chart->status, 200);
+  EXPECT_NE(chart->body.find("Chart.js v3"), std::string::npos);
+  EXPECT_EQ(chart->get_header_value("Content-Type"), "text/javascript; charset=utf-8");
+  for (const char* icon : {"/favicon.ico", "/favicon.svg"}) {
+    auto r = client_->Get(icon);
+    EXPECT_EQ(r->status, 200) << icon;
+    EXPECT_EQ(r->get_header_value("Content-Type"), "image/svg+xml") << icon;
+    EXPECT_NE(r->body.find("<svg"), std::string::npos) << icon;
+  }
+}
+
 TEST_F(HttpTest, BusyAccountsAndIdempotentReplays) {
   StartServer();
   ASSERT_OK(sim_->SetFaults(R"({"rules":[{"account":"main","resource":"read","page":1,"fault":"slow","delay_ms":1500,"times":1}]})"));
