@@ -54,6 +54,7 @@ TEST_F(ConsoleTest, SyncMainTwiceAndTheButtonFollowsTheServer) {
   browser_->Call("Input.dispatchKeyEvent", {{"type", "keyUp"}, {"key", "Enter"}, {"code", "Enter"},
                                             {"windowsVirtualKeyCode", 13}});
   Eval("__waitFor(() => document.querySelector('#timeline').open && document.querySelectorAll('#tl-events li').length > 3)");
+  Shot("timeline");
   Eval("document.querySelector('#timeline').close(); true");
 
   // A phone: the page does not scroll sideways (wide tables scroll inside their box).
@@ -110,6 +111,7 @@ TEST_F(ConsoleTest, AsOfAnEarlierPointAndProductSearch) {
   Eval("__waitFor(() => document.querySelectorAll('#products-table tbody tr').length >= 1 && "
        "[...document.querySelectorAll('#products-table tbody td.sku')].every(td => td.textContent.toLowerCase().includes('" + sku + "'.toLowerCase())))");
   EXPECT_NE(EvalString("document.querySelector('#p-page').textContent").find("of"), std::string::npos);
+  Shot("products");
 }
 
 }  // namespace
