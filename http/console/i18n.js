@@ -35,6 +35,7 @@ const TEXT = {
     offerRemoved: 'eMAG no longer lists this offer; its last known record is shown.', change_created: 'created',
     change_updated: 'updated', change_removed: 'removed', fieldsChanged: f => `fields: ${f}`,
     offer_status_0: 'inactive', offer_status_1: 'active', offer_status_2: 'end of life', openOffer: 'Open its history',
+    sku: 'SKU', currency: 'Currency',
   },
   ro: {
     token: 'Token de acces', save: 'Salvează', syncTitle: 'Sincronizare', overviewTab: 'Prezentare generală',
@@ -69,6 +70,7 @@ const TEXT = {
     priceStock: 'Preț și stoc în timp', offerRemoved: 'eMAG nu mai listează această ofertă; se arată ultima înregistrare cunoscută.',
     change_created: 'creată', change_updated: 'actualizată', change_removed: 'ștearsă', fieldsChanged: f => `câmpuri: ${f}`,
     offer_status_0: 'inactivă', offer_status_1: 'activă', offer_status_2: 'sfârșit de viață', openOffer: 'Deschide istoricul',
+    sku: 'SKU', currency: 'Monedă',
   },
 };
 

@@ -77,7 +77,7 @@ function diffText(c, change) {
     if (field === 'status') return statusWord(v);
     return v;
   };
-  return `${t(change.field === 'sku' ? 'search' : change.field) ?? change.field}: ${show(change.field, change.old)} → ${show(change.field, change.new)}`;
+  return `${t(change.field) ?? change.field}: ${show(change.field, change.old)} → ${show(change.field, change.new)}`;
 }
 
 function changeLine(c) {
