@@ -76,6 +76,9 @@ TEST_F(ConsoleTest, CancelFromTheTimeline) {
   Eval("__waitFor(() => document.querySelector('#tl-title .badge').classList.contains('st-cancelled'))");
   Eval("document.querySelector('#timeline').close(); true");
   Eval("__waitFor(() => __row().querySelector('.badge').classList.contains('st-cancelled'))");
+  // The button follows /status, which the refresh may have read a moment before the run ended
+  // (status, then history): the refresh the terminal event schedules brings it back.
+  Eval("__waitFor(() => !document.querySelector('#sync-fbe').disabled)");
   EXPECT_FALSE(Eval("document.querySelector('#sync-fbe').disabled").as_bool());
 }
 
