@@ -29,8 +29,8 @@ Result<Decoded> Decode(const Envelope& e) {
     }
     case EventType::kProductUpdated: {
       MS_ASSIGN_OR_RETURN(auto p, DecodePayload<ProductUpdated>(e.payload_version, e.payload));
-      d = {std::move(p.account), p.offer_id,           std::move(p.run_id),
-           std::move(p.changed_fields), std::move(p.raw_json), std::move(p.summary)};
+      d = {std::move(p.account), p.offer_id, std::move(p.run_id), std::move(p.changed_fields),
+           std::move(p.raw_json), std::move(p.summary)};
       break;
     }
     case EventType::kProductRemoved: {
