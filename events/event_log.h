@@ -99,6 +99,11 @@ struct EventLogOptions {
   // Called by the writer after each synced group write (for metrics): the steps it held and
   // how long the synced RocksDB write took. Must be cheap and must not call into the log.
   std::function<void(size_t steps, std::chrono::microseconds write_time)> on_group_commit;
+  // Where RocksDB's own messages go, warnings and worse: (true for an error, the line). Unset,
+  // RocksDB writes them to a LOG file in the database directory, which on a full disk fails
+  // and aborts the process (Debian's RocksDB asserts when its info log writes again after a
+  // failed write); a server sets this so a full disk cannot take it down.
+  std::function<void(bool error, std::string_view line)> info_log;
   // Test hook: a RocksDB Env to inject faults. Borrowed; must outlive the log.
   rocksdb::Env* env_for_test = nullptr;
 };

@@ -4,6 +4,9 @@
 #include <rocksdb/table.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cstdarg>
+#include <cstdio>
 #include <filesystem>
 #include <set>
 
@@ -13,6 +16,31 @@
 
 namespace marketsync {
 namespace internal {
+namespace {
+
+// RocksDB's info log handed to a callback (warnings and worse), instead of a file beside the
+// data that a full disk breaks.
+class CallbackLogger final : public rocksdb::Logger {
+ public:
+  explicit CallbackLogger(std::function<void(bool, std::string_view)> sink)
+      : rocksdb::Logger(rocksdb::InfoLogLevel::WARN_LEVEL), sink_(std::move(sink)) {}
+  using rocksdb::Logger::Logv;
+  void Logv(const rocksdb::InfoLogLevel level, const char* format, va_list ap) override {
+    if (level < GetInfoLogLevel()) return;
+    char line[1024];
+    const int n = std::vsnprintf(line, sizeof(line), format, ap);
+    if (n < 0) return;
+    std::string_view text(line, std::min<size_t>(static_cast<size_t>(n), sizeof(line) - 1));
+    while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.remove_suffix(1);
+    sink_(level >= rocksdb::InfoLogLevel::ERROR_LEVEL, text);
+  }
+  void Logv(const char* format, va_list ap) override { Logv(rocksdb::InfoLogLevel::INFO_LEVEL, format, ap); }
+
+ private:
+  std::function<void(bool, std::string_view)> sink_;
+};
+
+}  // namespace
 
 RocksEventLog::RocksEventLog(std::string path, EventLogOptions options)
     : path_(std::move(path)), options_(std::move(options)) {
@@ -40,6 +68,7 @@ Status RocksEventLog::OpenDb() {
   db_options.IncreaseParallelism(2);
   db_options.max_open_files = options_.mode == EventLogOptions::Mode::kSecondary ? -1 : 1000;
   if (options_.env_for_test != nullptr) db_options.env = options_.env_for_test;
+  if (options_.info_log) db_options.info_log = std::make_shared<CallbackLogger>(options_.info_log);
 
   std::vector<std::string> existing;
   rocksdb::Status ls = rocksdb::DB::ListColumnFamilies(db_options, path_, &existing);

@@ -39,6 +39,14 @@ ms::Result<std::unique_ptr<ms::EventLog>> OpenLog(const std::string& data, ms::h
     metrics.Observe("marketsync_append_seconds", "", static_cast<double>(t.count()) / 1e6, ms::http::LatencyBuckets());
     metrics.Observe("marketsync_group_commit_steps", "", static_cast<double>(steps), kSteps);
   };
+  // RocksDB's warnings and errors go to the server log, not to a LOG file on the data disk.
+  log_options.info_log = [](bool error, std::string_view line) {
+    if (error) {
+      spdlog::error("rocksdb: {}", line);
+    } else {
+      spdlog::warn("rocksdb: {}", line);
+    }
+  };
   return ms::EventLog::Open(data, std::move(log_options));
 }
 
