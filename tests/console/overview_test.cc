@@ -109,7 +109,11 @@ TEST_F(OverviewTest, CardsAndChartsShowWhatTheApiSays) {
   // eMAG refuses fbe's IP: its run fails, and its card says since when it is failing.
   Faults(R"({"rules":[{"account":"fbe","fault":"invalid_ip"}]})");
   SyncAndWait("fbe", 4);
-  Eval("__waitFor(() => document.querySelector('.account-card[data-account=fbe] .health-failing'))");
+  // The overview's reads are not one snapshot (see the closing note of issue 19): a refresh
+  // during the failing run's last write can show its health before its day's count; the refresh
+  // its terminal event schedules shows both.
+  Eval("__waitFor(() => document.querySelector('.account-card[data-account=fbe] .health-failing') && "
+       "Chart.getChart('chart-days').data.datasets[2].data.at(-1) === 1)");
   EXPECT_NE(EvalString("document.querySelector('.account-card[data-account=fbe] .health').textContent").find("failing since"),
             std::string::npos);
   EXPECT_EQ(EvalString("document.querySelector('.account-card[data-account=main] .health').className"), "health health-ok");
