@@ -32,14 +32,11 @@ Status RocksEventLog::Start() {
   for (auto* p : projections()) {
     if (std::find(unfinished.begin(), unfinished.end(), p->name()) != unfinished.end()) continue;
     MS_ASSIGN_OR_RETURN(uint64_t checkpoint, Checkpoint(p->name()));
-    std::string stored;
-    rocksdb::Status vs = db_->Get(rocksdb::ReadOptions(), meta_, VersionKey(p->name()), &stored);
-    if (!vs.ok() && !vs.IsNotFound()) return FromRocks(vs, "reading projection version");
-    // Rows written before versions were recorded are version 1.
-    const uint32_t version = vs.IsNotFound() ? 1 : (stored.size() == 4 ? GetFixed32BE(stored.data()) : 0);
+    MS_ASSIGN_OR_RETURN(std::optional<uint32_t> stored, StoredVersion(p->name()));
+    const uint32_t version = stored.value_or(1);
     if (head > 0 && (checkpoint == 0 || version != p->version())) {
       unfinished.push_back(p->name());
-    } else if (vs.IsNotFound() || version != p->version()) {
+    } else if (!stored || version != p->version()) {
       versions.Put(meta_, VersionKey(p->name()), EncodeVersion(p->version()));
     }
   }

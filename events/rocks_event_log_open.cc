@@ -141,11 +141,8 @@ void RocksEventLog::SetAsideUnbuiltProjections() {
   std::erase_if(options_.projections, [this](const std::unique_ptr<Projection>& p) {
     bool built = true;
     for (const auto& cf : p->column_families()) built = built && families_.contains(cf);
-    std::string stored;
-    rocksdb::Status vs = db_->Get(rocksdb::ReadOptions(), meta_, VersionKey(p->name()), &stored);
-    // Rows written before versions were recorded are version 1.
-    const uint32_t version = vs.IsNotFound() ? 1 : (stored.size() == 4 ? GetFixed32BE(stored.data()) : 0);
-    if (built && version == p->version()) return false;
+    Result<std::optional<uint32_t>> stored = StoredVersion(p->name());
+    if (built && stored.ok() && stored->value_or(1) == p->version()) return false;
     unbuilt_.emplace_back(p->name());
     return true;
   });

@@ -119,6 +119,12 @@ Result<uint64_t> RocksEventLog::Checkpoint(std::string_view projection) const {
   return GetFixed64BE(v->data());
 }
 
+Result<std::optional<uint32_t>> RocksEventLog::StoredVersion(std::string_view projection) const {
+  MS_ASSIGN_OR_RETURN(auto v, Get(kMetaFamily, VersionKey(projection)));
+  if (!v.has_value()) return std::optional<uint32_t>();
+  return std::optional<uint32_t>(v->size() == 4 ? GetFixed32BE(v->data()) : 0);
+}
+
 Status RocksEventLog::WriterStatus() const {
   std::lock_guard lk(head_mu_);
   return failed_;

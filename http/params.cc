@@ -16,6 +16,14 @@ namespace json = boost::json;
 
 Status Bad(std::string message) { return Status::InvalidArgument(std::move(message)); }
 
+// Decimal digits and nothing else, within uint64.
+std::optional<uint64_t> ParseDecimal(std::string_view text) {
+  uint64_t n = 0;
+  auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
+  if (ec != std::errc() || p != text.data() + text.size()) return std::nullopt;
+  return n;
+}
+
 Result<std::string> StringField(const json::value& f, std::string_view name) {
   if (!f.is_string()) return Bad(fmt::format("{} must be a string", name));
   return std::string(f.as_string());
@@ -74,12 +82,18 @@ Result<std::optional<std::string>> Param(const Request& req, std::string_view na
 Result<uint64_t> UintParam(const Request& req, std::string_view name, uint64_t fallback, uint64_t min, uint64_t max) {
   MS_ASSIGN_OR_RETURN(std::optional<std::string> v, Param(req, name));
   if (!v) return fallback;
-  uint64_t n = 0;
-  auto [p, ec] = std::from_chars(v->data(), v->data() + v->size(), n);
-  if (ec != std::errc() || p != v->data() + v->size() || n < min || n > max) {
+  std::optional<uint64_t> n = ParseDecimal(*v);
+  if (!n || *n < min || *n > max) {
     return Bad(fmt::format("{} must be a whole number in {}..{}, not \"{}\"", name, min, max, *v));
   }
-  return n;
+  return *n;
+}
+
+Result<uint64_t> OfferIdSegment(const Request& req, size_t index) {
+  const std::string& segment = req.path_args.at(index);
+  std::optional<uint64_t> id = ParseDecimal(segment);
+  if (!id) return Bad("offer_id must be an eMAG offer id (decimal digits), not " + segment);
+  return *id;
 }
 
 Result<std::optional<int64_t>> TimeParam(const Request& req, std::string_view name) {

@@ -3,7 +3,6 @@
 #include <boost/json.hpp>
 #include <fmt/format.h>
 
-#include <charconv>
 #include <map>
 
 #include "base/clock.h"
@@ -184,16 +183,11 @@ Reply QueryHandlers::Overview(const Request& req) {
 }
 
 Reply QueryHandlers::OfferHistory(const Request& req) {
-  const std::string& account = req.path_args.at(0);
-  const std::string& offer = req.path_args.at(1);
-  uint64_t offer_id = 0;
-  const auto [end, ec] = std::from_chars(offer.data(), offer.data() + offer.size(), offer_id);
-  if (ec != std::errc() || end != offer.data() + offer.size()) {
-    return ErrorReply(400, "invalid_argument", "offer_id must be an eMAG offer id (decimal digits), not " + offer);
-  }
+  auto offer_id = OfferIdSegment(req, 1);
+  if (!offer_id.ok()) return StatusReply(offer_id.status());
   auto as_of = AsOfParam(req);
   if (!as_of.ok()) return StatusReply(as_of.status());
-  auto history = ReadOfferHistory(ctx_.log, account, offer_id, as_of->value_or(FoldLimit{}));
+  auto history = ReadOfferHistory(ctx_.log, req.path_args.at(0), *offer_id, as_of->value_or(FoldLimit{}));
   if (!history.ok()) return StatusReply(history.status());
   return JsonReply(200, json::object{{"status", "success"}, {"data", OfferHistoryJson(*history)}});
 }

@@ -8,8 +8,6 @@
 namespace marketsync {
 namespace {
 
-constexpr int64_t kDayUs = 86'400'000'000;
-
 std::string HealthWord(const AccountStats& stats, const AccountHealth& health) {
   if (health.failing_since_us != 0) return "failing";
   return stats.last_success_at_us != 0 ? "ok" : "never_synced";
@@ -22,8 +20,7 @@ Result<Overview> BuildOverview(const KvReader& reader, const OverviewQuery& q,
   if (q.runs == 0 || q.runs > 1000) return Status::InvalidArgument("runs must be in 1..1000");
   Overview o;
   MS_ASSIGN_OR_RETURN(o.days, RunsPerDay(reader, q.account, now_us, q.days));
-  const int64_t today = now_us - now_us % kDayUs;
-  o.window_start_us = today - static_cast<int64_t>(q.days - 1) * kDayUs;
+  o.window_start_us = FirstDayUs(now_us, q.days);
 
   std::map<std::string, AccountOverview> accounts;
   for (const std::string& name : configured) accounts[name].stats.account = name;

@@ -14,8 +14,6 @@
 namespace marketsync {
 namespace {
 
-constexpr int64_t kDayUs = 86'400'000'000;
-
 std::string DayKey(std::string_view day, std::string_view account) {
   std::string k(day);
   k.push_back('\0');
@@ -40,27 +38,23 @@ struct Ending {
   std::string_view status;
   SyncTotals totals;
 };
+
+template <class T>
+Result<SyncTotals> TotalsOf(const Envelope& e) {
+  MS_ASSIGN_OR_RETURN(T p, DecodePayload<T>(e.payload_version, e.payload));
+  return p.totals;
+}
+
 Result<std::optional<Ending>> EndingOf(const Envelope& e) {
-  switch (static_cast<EventType>(e.type)) {
-    case EventType::kSyncCompleted: {
-      MS_ASSIGN_OR_RETURN(auto p, DecodePayload<SyncCompleted>(e.payload_version, e.payload));
-      return std::optional<Ending>(Ending{kRunCompleted, p.totals});
-    }
-    case EventType::kSyncCompletedWithGaps: {
-      MS_ASSIGN_OR_RETURN(auto p, DecodePayload<SyncCompletedWithGaps>(e.payload_version, e.payload));
-      return std::optional<Ending>(Ending{kRunCompletedWithGaps, p.totals});
-    }
-    case EventType::kSyncFailed: {
-      MS_ASSIGN_OR_RETURN(auto p, DecodePayload<SyncFailed>(e.payload_version, e.payload));
-      return std::optional<Ending>(Ending{kRunFailed, p.totals});
-    }
-    case EventType::kSyncCancelled: {
-      MS_ASSIGN_OR_RETURN(auto p, DecodePayload<SyncCancelled>(e.payload_version, e.payload));
-      return std::optional<Ending>(Ending{kRunCancelled, p.totals});
-    }
-    default:
-      return std::optional<Ending>();
-  }
+  const auto type = static_cast<EventType>(e.type);
+  Ending end{TerminalStatusOf(type), {}};
+  if (end.status.empty()) return std::optional<Ending>();
+  Result<SyncTotals> totals = type == EventType::kSyncCompleted         ? TotalsOf<SyncCompleted>(e)
+                              : type == EventType::kSyncCompletedWithGaps ? TotalsOf<SyncCompletedWithGaps>(e)
+                              : type == EventType::kSyncFailed            ? TotalsOf<SyncFailed>(e)
+                                                                          : TotalsOf<SyncCancelled>(e);
+  MS_ASSIGN_OR_RETURN(end.totals, std::move(totals));
+  return std::optional<Ending>(std::move(end));
 }
 
 void Count(DayRuns& row, const Ending& end) {
@@ -132,8 +126,9 @@ Result<std::vector<DayPoint>> RunsPerDay(const KvReader& reader, const std::opti
   if (days == 0 || days > 366) return Status::InvalidArgument("days must be in 1..366");
   std::vector<DayPoint> out;
   out.reserve(days);
-  for (uint32_t i = days; i-- > 0;) {
-    DayPoint point{UtcDay(end_us - static_cast<int64_t>(i) * kDayUs), {}};
+  const int64_t first = FirstDayUs(end_us, days);
+  for (uint32_t i = 0; i < days; ++i) {
+    DayPoint point{UtcDay(first + static_cast<int64_t>(i) * kDayUs), {}};
     MS_ASSIGN_OR_RETURN(auto stored, reader.Get(RollupProjection::kDays, DayKey(point.day, account.value_or(""))));
     if (stored) {
       MS_ASSIGN_OR_RETURN(point.runs, DecodeFields<DayRuns>(*stored, "rollup row of " + point.day));

@@ -70,8 +70,14 @@ class RollupProjection final : public Projection {
   Status Apply(const Envelope& event, ProjectionStore& store) override;
 };
 
+inline constexpr int64_t kDayUs = 86'400'000'000;
+
 // "2026-12-02": the UTC day of a time.
 std::string UtcDay(int64_t us);
+// Midnight UTC of the first of the `days` days that end with the day of `end_us`.
+constexpr int64_t FirstDayUs(int64_t end_us, uint32_t days) {
+  return end_us - end_us % kDayUs - static_cast<int64_t>(days - 1) * kDayUs;
+}
 
 struct DayPoint {
   std::string day;  // "2026-12-02"

@@ -137,4 +137,16 @@ struct RunRecord {
 // Errors: kCorruption when a payload does not decode.
 Status ApplyRunEvent(RunRecord& record, const Envelope& event);
 
+// The status a terminal event ends a run with (completed, completed_with_gaps, failed,
+// cancelled); empty for any other event type.
+constexpr std::string_view TerminalStatusOf(EventType type) {
+  switch (type) {
+    case EventType::kSyncCompleted: return kRunCompleted;
+    case EventType::kSyncCompletedWithGaps: return kRunCompletedWithGaps;
+    case EventType::kSyncFailed: return kRunFailed;
+    case EventType::kSyncCancelled: return kRunCancelled;
+    default: return {};
+  }
+}
+
 }  // namespace marketsync

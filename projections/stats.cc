@@ -19,16 +19,6 @@ Result<AccountStats> Load(ProjectionStore& store, std::string_view account) {
   return DecodeFields<AccountStats>(*stored, "stats row of " + std::string(account));
 }
 
-std::string_view TerminalStatus(EventType type) {
-  switch (type) {
-    case EventType::kSyncCompleted: return kRunCompleted;
-    case EventType::kSyncCompletedWithGaps: return kRunCompletedWithGaps;
-    case EventType::kSyncFailed: return kRunFailed;
-    case EventType::kSyncCancelled: return kRunCancelled;
-    default: return {};
-  }
-}
-
 }  // namespace
 
 double AccountStats::SuccessRate() const {
@@ -73,7 +63,7 @@ Status StatsProjection::Apply(const Envelope& e, ProjectionStore& store) {
     MS_RETURN_IF_ERROR(store.Put(kAccounts, p.account, EncodeFields(s)));
     return store.Put(kOpenRuns, run_id, p.account);
   }
-  const std::string_view status = TerminalStatus(type);
+  const std::string_view status = TerminalStatusOf(type);
   if (status.empty()) return Status::Ok();
   MS_ASSIGN_OR_RETURN(auto account, store.Get(kOpenRuns, run_id));
   if (!account) return Status::Ok();  // already finished

@@ -94,6 +94,10 @@ class RocksEventLog final : public EventLog {
  private:
   // open
   void SetAsideUnbuiltProjections();
+  // The row layout version recorded for a projection (meta/projection_version/<name>); nullopt
+  // when none is (rows written before versions were recorded are version 1); 0 for a malformed
+  // value, which matches no version, so the projection is rebuilt.
+  Result<std::optional<uint32_t>> StoredVersion(std::string_view projection) const;
   rocksdb::ColumnFamilyOptions FamilyOptions(std::string_view name) const;
   Status LoadHead();
   // reads

@@ -20,6 +20,8 @@ namespace marketsync::http {
 Result<std::optional<std::string>> Param(const Request& req, std::string_view name);
 // A whole number in min..max; `fallback` when absent.
 Result<uint64_t> UintParam(const Request& req, std::string_view name, uint64_t fallback, uint64_t min, uint64_t max);
+// The {offer_id} segment of the path at `index`: decimal digits.
+Result<uint64_t> OfferIdSegment(const Request& req, size_t index);
 // A UTC time like 2026-11-28T18:00:00Z; nullopt when absent or empty.
 Result<std::optional<int64_t>> TimeParam(const Request& req, std::string_view name);
 // "as_of": a seq (digits) or a UTC time; nullopt when absent or empty.

@@ -86,9 +86,7 @@ int main(int argc, char** argv) {
       if (!log.ok()) throw std::runtime_error(log.status().ToString());
       const auto start = bench::Clock::now();
       // Requested over the last 30 days (the window's first day starts at midnight UTC).
-      constexpr int64_t kDayUs = 86'400'000'000;
-      const int64_t today = NowUs() - NowUs() % kDayUs;
-      const int64_t first = today - 29 * kDayUs;
+      const int64_t first = FirstDayUs(NowUs(), 30);
       bench::FillRuns(**log, runs, first, std::max<int64_t>(1, (NowUs() - first) / static_cast<int64_t>(runs + 1)));
       fmt::print("## History listing and overview, {} runs stored over 30 days (filled in {:.1f} s)\n\n",
                  bench::Thousands(static_cast<double>(runs)), bench::SecondsSince(start));
