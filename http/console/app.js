@@ -70,9 +70,6 @@ function inlineError(id, e) {
 // Runs `load`; its failure is shown at `id` (and the page keeps what it had).
 const tryInline = (id, load) => load().then(() => inlineError(id, null), e => inlineError(id, e));
 
-// The as-of text people type, checked before it is sent: a seq or a UTC time.
-const asOfLooksValid = v => !v || /^\d+$/.test(v) || /^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}:\d{2}(\.\d+)?(Z|\+00:00)?)?$/.test(v);
-
 const badge = status => el('span', { class: `badge st-${status}` }, t(`st_${status}`));
 
 // --- i18n -----------------------------------------------------------------------------------
@@ -157,14 +154,14 @@ async function testConnection(account) {
 
 function toUtc(local) { return local ? new Date(local).toISOString() : ''; }
 
-function historyQuery(cursor) {
+function historyQuery(cursor, asOf) {
   const p = new URLSearchParams({ limit: '50' });
   const account = $('#h-account').value, status = $('#h-status').value;
   if (account) p.set('account_type', account);
   if (status) p.set('status', status);
   if ($('#h-from').value) p.set('from', toUtc($('#h-from').value));
   if ($('#h-to').value) p.set('to', toUtc($('#h-to').value));
-  if (state.history.asOf) p.set('as_of', state.history.asOf);
+  if (asOf) p.set('as_of', asOf);
   if (cursor) p.set('cursor', cursor);
   return `${API}/history?${p}`;
 }
@@ -185,9 +182,12 @@ function historyRow(r) {
   return tr;
 }
 
-async function loadHistory(reset) {
+// Loads the history as of `asOf` (a seq or a time, as the server reads it; '' for now). A point
+// the server refuses leaves the page as it was.
+async function loadHistory(reset, asOf = state.history.asOf) {
   const body = $('#history-table tbody');
-  const r = await api(historyQuery(reset ? null : state.history.cursor));
+  const r = await api(historyQuery(reset ? null : state.history.cursor, asOf));
+  state.history.asOf = asOf;
   if (reset) body.replaceChildren();
   for (const run of r.data.syncs) body.append(historyRow(run));
   state.history.cursor = r.data.next_cursor;
@@ -203,10 +203,7 @@ async function loadHistory(reset) {
 }
 
 function applyHistoryFilters() {
-  const asOf = $('#h-asof').value.trim();
-  if (!asOfLooksValid(asOf)) return inlineError('#h-error', new Error(t('badAsOf')));
-  state.history.asOf = asOf;
-  return tryInline('#h-error', () => loadHistory(true));
+  return tryInline('#h-error', () => loadHistory(true, $('#h-asof').value.trim()));
 }
 
 // --- timeline -------------------------------------------------------------------------------
@@ -355,8 +352,7 @@ function showTab(name) {
     $(`#tab-${tab}`).tabIndex = tab === name ? 0 : -1;
     $(`#${tab}`).hidden = tab !== name;
   }
-  if (name === 'products') tryInline('#p-error', loadProducts);
-  else refreshView();
+  return name === 'products' ? tryInline('#p-error', loadProducts) : refreshView();
 }
 
 function selectTab(name) {
@@ -378,7 +374,7 @@ function route() {
   if (m) return openOffer(decodeURIComponent(m[1]), m[2]);
   closeOffer();
   const tab = location.hash.slice(1);
-  showTab(TABS.includes(tab) ? tab : 'overview');
+  return showTab(TABS.includes(tab) ? tab : 'overview');
 }
 
 function bindControls() {
@@ -389,7 +385,7 @@ function bindControls() {
     loadHistory(true).catch(report);
     if (state.tab === 'products') loadProducts().catch(report);
     loadOverview().catch(report);
-    route();
+    if (!$('#offer-view').hidden) route();  // re-renders the offer's page
   });
   $('#token-form').addEventListener('submit', ev => {
     ev.preventDefault();
@@ -425,9 +421,8 @@ async function start() {
     }
     await refreshHead();
     await refreshStatus();
-    await Promise.all([loadOverview(), loadHistory(true)]);
     connectEvents();
-    route();
+    await route();  // loads the view the address names
     document.body.dataset.ready = '1';
   } catch (e) { report(e); }
 }
