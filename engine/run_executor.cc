@@ -91,88 +91,121 @@ Status RunExecutor::Execute(RunState st, RunFlags& active) {
   MS_RETURN_IF_ERROR(raw_hashes_.Load(journal_.log(), r.account_type));
   Plan plan;
   plan.per_page = r.params.items_per_page == 0 ? 100 : r.params.items_per_page;
+  plan.last_page = r.params.max_pages == 0 ? emag::PageStream::kOpenEnded : r.params.max_pages;
   emag::OfferFilter filter;
   if (!r.params.include_inactive) filter.status = 1;
   const uint32_t first_page = r.last_page + 1;
-  emag::CallControl control{&active.stop, std::chrono::steady_clock::now() + options_.run_deadline};
-  const uint32_t limit = r.params.max_pages == 0 ? emag::PageStream::kOpenEnded : r.params.max_pages;
+  const uint32_t before_count = PagesBeforeCount(r, first_page, plan.per_page);
+  MS_RETURN_IF_ERROR(Begin(st, first_page));
 
-  // The count runs beside the first page requests, so its latency is hidden.
-  emag::PageStream stream(client_, filter, first_page, limit, plan.per_page, options_.page_window, control);
-  emag::CallStats count_stats;
-  Result<emag::OfferCount> count = client_.Count(filter, &count_stats, control);
-  extra_requests_ += count_stats.requests;
-  if (!count.ok()) {
-    stream.Stop();
-    MS_RETURN_IF_ERROR(StopIfAsked(st, active, extra_requests_, &stopped));
-    if (stopped) return Status::Ok();
-    return journal_.FinishFailed(st, extra_requests_, ClassOf(count.status()), count.status().message());
-  }
-  MS_RETURN_IF_ERROR(Begin(st, *count, first_page, plan));
-  plan.last_page = std::min(plan.last_page, limit);
-  stream.SetLastPage(plan.last_page);
-
+  // The count goes ahead of the first page request; pages commit as they come, before it answers.
+  emag::CallControl control{&active.stop, std::chrono::steady_clock::now() + options_.run_deadline, std::nullopt};
+  emag::PageStreamOptions so;
+  so.first = first_page;
+  so.last = plan.last_page;
+  so.items_per_page = plan.per_page;
+  so.window = options_.page_window;
+  so.count = true;
+  so.last_before_count = before_count;
+  emag::PageStream stream(client_, filter, so, control);
   Status fatal;
   MS_RETURN_IF_ERROR(TakePages(st, stream, active, plan, &fatal));
   if (!fatal.ok()) return journal_.FinishFailed(st, extra_requests_, ClassOf(fatal), fatal.message());
   MS_RETURN_IF_ERROR(StopIfAsked(st, active, extra_requests_, &stopped));
   if (stopped) return Status::Ok();
+  if (!plan.counted) {  // the stream hands the count out before it ends, unless stopped
+    return journal_.FinishFailed(st, extra_requests_, ErrorClass::kFatal, "product_offer/count never answered");
+  }
   return Complete(st, extra_requests_, plan);
 }
 
-Status RunExecutor::Begin(RunState& st, const emag::OfferCount& count, uint32_t first_page, Plan& plan) {
+uint32_t RunExecutor::PagesBeforeCount(const RunRecord& r, uint32_t first_page, uint32_t per_page) const {
+  const uint64_t mirrored = raw_hashes_.Size(r.account_type);
+  if (mirrored == 0 && r.pages_total == 0) return emag::PageStream::kOpenEnded;  // the window bounds it
+  const uint64_t known = std::max<uint64_t>((mirrored + per_page - 1) / per_page, r.pages_total);
+  return static_cast<uint32_t>(std::min<uint64_t>(std::max<uint64_t>(known + 1, first_page), emag::PageStream::kOpenEnded));
+}
+
+Status RunExecutor::Begin(RunState& st, uint32_t first_page) {
   RunRecord& r = st.record;
-  const uint64_t total_pages = (count.items + plan.per_page - 1) / plan.per_page;
-  st.seen.Reserve(st.seen.size() + count.items);  // no rehashing as the pages come in
   st.part_numbers_complete = st.seen.size() == 0;
-  if (st.part_numbers_complete) st.part_numbers.reserve(count.items);
-  plan.count_items = count.items;
-  plan.limited = r.params.max_pages != 0 && r.params.max_pages < total_pages;
-  plan.last_page = static_cast<uint32_t>(std::min<uint64_t>(total_pages, UINT32_MAX));
   SyncStarted started;
   started.attempt = std::max<uint32_t>(r.attempt, 1);
-  started.total_items = count.items;
-  started.total_pages = static_cast<uint32_t>(total_pages);
-  started.items_per_page = plan.per_page;
-  spdlog::info("run {} started: account {}, attempt {}, {} offers in {} pages, from page {}", r.id, r.account_type,
-               started.attempt, count.items, total_pages, first_page);
+  started.items_per_page = r.params.items_per_page == 0 ? 100 : r.params.items_per_page;
+  started.awaiting_count = true;
+  spdlog::info("run {} started: account {}, attempt {}, from page {}", r.id, r.account_type, started.attempt,
+               first_page);
   return journal_.Append(st, {MakeEvent(started)}, Step{});
+}
+
+std::vector<NewEvent> RunExecutor::Counted(RunState& st, const emag::FetchedCount& fetched, Plan& plan) {
+  const RunRecord& r = st.record;
+  const uint64_t items = fetched.result->items;
+  const uint64_t total_pages = (items + plan.per_page - 1) / plan.per_page;
+  st.seen.Reserve(st.seen.size() + items);  // no rehashing as the rest of the pages come in
+  if (st.part_numbers_complete) st.part_numbers.reserve(items);
+  plan.counted = true;
+  plan.count_items = items;
+  plan.limited = r.params.max_pages != 0 && r.params.max_pages < total_pages;
+  plan.last_page = std::min(plan.last_page, static_cast<uint32_t>(std::min<uint64_t>(total_pages, UINT32_MAX)));
+  SyncCounted ev;
+  ev.total_items = items;
+  ev.total_pages = static_cast<uint32_t>(std::min<uint64_t>(total_pages, UINT32_MAX));
+  ev.requests = fetched.stats.requests;
+  ev.rate_limit_hits = fetched.stats.rate_limit_hits;
+  ev.retries = fetched.stats.retries;
+  spdlog::info("run {} counted: account {}, {} offers in {} pages", r.id, r.account_type, items, total_pages);
+  return {MakeEvent(ev)};
 }
 
 Status RunExecutor::TakePages(RunState& st, emag::PageStream& stream, RunFlags& active, Plan& plan, Status* fatal) {
   StepPipeline pipeline([&](std::vector<RunStep> steps) { return journal_.AppendAll(st, std::move(steps)); });
-  while (!active.stop) {
-    std::optional<emag::FetchedPage> page = stream.Next();
-    if (!page) break;
-    if (!page->result.ok()) {
-      const Status& s = page->result.status();
-      if (s.code() == Status::Code::kCancelled) continue;  // the flags say why
-      if (s.code() == Status::Code::kDeadlineExceeded || emag::IsFatalEmagError(s)) {
-        stream.Stop();
-        *fatal = s;
-        break;
+  while (!active.stop && fatal->ok()) {
+    std::optional<emag::PageStream::Item> item = stream.Next();
+    if (!item) break;
+    if (auto* count = std::get_if<emag::FetchedCount>(&*item)) {
+      if (count->result.ok()) {
+        MS_RETURN_IF_ERROR(pipeline.Push(Counted(st, *count, plan), Step{}));
+        continue;
       }
-      PageFailed pf;
-      pf.page = page->page;
-      pf.error_class = std::string(ToString(ErrorClass::kRetryable));
-      pf.message = s.message();
-      pf.requests = page->stats.requests;
-      pf.rate_limit_hits = page->stats.rate_limit_hits;
-      pf.retries = page->stats.retries;
-      MS_RETURN_IF_ERROR(pipeline.Push({MakeEvent(pf)}, Step{}));
+      extra_requests_ += count->stats.requests;
+      if (count->result.status().code() == Status::Code::kCancelled) continue;  // the flags say why
+      *fatal = count->result.status();
       continue;
     }
-    std::vector<NewEvent> events;
-    Step step;
-    MS_RETURN_IF_ERROR(PreparePage(st, *page, &events, &step));
-    MS_RETURN_IF_ERROR(pipeline.Push(std::move(events), std::move(step)));
-    if (page->result->offers.size() < plan.per_page && page->page < plan.last_page) {
-      plan.last_page = page->page;  // the catalogue shrank during the run
-      stream.SetLastPage(plan.last_page);
-    }
+    MS_RETURN_IF_ERROR(TakePage(st, std::get<emag::FetchedPage>(*item), stream, plan, pipeline, fatal));
   }
   stream.Stop();
   return pipeline.Drain();
+}
+
+Status RunExecutor::TakePage(RunState& st, emag::FetchedPage& page, emag::PageStream& stream, Plan& plan,
+                             StepPipeline& pipeline, Status* fatal) {
+  if (!page.result.ok()) {
+    const Status& s = page.result.status();
+    if (s.code() == Status::Code::kCancelled) return Status::Ok();  // the flags say why
+    if (s.code() == Status::Code::kDeadlineExceeded || emag::IsFatalEmagError(s)) {
+      *fatal = s;
+      return Status::Ok();
+    }
+    PageFailed pf;
+    pf.page = page.page;
+    pf.error_class = std::string(ToString(ErrorClass::kRetryable));
+    pf.message = s.message();
+    pf.requests = page.stats.requests;
+    pf.rate_limit_hits = page.stats.rate_limit_hits;
+    pf.retries = page.stats.retries;
+    return pipeline.Push({MakeEvent(pf)}, Step{});
+  }
+  std::vector<NewEvent> events;
+  Step step;
+  MS_RETURN_IF_ERROR(PreparePage(st, page, &events, &step));
+  MS_RETURN_IF_ERROR(pipeline.Push(std::move(events), std::move(step)));
+  if (page.result->offers.size() < plan.per_page && page.page < plan.last_page) {
+    plan.last_page = page.page;  // the catalogue ends here (or shrank during the run)
+    stream.SetLastPage(plan.last_page);
+  }
+  return Status::Ok();
 }
 
 Status RunExecutor::StopIfAsked(RunState& st, const RunFlags& active, uint64_t extra_requests, bool* stopped) {

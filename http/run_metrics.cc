@@ -19,7 +19,7 @@ void RunMetrics::Describe() {
   m.Describe("marketsync_http_request_duration_seconds", "histogram", "HTTP request latency by route");
   m.Describe("marketsync_pages_total", "counter", "Pages committed or failed since start");
   m.Describe("marketsync_offers_total", "counter", "Offers by outcome since start");
-  m.Describe("marketsync_emag_requests_total", "counter", "eMAG API requests made by committed pages");
+  m.Describe("marketsync_emag_requests_total", "counter", "eMAG API requests recorded by pages (committed or failed) and counts");
   m.Describe("marketsync_emag_rate_limited_total", "counter", "eMAG 429 answers");
   m.Describe("marketsync_emag_retries_total", "counter", "eMAG request retries");
   m.Describe("marketsync_events_appended_total", "counter", "Events appended since start, by type");
@@ -64,6 +64,16 @@ void RunMetrics::Follow(const std::atomic<bool>& stopping) {
   }
 }
 
+namespace {
+// Requests to eMAG, as a page (committed or failed) or the count recorded them.
+template <typename T>
+void CountRequests(Metrics& m, const T& p) {
+  m.Add("marketsync_emag_requests_total", "", p.requests);
+  m.Add("marketsync_emag_rate_limited_total", "", p.rate_limit_hits);
+  m.Add("marketsync_emag_retries_total", "", p.retries);
+}
+}  // namespace
+
 void RunMetrics::Count(const Envelope& e) {
   Metrics& m = ctx_.metrics;
   const auto type = static_cast<EventType>(e.type);
@@ -75,11 +85,12 @@ void RunMetrics::Count(const Envelope& e) {
     m.Add("marketsync_offers_total", "outcome=\"created\"", p->created);
     m.Add("marketsync_offers_total", "outcome=\"updated\"", p->updated);
     m.Add("marketsync_offers_total", "outcome=\"unchanged\"", p->unchanged);
-    m.Add("marketsync_emag_requests_total", "", p->requests);
-    m.Add("marketsync_emag_rate_limited_total", "", p->rate_limit_hits);
-    m.Add("marketsync_emag_retries_total", "", p->retries);
+    CountRequests(m, *p);
   } else if (type == EventType::kPageFailed) {
     m.Add("marketsync_pages_total", "outcome=\"failed\"");
+    if (auto p = DecodePayload<PageFailed>(e.payload_version, e.payload); p.ok()) CountRequests(m, *p);
+  } else if (type == EventType::kSyncCounted) {
+    if (auto p = DecodePayload<SyncCounted>(e.payload_version, e.payload); p.ok()) CountRequests(m, *p);
   } else if (type == EventType::kProductRemoved) {
     m.Add("marketsync_offers_total", "outcome=\"removed\"");
   }

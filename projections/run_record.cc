@@ -59,10 +59,20 @@ void Fold(RunRecord& r, const SyncRequested& p, const Envelope& e) {
 
 void Fold(RunRecord& r, const SyncStarted& p, const Envelope& e) {
   r.attempt = p.attempt;
-  r.total_items = p.total_items;
-  r.pages_total = p.total_pages;
+  if (!p.awaiting_count) {  // otherwise an earlier attempt's count stands until SyncCounted
+    r.total_items = p.total_items;
+    r.pages_total = p.total_pages;
+  }
   if (r.started_at_us == 0) r.started_at_us = e.recorded_at_us;
   r.status = kRunRunning;
+}
+
+void Fold(RunRecord& r, const SyncCounted& p, const Envelope& /*e*/) {
+  r.total_items = p.total_items;
+  r.pages_total = p.total_pages;
+  r.api_requests_made += p.requests;
+  r.rate_limit_hits += p.rate_limit_hits;
+  r.retries += p.retries;
 }
 
 void Fold(RunRecord& r, const PageCommitted& p, const Envelope& /*e*/) {
@@ -154,6 +164,7 @@ Status ApplyRunEvent(RunRecord& r, const Envelope& e) {
   switch (static_cast<EventType>(e.type)) {
     case EventType::kSyncRequested: return FoldAs<SyncRequested>(r, e);
     case EventType::kSyncStarted: return FoldAs<SyncStarted>(r, e);
+    case EventType::kSyncCounted: return FoldAs<SyncCounted>(r, e);
     case EventType::kPageCommitted: return FoldAs<PageCommitted>(r, e);
     case EventType::kPageFailed: return FoldAs<PageFailed>(r, e);
     case EventType::kSyncCancelRequested: return FoldAs<SyncCancelRequested>(r, e);

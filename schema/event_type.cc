@@ -13,7 +13,7 @@ namespace {
 template <Payload T>
 Result<std::string> PayloadToJson(uint16_t version, std::string_view bytes) {
   MS_ASSIGN_OR_RETURN(T payload, DecodePayload<T>(version, bytes));
-  return boost::json::serialize(JsonObjectOf(payload));
+  return boost::json::serialize(JsonObjectOf(payload, FieldsOfVersion<T>(version)));
 }
 
 template <Payload T>
@@ -37,6 +37,7 @@ constexpr std::array kTypes = {
     Info<SyncCompleted>("SyncCompleted"),
     Info<SyncCompletedWithGaps>("SyncCompletedWithGaps"),
     Info<SyncFailed>("SyncFailed"),
+    Info<SyncCounted>("SyncCounted"),
 };
 
 constexpr bool IdsAreDense() {

@@ -30,6 +30,7 @@ enum class EventType : uint16_t {
   kSyncCompleted = 12,
   kSyncCompletedWithGaps = 13,
   kSyncFailed = 14,
+  kSyncCounted = 15,
 };
 
 struct EventTypeInfo {

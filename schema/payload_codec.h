@@ -324,19 +324,24 @@ std::string EncodePayload(const T& payload) {
 // DecodeFieldsInto); a top-level string field named `skip_string_field` is stepped over and
 // left empty (e.g. raw_json, for read models that do not need it). Errors: kCorruption (never
 // an exception) when the version is unknown, the bytes end early, or bytes are left over.
+// How many of T's fields (in Visit order) a payload of `version` (1..T::kVersion) has.
+template <Payload T>
+constexpr size_t FieldsOfVersion(uint16_t version) {
+  if constexpr (requires { T::kFieldsByVersion; }) {
+    static_assert(std::size(T::kFieldsByVersion) == T::kVersion, "one field count per version");
+    return T::kFieldsByVersion[version - 1];
+  }
+  return SIZE_MAX;
+}
+
 template <Payload T>
 Status DecodePayloadInto(uint16_t version, std::string_view bytes, T& out, std::string_view skip_string_field = {}) {
   if (version == 0 || version > T::kVersion) {
     return Status::Corruption("unknown payload version " + std::to_string(version) + " of " +
                               EventTypeName(static_cast<uint16_t>(T::kType)));
   }
-  size_t fields = SIZE_MAX;
-  if constexpr (requires { T::kFieldsByVersion; }) {
-    static_assert(std::size(T::kFieldsByVersion) == T::kVersion, "one field count per version");
-    fields = T::kFieldsByVersion[version - 1];
-  }
   // The name only matters in an error: no string is built per decode.
-  Status s = DecodeFieldsInto<T>(bytes, "payload", out, fields, skip_string_field);
+  Status s = DecodeFieldsInto<T>(bytes, "payload", out, FieldsOfVersion<T>(version), skip_string_field);
   if (!s.ok()) return s.WithContext(EventTypeName(static_cast<uint16_t>(T::kType)));
   return s;
 }

@@ -85,18 +85,41 @@ struct SyncRequested {
   }
 };
 
+// An attempt begins. Since v2 it is written before product_offer/count answers (awaiting_count,
+// totals 0) and SyncCounted brings the totals; v1 events carried them (awaiting_count false).
 struct SyncStarted {
   static constexpr EventType kType = EventType::kSyncStarted;
-  static constexpr uint16_t kVersion = 1;
+  static constexpr uint16_t kVersion = 2;
+  static constexpr size_t kFieldsByVersion[] = {4, 5};  // v2 added awaiting_count
   uint32_t attempt = 1;
-  uint64_t total_items = 0;  // from product_offer/count
+  uint64_t total_items = 0;  // from product_offer/count, unless awaiting_count
   uint32_t total_pages = 0;
   uint32_t items_per_page = 0;
+  bool awaiting_count = false;  // v2: the totals come in SyncCounted (v1 events: false)
   template <class V> void Visit(V&& v) {
     v("attempt", attempt);
     v("total_items", total_items);
     v("total_pages", total_pages);
     v("items_per_page", items_per_page);
+    v("awaiting_count", awaiting_count);
+  }
+};
+
+// product_offer/count answered for this attempt (its pages may already be committing).
+struct SyncCounted {
+  static constexpr EventType kType = EventType::kSyncCounted;
+  static constexpr uint16_t kVersion = 1;
+  uint64_t total_items = 0;
+  uint32_t total_pages = 0;
+  uint32_t requests = 0;  // what the count cost, retries included
+  uint32_t rate_limit_hits = 0;
+  uint32_t retries = 0;
+  template <class V> void Visit(V&& v) {
+    v("total_items", total_items);
+    v("total_pages", total_pages);
+    v("requests", requests);
+    v("rate_limit_hits", rate_limit_hits);
+    v("retries", retries);
   }
 };
 

@@ -18,10 +18,14 @@ namespace marketsync {
 template <typename T>
 boost::json::value JsonOf(const T& field);
 
+// The first `max_fields` fields (a payload of an older version renders as what it held).
 template <typename T>
-boost::json::object JsonObjectOf(const T& value) {
+boost::json::object JsonObjectOf(const T& value, size_t max_fields = SIZE_MAX) {
   boost::json::object o;
-  const_cast<T&>(value).Visit([&o](const char* name, const auto& field) { o[name] = JsonOf(field); });
+  size_t n = 0;
+  const_cast<T&>(value).Visit([&o, &n, max_fields](const char* name, const auto& field) {
+    if (n++ < max_fields) o[name] = JsonOf(field);
+  });
   return o;
 }
 

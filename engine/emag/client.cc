@@ -209,7 +209,7 @@ class HttpClient final : public EmagClient {
     auto cancelled = [&] { return control.cancel != nullptr && control.cancel->load(); };
     Status last;
     for (uint32_t attempt = 1; attempt <= std::max<uint32_t>(1, options_.retry.max_attempts); ++attempt) {
-      SteadyTime slot = limiter_.Reserve();
+      const SteadyTime slot = attempt == 1 && control.first_slot ? *control.first_slot : limiter_.Reserve();
       if (control.deadline && slot > *control.deadline) {
         finish();
         return Status::DeadlineExceeded(where + ": the deadline passed while waiting for the rate limit");

@@ -57,6 +57,9 @@ struct CallStats {
 struct CallControl {
   const std::atomic<bool>* cancel = nullptr;
   std::optional<SteadyTime> deadline;
+  // A slot the caller reserved from the account's limiter for the first attempt, so that this
+  // call goes ahead of requests started after the reservation (retries reserve their own).
+  std::optional<SteadyTime> first_slot;
 };
 
 // Errors of a call, by class:

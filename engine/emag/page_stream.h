@@ -1,8 +1,10 @@
 #pragma once
 
-// PageStream: latency hiding for product_offer/read. eMAG pages take seconds each while the rate
+// PageStream: latency hiding for a run's reads. eMAG pages take seconds each while the rate
 // limit allows 3 requests a second, so one account keeps several page requests in flight and
-// hands the pages to its caller in page order.
+// hands the pages to its caller in page order. It can also ask product_offer/count, ahead of
+// every page (its rate-limit slot is reserved before the first page's), and hands the count
+// out as soon as it answers, between pages.
 
 #include <atomic>
 #include <condition_variable>
@@ -11,6 +13,7 @@
 #include <mutex>
 #include <optional>
 #include <thread>
+#include <variant>
 #include <vector>
 
 #include "engine/emag/client.h"
@@ -23,45 +26,71 @@ struct FetchedPage {
   CallStats stats;
 };
 
+struct FetchedCount {
+  Result<OfferCount> result = Status::Unavailable("not fetched");
+  CallStats stats;
+};
+
+struct PageStreamOptions {
+  static constexpr uint32_t kOpenEnded = UINT32_MAX - 1;
+  uint32_t first = 1;
+  uint32_t last = kOpenEnded;  // inclusive; kOpenEnded: until the count, a short page or SetLastPage
+  uint32_t items_per_page = 100;
+  uint32_t window = 4;         // requests in flight, and pages fetched ahead of the consumer
+  bool count = false;          // ask product_offer/count first; its answer ends the stream
+  // While the count has not answered, no page past this one is started: it bounds the pages
+  // requested past the end of a catalogue that is smaller than the window (say, the pages
+  // the account's mirror fills, plus one). The count lifts it.
+  uint32_t last_before_count = kOpenEnded;
+};
+
 // Thread safety: Next() and Stop() from one consumer thread; the workers are internal.
 class PageStream {
  public:
-  // Fetches pages first..last (inclusive) of `filter`, at most `window` requests in flight and
-  // at most `window` pages ahead of the consumer. `last` may be kOpenEnded when the page count is
-  // not known yet (product_offer/count is still in flight): the stream then runs until
-  // SetLastPage. `client` and `control.cancel` must outlive it.
-  PageStream(EmagClient& client, OfferFilter filter, uint32_t first, uint32_t last,
-             uint32_t items_per_page, uint32_t window, CallControl control);
+  using Item = std::variant<FetchedCount, FetchedPage>;
+  static constexpr uint32_t kOpenEnded = PageStreamOptions::kOpenEnded;
+
+  // `client` and `control.cancel` must outlive the stream.
+  PageStream(EmagClient& client, OfferFilter filter, PageStreamOptions options, CallControl control);
+  // Pages first..last, no count.
+  PageStream(EmagClient& client, OfferFilter filter, uint32_t first, uint32_t last, uint32_t items_per_page,
+             uint32_t window, CallControl control);
   // Stops: abandons requests in flight and joins the workers.
   ~PageStream();
   PageStream(const PageStream&) = delete;
   PageStream& operator=(const PageStream&) = delete;
 
-  // The next page in order, blocking until it is fetched (successfully or not); nullopt after
-  // the last page or once stopped.
-  std::optional<FetchedPage> Next();
-  // Starts no more pages and abandons those in flight.
+  // The count as soon as it answers (once, successful or not), otherwise the next page in
+  // order, blocking until one of them is in. nullopt after the last page (and the count, when
+  // asked) or once stopped. A successful count ends the stream at its last page.
+  std::optional<Item> Next();
+  // Next() for a stream without a count: only pages.
+  std::optional<FetchedPage> NextPage();
+  // Starts no more requests and abandons those in flight.
   void Stop();
-  // Ends the stream after `last` (lowering it only), e.g. once product_offer/count answered or
-  // a short page showed where the catalogue ends. Thread-safe.
+  // Ends the stream after `last` (lowering it only), e.g. once a short page showed where the
+  // catalogue ends. Thread-safe.
   void SetLastPage(uint32_t last);
-
-  static constexpr uint32_t kOpenEnded = UINT32_MAX - 1;
 
  private:
   void Work();
+  void CountWork(SteadyTime slot);
   bool Stopped() const;
+  uint32_t EndLocked() const;  // the last page the stream may start or hand out now
 
   EmagClient& client_;
   const OfferFilter filter_;
-  uint32_t last_;  // guarded by mu_
   const uint32_t items_per_page_;
   const uint32_t window_;
   const CallControl outer_;
   std::atomic<bool> stop_{false};
 
-  std::mutex mu_;  // guards last_, next_start_, next_hand_, ready_, in_flight_
+  std::mutex mu_;  // guards everything below but the threads
   std::condition_variable cv_;
+  uint32_t last_;
+  uint32_t last_before_count_;  // lifted (kOpenEnded) once the count answered
+  bool count_pending_ = false;  // asked, not answered
+  std::optional<FetchedCount> count_;  // answered, not handed out yet
   uint32_t next_start_;
   uint32_t next_hand_;
   uint32_t in_flight_ = 0;

@@ -47,6 +47,7 @@ class RateLimiter {
   void BlockUntil(SteadyTime until);
 
   const RateLimit& limit() const { return limit_; }
+  Clock& clock() const { return *clock_; }
 
  private:
   const RateLimit limit_;

@@ -66,6 +66,13 @@ class RawHashIndex {
     return out;
   }
 
+  // How many offers of the account the mirror holds (0 when not loaded).
+  size_t Size(const std::string& account) const {
+    std::lock_guard lk(mu_);
+    auto a = accounts_.find(account);
+    return a == accounts_.end() ? 0 : a->second.size();
+  }
+
   // The product rows a durable step wrote.
   struct Change {
     std::string account;

@@ -1,8 +1,9 @@
 #pragma once
 
 // RunExecutor: one attempt of one run, from its reload to its terminal step (DESIGN.md §5). The
-// whole run lifecycle in one place: SyncStarted after product_offer/count, one step per page
-// (PageCommitted with its product changes, or PageFailed), then SyncCompleted,
+// whole run lifecycle in one place: SyncStarted at once, SyncCounted when product_offer/count
+// answers (asked ahead of every page), one step per page as it arrives in order (PageCommitted
+// with its product changes, or PageFailed), then SyncCompleted,
 // SyncCompletedWithGaps, SyncFailed, SyncCancelled or SyncInterrupted.
 
 #include <chrono>
@@ -16,6 +17,7 @@
 #include "engine/internal/raw_hash_index.h"
 #include "engine/internal/run_journal.h"
 #include "engine/internal/run_state.h"
+#include "engine/internal/step_pipeline.h"
 
 namespace marketsync {
 
@@ -42,17 +44,26 @@ class RunExecutor {
  private:
   // What the count told, and what the run has ahead of it.
   struct Plan {
+    bool counted = false;
     uint64_t count_items = 0;
     uint32_t per_page = 100;
-    uint32_t last_page = 0;
-    bool limited = false;  // max_pages cut the run short of the catalogue
+    uint32_t last_page = 0;  // max_pages or open-ended until the count or a short page says
+    bool limited = false;    // max_pages cut the run short of the catalogue
   };
 
-  // Appends SyncStarted for the count's answer and sizes the run's tables.
-  Status Begin(RunState& st, const emag::OfferCount& count, uint32_t first_page, Plan& plan);
-  // Takes the pages in order until the stream ends or the run must stop; `fatal` is set to a
-  // request failure that ends the run.
+  // The last page to request before the count answers: one past what the account's mirror
+  // (or an earlier attempt's count) fills; open-ended (the window bounds it) when nothing is known.
+  uint32_t PagesBeforeCount(const RunRecord& r, uint32_t first_page, uint32_t per_page) const;
+  // Appends SyncStarted at once: the count comes later, in SyncCounted.
+  Status Begin(RunState& st, uint32_t first_page);
+  // SyncCounted for the count's answer; sizes the run's tables and ends the plan at its last page.
+  std::vector<NewEvent> Counted(RunState& st, const emag::FetchedCount& count, Plan& plan);
+  // Takes the count and the pages in order until the stream ends or the run must stop; `fatal`
+  // is set to a request failure that ends the run.
   Status TakePages(RunState& st, emag::PageStream& stream, RunFlags& active, Plan& plan, Status* fatal);
+  // One fetched page: its step (PageCommitted or PageFailed) into the pipeline.
+  Status TakePage(RunState& st, emag::FetchedPage& page, emag::PageStream& stream, Plan& plan,
+                  StepPipeline& pipeline, Status* fatal);
   // SyncCancelled or SyncInterrupted when the flags ask for it (*stopped says so).
   Status StopIfAsked(RunState& st, const RunFlags& active, uint64_t extra_requests, bool* stopped);
   // The step of one fetched page: its PageCommitted and the changed products. Reads only the
@@ -69,7 +80,7 @@ class RunExecutor {
   RawHashIndex& raw_hashes_;
   emag::EmagClient& client_;
   RunExecutorOptions options_;
-  uint64_t extra_requests_ = 0;  // requests not on a page (the count)
+  uint64_t extra_requests_ = 0;  // requests no event holds yet (a count that failed)
 };
 
 }  // namespace marketsync

@@ -7,7 +7,7 @@
 const API = '/api/v1/emag/products';
 // A run's stream id: the server's grammar (schema/stream_ids.h), spelled here once.
 const runStreamId = runId => `run-${runId}`;
-const RUN_EVENTS = ['SyncRequested', 'SyncStarted', 'PageCommitted', 'PageFailed', 'SyncCancelRequested',
+const RUN_EVENTS = ['SyncRequested', 'SyncStarted', 'SyncCounted', 'PageCommitted', 'PageFailed', 'SyncCancelRequested',
   'SyncCancelled', 'SyncInterrupted', 'SyncResumed', 'SyncCompleted', 'SyncCompletedWithGaps', 'SyncFailed'];
 const TABS = ['overview', 'history', 'products'];
 
@@ -213,7 +213,9 @@ function eventLine(e) {
   let detail = '';
   if (e.type === 'PageCommitted') detail = `page ${p.page}: ${p.created} created, ${p.updated} updated, ${p.unchanged} unchanged`;
   else if (e.type === 'PageFailed') detail = `page ${p.page}: ${p.message}`;
-  else if (e.type === 'SyncStarted') detail = `attempt ${p.attempt}, ${fmt.num(p.total_items)} offers, ${p.total_pages} pages`;
+  else if (e.type === 'SyncStarted') {
+    detail = p.awaiting_count ? `attempt ${p.attempt}` : `attempt ${p.attempt}, ${fmt.num(p.total_items)} offers, ${p.total_pages} pages`;
+  } else if (e.type === 'SyncCounted') detail = `${fmt.num(p.total_items)} offers, ${p.total_pages} pages`;
   else if (e.type === 'SyncFailed') detail = p.message;
   else if (e.type === 'SyncRequested') detail = `${p.account}, ${p.params.mode}, by ${p.triggered_by}`;
   return el('li', { 'data-seq': String(e.seq) }, `#${e.seq} ${fmt.time(e.recorded_at)} ${e.type}${detail ? ' — ' + detail : ''}`);

@@ -4,6 +4,9 @@
 //                                      "started <run id>" once each start is durable
 //   engine_child DB BASE_URL finish   recover, let every unfinished run end, run one last
 //                                      clean sync of both accounts, print "done", exit 0
+//   engine_child DB BASE_URL one      start one full sync of "main", print "started <run id>",
+//                                      then "pages <n>" each time more of its pages are durable
+//   engine_child DB BASE_URL recover  recover, let every unfinished run end, print "done", exit 0
 
 #include <spdlog/spdlog.h>
 
@@ -17,7 +20,7 @@ using namespace std::chrono_literals;
 
 int main(int argc, char** argv) {
   if (argc != 4) {
-    std::fprintf(stderr, "usage: engine_child DB BASE_URL drive|finish\n");
+    std::fprintf(stderr, "usage: engine_child DB BASE_URL drive|finish|one|recover\n");
     return 2;
   }
   spdlog::set_level(spdlog::level::warn);
@@ -48,6 +51,30 @@ int main(int argc, char** argv) {
     }
     return false;
   };
+  if (mode == "recover") {
+    if (!wait_idle()) return 1;
+    std::printf("done\n");
+    std::fflush(stdout);
+    return 0;
+  }
+  if (mode == "one") {
+    request.account_type = "main";
+    auto started = (*engine)->StartSync(request);
+    if (!started.ok()) return 1;
+    const std::string id = started->runs[0].run_id;
+    std::printf("started %s\n", id.c_str());
+    std::fflush(stdout);
+    uint32_t printed = 0;
+    while (true) {
+      auto r = (*engine)->GetRun(id);  // the record folds each step once it is durable
+      if (r.ok() && r->pages_processed > printed) {
+        printed = r->pages_processed;
+        std::printf("pages %u\n", printed);
+        std::fflush(stdout);
+      }
+      std::this_thread::sleep_for(5ms);
+    }
+  }
   if (mode == "finish") {
     if (!wait_idle()) return 1;
     auto started = (*engine)->StartSync(request);

@@ -1,7 +1,8 @@
 // The crash campaign: the engine runs syncs in a child process that is killed with SIGKILL at
 // random moments and restarted. Every start that was answered keeps its SyncRequested; after
 // recovery every run ends; the log has no gaps and its chain verifies; after a last clean sync
-// the mirror equals what the simulator serves.
+// the mirror equals what the simulator serves. And a run killed at 40% resumes where its
+// durable progress says.
 
 #include <gtest/gtest.h>
 #include <signal.h>
@@ -110,6 +111,67 @@ TEST(EngineCrashTest, KilledEngineLosesNothingAndEveryRunEnds) {
   for (const auto& c : *checks) {
     EXPECT_TRUE(c.ok()) << c.name << " differs at " << (c.first_difference ? PrintableKey(c.first_difference->key) : "?");
   }
+}
+
+// A run killed at 40% resumes from the pages it committed, not from page 1: the durable
+// progress is the progress.
+TEST(EngineCrashTest, ARunKilledAt40PercentResumesFromItsLastCommittedPage) {
+  testing::TempDir dir;
+  const std::string db = dir.Sub("db");
+  sim::SimulatorOptions so = testing::QuietSimulator(1275);  // 13 pages
+  so.latency_ms = 300;
+  auto sim = sim::Simulator::Start(so, "127.0.0.1", 0);
+  ASSERT_OK(sim);
+  std::string id;
+  uint32_t durable = 0;  // pages the child saw durable before the kill
+  {
+    testing::ChildProcess child(MARKETSYNC_ENGINE_CHILD, {db, (*sim)->BaseUrl(), "one"});
+    const auto give_up = std::chrono::steady_clock::now() + 30s;
+    while (durable < 6 && std::chrono::steady_clock::now() < give_up) {  // 6 of 13: past 40%
+      for (const auto& line : child.ReadLines(std::chrono::steady_clock::now() + 5ms)) {
+        if (line.starts_with("started ")) id = line.substr(8);
+        if (line.starts_with("pages ")) durable = static_cast<uint32_t>(std::stoul(line.substr(6)));
+      }
+    }
+    child.Kill();
+    ASSERT_TRUE(WIFSIGNALED(child.Wait())) << "the child ended by itself";
+  }
+  ASSERT_FALSE(id.empty());
+  ASSERT_GE(durable, 6u);
+  ASSERT_LT(durable, 13u) << "the run ended before the kill";
+  const uint64_t requests_before = (*sim)->Stats("main")->requests;
+
+  auto recover = testing::RunProgram(MARKETSYNC_ENGINE_CHILD, {db, (*sim)->BaseUrl(), "recover"});
+  ASSERT_EQ(recover.exit_code, 0) << recover.text();
+
+  auto log = testing::OpenEngineLog(db);
+  ASSERT_OK(log);
+  auto events = (*log)->ReadStream(RunStreamId(id));
+  ASSERT_OK(events);
+  RunRecord r;
+  std::vector<uint32_t> committed;  // page numbers, across both attempts
+  uint32_t resumed_from = 0;
+  for (const auto& e : *events) {
+    ASSERT_OK(ApplyRunEvent(r, e));
+    if (e.type == static_cast<uint16_t>(EventType::kPageCommitted)) committed.push_back(r.last_page);
+    if (e.type == static_cast<uint16_t>(EventType::kSyncResumed)) {
+      auto p = DecodePayload<SyncResumed>(e.payload_version, e.payload);
+      ASSERT_OK(p);
+      resumed_from = p->from_page;
+    }
+  }
+  EXPECT_EQ(r.status, kRunCompleted);
+  EXPECT_EQ(r.attempt, 2u);
+  EXPECT_GE(resumed_from, durable + 1) << "attempt 2 started over";
+  std::vector<uint32_t> each_once(13);
+  for (uint32_t p = 1; p <= 13; ++p) each_once[p - 1] = p;
+  EXPECT_EQ(committed, each_once) << "every page committed once, in order";
+  // Attempt 2 asked for the count and the pages from resumed_from on (and at most the one page
+  // past the end that the bound before the count allows), not for page 1 again.
+  const uint64_t requests_after = (*sim)->Stats("main")->requests - requests_before;
+  EXPECT_GE(requests_after, 1 + (13 - resumed_from + 1));
+  EXPECT_LE(requests_after, 2 + (13 - resumed_from + 1));
+  EXPECT_EQ(r.processed_items, 1275u);
 }
 
 }  // namespace

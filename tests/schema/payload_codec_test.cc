@@ -98,7 +98,14 @@ TEST(PayloadCodecTest, ReadsExactlyWhatCerealReads) {
   same(r);
   SyncStarted st;
   st.attempt = 2;
+  st.awaiting_count = true;
   same(st);
+  SyncCounted c;
+  c.total_items = 1275;
+  c.total_pages = 13;
+  c.requests = 2;
+  c.retries = 1;
+  same(c);
 }
 
 TEST(PayloadCodecTest, OlderVersionsDecodeIntoTheirFirstFields) {
@@ -117,6 +124,26 @@ TEST(PayloadCodecTest, OlderVersionsDecodeIntoTheirFirstFields) {
   EXPECT_EQ(d->raw_json, "{}");
   EXPECT_TRUE(d->summary.name.empty());
   EXPECT_FALSE(DecodePayload<ProductCreated>(2, v1).ok());  // v2 needs the summary
+}
+
+TEST(PayloadCodecTest, AVersion1SyncStartedCarriedItsTotals) {
+  SyncStarted v2;
+  v2.total_items = 1275;
+  v2.total_pages = 13;
+  v2.awaiting_count = true;
+  std::string v1 = EncodePayload(v2);
+  v1.pop_back();  // the awaiting_count byte, which v1 did not have
+  auto d = DecodePayload<SyncStarted>(1, v1);
+  ASSERT_OK(d);
+  EXPECT_EQ(d->total_pages, 13u);
+  EXPECT_FALSE(d->awaiting_count);
+  // Rendered for auditors as what it held: no field it did not have.
+  auto json = FindEventType(static_cast<uint16_t>(EventType::kSyncStarted))->payload_to_json(1, v1);
+  ASSERT_OK(json);
+  EXPECT_EQ(*json, R"({"attempt":1,"total_items":1275,"total_pages":13,"items_per_page":0})");
+  auto now = DecodePayload<SyncStarted>(2, EncodePayload(v2));
+  ASSERT_OK(now);
+  EXPECT_TRUE(now->awaiting_count);
 }
 
 TEST(PayloadCodecTest, TruncatedOrTrailingBytesAreCorruption) {
@@ -151,7 +178,7 @@ TEST(PayloadCodecTest, UnknownVersionIsCorruption) {
 }
 
 TEST(EventTypeRegistryTest, EveryTypeHasANameAndRendersJson) {
-  ASSERT_EQ(AllEventTypes().size(), 14u);
+  ASSERT_EQ(AllEventTypes().size(), 15u);
   for (const auto& info : AllEventTypes()) {
     EXPECT_EQ(FindEventTypeByName(info.name), &info);
     EXPECT_EQ(FindEventType(static_cast<uint16_t>(info.type)), &info);

@@ -4,7 +4,6 @@
 // nothing else. Shared by emag_bench and engine_bench.
 
 #include <stdexcept>
-#include <thread>
 
 #include "engine/emag/client.h"
 #include "engine/emag/page_stream.h"
@@ -20,40 +19,31 @@ struct PullResult {
   double seconds = 0;
 };
 
-// Counts and reads every page at once, as the engine does: product_offer/count runs beside the
-// first page requests, so its latency is hidden too; the count (or a short page) ends the stream.
-// Throws on any failed call.
+// Counts and reads every page at once, as the engine does: product_offer/count goes first and
+// the first page requests beside it, so its latency is hidden too; the count (or a short page)
+// ends the stream. Throws on any failed call.
 inline PullResult Pull(emag::EmagClient& client, uint32_t window) {
   PullResult r;
   const auto start = Clock::now();
-  emag::PageStream stream(client, {}, 1, emag::PageStream::kOpenEnded, 100, window, {});
-  emag::CallStats count_stats;
-  std::string count_error;
-  std::thread counter([&] {
-    auto count = client.Count({}, &count_stats);
-    if (!count.ok()) {
-      count_error = count.status().ToString();
-      stream.Stop();
-      return;
+  emag::PageStreamOptions o;
+  o.window = window;
+  o.count = true;
+  emag::PageStream stream(client, {}, o, {});
+  while (auto item = stream.Next()) {
+    if (auto* count = std::get_if<emag::FetchedCount>(&*item)) {
+      if (!count->result.ok()) throw std::runtime_error(count->result.status().ToString());
+      r.requests += count->stats.requests;
+      r.rate_limit_hits += count->stats.rate_limit_hits;
+      continue;
     }
-    stream.SetLastPage(static_cast<uint32_t>((count->items + 99) / 100));
-  });
-  while (auto page = stream.Next()) {
-    if (!page->result.ok()) {
-      stream.Stop();
-      counter.join();
-      throw std::runtime_error(page->result.status().ToString());
-    }
-    r.offers += page->result->offers.size();
-    r.requests += page->stats.requests;
-    r.rate_limit_hits += page->stats.rate_limit_hits;
+    const emag::FetchedPage& page = std::get<emag::FetchedPage>(*item);
+    if (!page.result.ok()) throw std::runtime_error(page.result.status().ToString());
+    r.offers += page.result->offers.size();
+    r.requests += page.stats.requests;
+    r.rate_limit_hits += page.stats.rate_limit_hits;
     ++r.pages;
-    if (page->result->offers.size() < 100) stream.SetLastPage(page->page);
+    if (page.result->offers.size() < 100) stream.SetLastPage(page.page);
   }
-  counter.join();
-  if (!count_error.empty()) throw std::runtime_error(count_error);
-  r.requests += count_stats.requests;
-  r.rate_limit_hits += count_stats.rate_limit_hits;
   r.seconds = SecondsSince(start);
   return r;
 }
