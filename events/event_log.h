@@ -104,6 +104,10 @@ struct EventLogOptions {
   // and aborts the process (Debian's RocksDB asserts when its info log writes again after a
   // failed write); a server sets this so a full disk cannot take it down.
   std::function<void(bool error, std::string_view line)> info_log;
+  // Called once, from the failing writer, when a synced write fails and the log fail-stops,
+  // with the status every later append answers (it says what happened in plain words). Must
+  // not call into the log.
+  std::function<void(const Status& failure)> on_fail_stop;
   // Test hook: a RocksDB Env to inject faults. Borrowed; must outlive the log.
   rocksdb::Env* env_for_test = nullptr;
 };

@@ -216,7 +216,7 @@ Result<AppendResult> RocksEventLog::Import(const std::vector<std::string>& store
   rocksdb::WriteOptions wo;
   wo.sync = true;
   rocksdb::Status ws = db_->Write(wo, &batch);
-  if (!ws.ok()) return FailStop(Status::IOError("import failed, the log is fail-stopped until reopened: " + ws.ToString()));
+  if (!ws.ok()) return FailStop("import", ws);
   versions_.Clear();
   Advance(head);
   return AppendResult{start.seq + 1, head.seq};

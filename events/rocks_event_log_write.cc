@@ -256,7 +256,7 @@ void RocksEventLog::CommitGroup(size_t steps, const LogHead& start, const LogHea
   }
   if (!ws.ok()) {
     versions_.Clear();  // they counted the group that did not land
-    const Status fail = FailStop(Status::IOError("append failed, the log is fail-stopped until reopened: " + ws.ToString()));
+    const Status fail = FailStop("append", ws);
     for (auto& r : results) {
       if (r->ok()) r = fail;
     }
@@ -271,9 +271,25 @@ void RocksEventLog::PutHeadAndCheckpoints(rocksdb::WriteBatch& batch, const LogH
   for (const auto& p : options_.projections) batch.Put(meta_, CheckpointKey(p->name()), cp);
 }
 
-Status RocksEventLog::FailStop(Status fail) {
-  std::lock_guard lk(head_mu_);
-  failed_ = fail;
+Status RocksEventLog::FailStop(std::string_view what, const rocksdb::Status& ws) {
+  const std::string detail = ws.ToString();
+  std::string why = "the write failed";
+  if (ws.IsNoSpace() || detail.find("No space left") != std::string::npos) {
+    why = "the disk that holds the database is full (no space left on device)";
+  } else if (detail.find("Input/output error") != std::string::npos) {
+    why = "the disk reported an input/output error";
+  }
+  Status fail = Status::IOError(std::string(what) + " failed: " + why +
+                                "; the log is fail-stopped and writes nothing more until it is reopened "
+                                "(free space or fix the disk, then restart); reads keep working. RocksDB: " +
+                                detail);
+  bool first = false;
+  {
+    std::lock_guard lk(head_mu_);
+    first = failed_.ok();
+    if (first) failed_ = fail;
+  }
+  if (first && options_.on_fail_stop) options_.on_fail_stop(fail);
   return fail;
 }
 

@@ -27,6 +27,8 @@ void RunMetrics::Describe() {
   m.Describe("marketsync_runs_active", "gauge", "Runs not finished");
   m.Describe("marketsync_offers", "gauge", "Offers mirrored per account");
   m.Describe("marketsync_log_head_seq", "gauge", "The last durable seq");
+  m.Describe("marketsync_log_fail_stopped", "gauge",
+             "1 once a synced write failed (a full disk, a disk error): no command is accepted until restart");
 }
 
 std::string RunMetrics::Text() {
@@ -49,6 +51,7 @@ std::string RunMetrics::Text() {
   auto active = ListActiveRuns(ctx_.log, NowUs());
   if (active.ok()) m.Set("marketsync_runs_active", "", static_cast<double>(active->size()));
   m.Set("marketsync_log_head_seq", "", static_cast<double>(ctx_.log.Head().seq));
+  m.Set("marketsync_log_fail_stopped", "", ctx_.log.WriterStatus().ok() ? 0.0 : 1.0);
   return m.Render();
 }
 

@@ -142,6 +142,7 @@ class ServerImpl final : public Server {
                 }});
     table_.Add({"GET", "/readyz", Access::kOpen, [this](const Request&) {
                   if (!ctx_.engine.ready()) return ErrorReply(503, "not_ready", "recovery is still running");
+                  if (Status w = ctx_.log.WriterStatus(); !w.ok()) return ErrorReply(503, "log_fail_stopped", w.message());
                   if (draining_) return ErrorReply(503, "draining", "the server is shutting down");
                   return Reply{200, R"({"status":"ready"})", std::string(kJson), {}};
                 }});
@@ -223,10 +224,20 @@ class ServerImpl final : public Server {
       return Write(MethodNotAllowed(req.path, req.method, allowed), res);
     }
     if (!Authorize(req, res, m.route->access)) return;
+    if (m.route->access == Access::kCommand) {
+      // A fail-stopped log takes no command; reads go on.
+      if (Status w = ctx_.log.WriterStatus(); !w.ok()) return Write(ErrorReply(503, "log_fail_stopped", w.message()), res);
+    }
     if (!m.route->handler) return Stream(req, res);
     Request r = ToRequest(req);
     r.path_args = std::move(m.args);
-    Write(m.route->handler(r), res);
+    Reply reply = m.route->handler(r);
+    if (m.route->access == Access::kCommand && reply.status == 500) {
+      // The command's write is what fail-stopped the log (its outcome is unknown: retry it
+      // with its Idempotency-Key once the server is back).
+      if (Status w = ctx_.log.WriterStatus(); !w.ok()) reply = ErrorReply(503, "log_fail_stopped", w.message());
+    }
+    Write(reply, res);
   }
 
   // Errors cpp-httplib answers itself (a body too large, a request it cannot parse).

@@ -114,8 +114,10 @@ class RocksEventLog final : public EventLog {
                     LogHead& head);
   // The head and every projection's checkpoint at `head`, into a batch.
   void PutHeadAndCheckpoints(rocksdb::WriteBatch& batch, const LogHead& head);
-  // Makes the writer fail-stop with `fail` and returns it.
-  Status FailStop(Status fail);
+  // Makes the writer fail-stop after the synced write of `what` ("append", "import") failed
+  // with `ws`; returns the kIOError it will answer from now on, which says in plain words what
+  // happened (a full disk, a disk error) and what to do. Tells options_.on_fail_stop once.
+  Status FailStop(std::string_view what, const rocksdb::Status& ws);
   // Publishes a new durable head and wakes its waiters.
   void Advance(const LogHead& head);
   // the write path

@@ -1,8 +1,6 @@
 #include "events/event_log.h"
 
 #include <gtest/gtest.h>
-#include <rocksdb/env.h>
-#include <rocksdb/file_system.h>
 
 #include <atomic>
 #include <map>
@@ -11,6 +9,7 @@
 #include "events/envelope_codec.h"
 #include "tests/testutil/log_fixtures.h"
 #include "tests/testutil/raw_db.h"
+#include "tests/testutil/faulty_fs.h"
 #include "tests/testutil/status_matchers.h"
 #include "tests/testutil/temp_dir.h"
 
@@ -549,60 +548,23 @@ TEST(EventLogTest, OpeningAMissingLogReadOnlyIsNotFound) {
   EXPECT_TRUE(r.status().IsNotFound()) << r.status().ToString();
 }
 
-// A file system whose WAL writes fail on demand.
-class FailingFs final : public rocksdb::FileSystemWrapper {
- public:
-  explicit FailingFs(std::shared_ptr<rocksdb::FileSystem> base) : FileSystemWrapper(std::move(base)) {}
-  const char* Name() const override { return "FailingFs"; }
-  std::atomic<bool> fail{false};
-
-  rocksdb::IOStatus NewWritableFile(const std::string& name, const rocksdb::FileOptions& options,
-                                    std::unique_ptr<rocksdb::FSWritableFile>* result,
-                                    rocksdb::IODebugContext* dbg) override {
-    auto s = target()->NewWritableFile(name, options, result, dbg);
-    if (s.ok() && name.ends_with(".log")) *result = std::make_unique<File>(std::move(*result), this);
-    return s;
-  }
-
- private:
-  class File final : public rocksdb::FSWritableFileOwnerWrapper {
-   public:
-    File(std::unique_ptr<rocksdb::FSWritableFile> f, FailingFs* fs)
-        : FSWritableFileOwnerWrapper(std::move(f)), fs_(fs) {}
-    rocksdb::IOStatus Append(const rocksdb::Slice& data, const rocksdb::IOOptions& o,
-                             rocksdb::IODebugContext* dbg) override {
-      if (fs_->fail) return rocksdb::IOStatus::IOError("injected write failure");
-      return FSWritableFileOwnerWrapper::Append(data, o, dbg);
-    }
-    rocksdb::IOStatus Append(const rocksdb::Slice& data, const rocksdb::IOOptions& o,
-                             const rocksdb::DataVerificationInfo& info,
-                             rocksdb::IODebugContext* dbg) override {
-      if (fs_->fail) return rocksdb::IOStatus::IOError("injected write failure");
-      return FSWritableFileOwnerWrapper::Append(data, o, info, dbg);
-    }
-
-   private:
-    FailingFs* fs_;
-  };
-};
-
 TEST(EventLogTest, FailedWriteIsInvisibleAndFailStops) {
   testing::TempDir dir;
-  auto fs = std::make_shared<FailingFs>(rocksdb::FileSystem::Default());
-  std::unique_ptr<rocksdb::Env> env = rocksdb::NewCompositeEnv(fs);
+  auto fs = std::make_shared<testing::FaultyFs>();
+  std::unique_ptr<rocksdb::Env> env = testing::EnvOver(fs);
   {
     EventLogOptions o = WithCounting();
     o.env_for_test = env.get();
     auto log = OpenOrDie(dir.Sub("db"), std::move(o));
     ASSERT_OK(log->Append(MakeStep("run-a", 2)));
-    fs->fail = true;
+    fs->fault = testing::FaultyFs::Fault::kWriteIoError;
     Step step = MakeStep("run-b", 3);
     step.writes.push_back({"meta", "lease/main", "run-b"});
     auto r = log->Append(std::move(step));
     ASSERT_FALSE(r.ok());
     EXPECT_EQ(r.status().code(), Status::Code::kIOError);
     // Fail-stop: even with the disk healthy again, nothing more is accepted.
-    fs->fail = false;
+    fs->fault = testing::FaultyFs::Fault::kNone;
     auto after = log->Append(MakeStep("run-c", 1));
     EXPECT_EQ(after.status().code(), Status::Code::kIOError);
     EXPECT_FALSE(log->WriterStatus().ok());

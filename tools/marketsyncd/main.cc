@@ -47,6 +47,11 @@ ms::Result<std::unique_ptr<ms::EventLog>> OpenLog(const std::string& data, ms::h
       spdlog::warn("rocksdb: {}", line);
     }
   };
+  log_options.on_fail_stop = [](const ms::Status& failure) {
+    spdlog::critical("the event log stopped writing: {}. /readyz answers 503 and commands 503 "
+                     "(log_fail_stopped) until marketsyncd is restarted; queries keep working.",
+                     failure.message());
+  };
   return ms::EventLog::Open(data, std::move(log_options));
 }
 
