@@ -45,6 +45,8 @@ Result<FaultRule> ParseRule(const json::value& v, size_t index) {
       rule.message = std::string(value.get_string());
     } else if (key == "delay_ms" && value.is_int64() && value.get_int64() >= 0) {
       rule.delay_ms = static_cast<uint32_t>(value.get_int64());
+    } else if (key == "retry_after" && value.is_int64() && value.get_int64() >= 0 && value.get_int64() <= 3600) {
+      rule.retry_after_s = static_cast<uint32_t>(value.get_int64());
     } else {
       return Status::InvalidArgument(where + ": bad field " + std::string(key));
     }
@@ -128,6 +130,7 @@ std::string FaultScript::ToJson() const {
     o["fault"] = FaultKindName(r.fault);
     if (r.times) o["times"] = *r.times;
     if (!r.message.empty()) o["message"] = r.message;
+    if (r.fault == FaultKind::kHttp429) o["retry_after"] = r.retry_after_s;
     o["fired"] = r.fired;
     rules.push_back(std::move(o));
   }

@@ -14,6 +14,8 @@
 // 1); `probability` (drawn from the simulator's seed). The first matching rule with firings
 // left fires; `times` bounds its firings (absent: no bound).
 // Faults: http_500, http_502, http_504, http_408, http_429, http_401, http_403, http_400,
+// http_429 says Retry-After: `retry_after` seconds (default 1; 0: no Retry-After, only
+// X-RateLimit-Remaining-3second: 0),
 // slow (answers after `delay_ms`, default 5000), reset (closes the connection mid-body),
 // truncated (a body cut in half), malformed (not JSON), is_error (isError with `message`),
 // invalid_ip ("ERROR: Invalid vendor ip [...]").
@@ -44,6 +46,7 @@ struct FaultRule {
   std::optional<uint32_t> times;
   std::string message;
   uint32_t delay_ms = 5000;
+  uint32_t retry_after_s = 1;  // http_429's Retry-After header; 0 sends none
   uint32_t fired = 0;
 };
 

@@ -431,7 +431,7 @@ class HttpSimulator final : public Simulator {
         res.status = 400;
         res.set_content(ErrorBody(fault.message.empty() ? "Bad request" : fault.message), "application/json");
         return;
-      case FaultKind::kHttp429: return RateLimited(res, 1);
+      case FaultKind::kHttp429: return RateLimited(res, static_cast<int>(fault.retry_after_s));
       case FaultKind::kHttp401:
         res.status = 401;
         res.set_content(ErrorBody(kNotAllowed), "application/json");
