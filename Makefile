@@ -3,13 +3,15 @@
 #   make run        build and start marketsyncd on the embedded demo simulator (Ctrl-C stops it)
 #   make bench      build Release, run the benchmarks, print a table
 #   make sanitize   build with AddressSanitizer and UBSan, run every test suite
+#   make fuzz       build the libFuzzer targets with clang, ASan and UBSan, fuzz each for
+#                   FUZZ_SECONDS (default 60); make test replays their committed corpora
 
 BUILD_DIR ?= build
 JOBS ?= 2
 WERROR ?= $(if $(CI),ON,OFF)
 CMAKE_FLAGS ?=
 
-.PHONY: all deps build test run bench sanitize clean
+.PHONY: all deps build test run bench sanitize fuzz clean
 
 all: build
 
@@ -39,5 +41,14 @@ sanitize: deps
 	cmake --build build-asan -j$(JOBS)
 	ctest --test-dir build-asan --output-on-failure -j$(JOBS)
 
+FUZZ_SECONDS ?= 60
+
+fuzz:
+	@tools/install-deps fuzz
+	cmake -S . -B build-fuzz -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_BUILD_TYPE=RelWithDebInfo -DBUILD_TESTING=OFF \
+	  -DMARKETSYNC_BUILD_BENCHMARKS=OFF -DMARKETSYNC_FUZZ=ON -DMARKETSYNC_SANITIZE=address,undefined
+	cmake --build build-fuzz -j$(JOBS) --target fuzz_targets
+	tests/fuzz/run-fuzz build-fuzz $(FUZZ_SECONDS)
+
 clean:
-	rm -rf $(BUILD_DIR) build-release build-asan
+	rm -rf $(BUILD_DIR) build-release build-asan build-fuzz

@@ -30,6 +30,7 @@
 #include "projections/history.h"
 #include "projections/json_views.h"
 #include "tools/marketsync/base64.h"
+#include "tools/marketsync/export_line.h"
 
 namespace ms = marketsync;
 
@@ -418,15 +419,8 @@ Exit Import(const std::string& db, const std::string& from) {
   while (std::getline(in, line)) {
     ++line_no;
     if (line.empty()) continue;
-    boost::system::error_code ec;
-    boost::json::value v = boost::json::parse(line, ec);
-    const boost::json::string* raw = nullptr;
-    if (!ec && v.is_object()) {
-      if (auto* r = v.as_object().if_contains("raw"); r != nullptr && r->is_string()) raw = &r->as_string();
-    }
-    if (raw == nullptr) return Exit{kExitUsage, fmt::format("{} line {}: not an exported event (no \"raw\")", from, line_no)};
-    auto bytes = ms::Base64Decode(std::string_view(raw->data(), raw->size()));
-    if (!bytes) return Exit{kExitUsage, fmt::format("{} line {}: \"raw\" is not base64", from, line_no)};
+    auto bytes = ms::StoredBytesOfExportLine(line);
+    if (!bytes.ok()) return Exit{kExitUsage, fmt::format("{} line {}: {}", from, line_no, bytes.status().message())};
     chunk.push_back(std::move(*bytes));
     if (chunk.size() == 10000) {
       if (Exit x = flush(); x.code != kExitOk) return x;
