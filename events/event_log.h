@@ -112,6 +112,15 @@ struct EventLogOptions {
   rocksdb::Env* env_for_test = nullptr;
 };
 
+// Every column family as of one durable head: a query that reads several rows (the overview,
+// the statistics) sees them all at the same point, never half of a step that landed meanwhile.
+// Thread safety: const methods from any thread; it must not outlive its log.
+class LogSnapshot : public KvReader {
+ public:
+  // The head the snapshot holds: its rows fold exactly the events up to head().seq.
+  virtual const LogHead& head() const = 0;
+};
+
 // Thread safety: every method may be called from any thread. Appends are serialised: one writer
 // at a time (the appending thread that leads the current group) assigns seqs, chains hashes,
 // folds projections and writes every step queued meanwhile in one synced RocksDB write (group
@@ -200,6 +209,9 @@ class EventLog : public KvReader {
   virtual Result<uint64_t> Checkpoint(std::string_view projection) const = 0;
   // The sticky status of a fail-stopped writer (ok while healthy).
   virtual Status WriterStatus() const = 0;
+  // A consistent view of the database now (a RocksDB snapshot; a read-only open is one
+  // already). Errors: kIOError, kCorruption (the head row).
+  virtual Result<std::unique_ptr<LogSnapshot>> Snapshot() const = 0;
 
  protected:
   EventLog() = default;

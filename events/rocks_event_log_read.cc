@@ -112,6 +112,70 @@ Result<std::unique_ptr<KvIterator>> RocksEventLog::Scan(std::string_view cf) con
       std::unique_ptr<rocksdb::Iterator>(db_->NewIterator(TotalOrder(), f->second))));
 }
 
+namespace {
+
+// Reads through one RocksDB snapshot (none for a read-only open, which is frozen already).
+class RocksSnapshot final : public LogSnapshot {
+ public:
+  RocksSnapshot(rocksdb::DB* db, const std::map<std::string, rocksdb::ColumnFamilyHandle*, std::less<>>& families,
+                bool take)
+      : db_(db), families_(families), snapshot_(take ? db->GetSnapshot() : nullptr) {
+    read_.snapshot = snapshot_;
+    scan_ = TotalOrder();
+    scan_.snapshot = snapshot_;
+  }
+  ~RocksSnapshot() override {
+    if (snapshot_ != nullptr) db_->ReleaseSnapshot(snapshot_);
+  }
+  RocksSnapshot(const RocksSnapshot&) = delete;
+  RocksSnapshot& operator=(const RocksSnapshot&) = delete;
+
+  Status LoadHead(rocksdb::ColumnFamilyHandle* meta) {
+    std::string value;
+    rocksdb::Status s = db_->Get(read_, meta, std::string(kHeadKey), &value);
+    if (s.IsNotFound()) return Status::Ok();  // an empty log
+    if (!s.ok()) return FromRocks(s, "reading the head");
+    MS_ASSIGN_OR_RETURN(head_, DecodeHead(value));
+    return Status::Ok();
+  }
+
+  const LogHead& head() const override { return head_; }
+
+  Result<std::optional<std::string>> Get(std::string_view cf, std::string_view key) const override {
+    auto f = families_.find(cf);
+    if (f == families_.end()) return Status::InvalidArgument("no column family " + std::string(cf));
+    std::string value;
+    rocksdb::Status s = db_->Get(read_, f->second, rocksdb::Slice(key.data(), key.size()), &value);
+    if (s.IsNotFound()) return std::optional<std::string>();
+    if (!s.ok()) return FromRocks(s, "reading " + std::string(cf));
+    return std::optional<std::string>(std::move(value));
+  }
+
+  Result<std::unique_ptr<KvIterator>> Scan(std::string_view cf) const override {
+    auto f = families_.find(cf);
+    if (f == families_.end()) return Status::InvalidArgument("no column family " + std::string(cf));
+    return std::unique_ptr<KvIterator>(
+        std::make_unique<RocksKvIterator>(std::unique_ptr<rocksdb::Iterator>(db_->NewIterator(scan_, f->second))));
+  }
+
+ private:
+  rocksdb::DB* const db_;
+  const std::map<std::string, rocksdb::ColumnFamilyHandle*, std::less<>>& families_;
+  const rocksdb::Snapshot* const snapshot_;
+  rocksdb::ReadOptions read_;
+  rocksdb::ReadOptions scan_;
+  LogHead head_;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<LogSnapshot>> RocksEventLog::Snapshot() const {
+  auto snap = std::make_unique<RocksSnapshot>(db_.get(), families_,
+                                              options_.mode != EventLogOptions::Mode::kReadOnly);
+  MS_RETURN_IF_ERROR(snap->LoadHead(meta_));
+  return std::unique_ptr<LogSnapshot>(std::move(snap));
+}
+
 Result<uint64_t> RocksEventLog::Checkpoint(std::string_view projection) const {
   MS_ASSIGN_OR_RETURN(auto v, Get(kMetaFamily, CheckpointKey(projection)));
   if (!v.has_value()) return uint64_t{0};

@@ -11,8 +11,10 @@ Result<AsOfCache::View> AsOfCache::ViewFor(const std::optional<FoldLimit>& limit
                                            const std::vector<std::string_view>& projections) {
   View v;
   if (!limit) {
-    v.reader = &log_;
-    v.seq = log_.Head().seq;
+    MS_ASSIGN_OR_RETURN(std::unique_ptr<LogSnapshot> snapshot, log_.Snapshot());
+    v.live = std::move(snapshot);
+    v.reader = v.live.get();
+    v.seq = v.live->head().seq;
     v.now_us = NowUs();
     return v;
   }

@@ -103,9 +103,11 @@ Reply QueryHandlers::History(const Request& req) {
 
 Reply QueryHandlers::Current(const Request&) {
   const int64_t now = NowUs();
-  auto active = ListActiveRuns(ctx_.log, now);
+  auto snap = ctx_.log.Snapshot();  // the runs in flight and the recent ones of one head
+  if (!snap.ok()) return StatusReply(snap.status());
+  auto active = ListActiveRuns(**snap, now);
   if (!active.ok()) return StatusReply(active.status());
-  auto recent = RecentRunsJson(ctx_.log, now);
+  auto recent = RecentRunsJson(**snap, now);
   if (!recent.ok()) return StatusReply(recent.status());
   json::array current;
   for (const auto& a : *active) current.push_back(ActiveRunJson(a, now));
@@ -115,7 +117,7 @@ Reply QueryHandlers::Current(const Request&) {
                                      {"current_sync", std::move(first)},
                                      {"current_syncs", std::move(current)},
                                      {"recent_syncs", std::move(*recent)},
-                                     {"last_seq", ctx_.log.Head().seq}});
+                                     {"last_seq", (*snap)->head().seq}});
 }
 
 Reply QueryHandlers::Run(const Request& req) {
@@ -140,7 +142,9 @@ Reply QueryHandlers::RunEvents(const Request& req) {
 }
 
 Reply QueryHandlers::Statistics(const Request&) {
-  auto stats = GetStats(ctx_.log);
+  auto snap = ctx_.log.Snapshot();  // the counts and the recent runs of one head
+  if (!snap.ok()) return StatusReply(snap.status());
+  auto stats = GetStats(**snap);
   if (!stats.ok()) return StatusReply(stats.status());
   json::object by_account;
   for (const auto& account : ctx_.engine.account_names()) by_account[account] = 0;
@@ -149,7 +153,7 @@ Reply QueryHandlers::Statistics(const Request&) {
     by_account[a.account] = a.offers;
     accounts.push_back(AccountStatsJson(a));
   }
-  auto recent = RecentRunsJson(ctx_.log, NowUs());
+  auto recent = RecentRunsJson(**snap, NowUs());
   if (!recent.ok()) return StatusReply(recent.status());
   return JsonReply(200, json::object{{"status", "success"},
                                      {"products_by_account", std::move(by_account)},
@@ -205,10 +209,12 @@ Reply QueryHandlers::Products(const Request& req) {
   q.limit = *limit;
   if (*account && !(*account)->empty()) q.account = **account;
   q.search = search->value_or("");
-  auto page = SearchCatalog(ctx_.log, q);
+  auto snap = ctx_.log.Snapshot();  // the page and the accounts' last syncs of one head
+  if (!snap.ok()) return StatusReply(snap.status());
+  auto page = SearchCatalog(**snap, q);
   if (!page.ok()) return StatusReply(page.status());
   std::map<std::string, int64_t> last_synced;
-  if (auto stats = GetStats(ctx_.log); stats.ok()) {
+  if (auto stats = GetStats(**snap); stats.ok()) {
     for (const auto& a : stats->accounts) last_synced[a.account] = a.last_success_at_us;
   }
   json::array products;

@@ -83,6 +83,7 @@ class RocksEventLog final : public EventLog {
   Result<std::vector<std::optional<std::string>>> MultiGet(std::string_view cf,
                                                            const std::vector<std::string>& keys) const override;
   Result<std::unique_ptr<KvIterator>> Scan(std::string_view cf) const override;
+  Result<std::unique_ptr<LogSnapshot>> Snapshot() const override;
   std::vector<Projection*> projections() const override;
   std::vector<std::string> unbuilt_projections() const override { return unbuilt_; }
   Result<RebuildReport> RebuildProjections(const std::vector<std::string_view>& names,

@@ -25,12 +25,14 @@ class AsOfCache {
   explicit AsOfCache(const EventLog& log) : log_(log) {}
 
   struct View {
-    std::shared_ptr<AsOfView> as_of;  // holds the fold the reader points into
+    std::shared_ptr<AsOfView> as_of;  // holds the fold the reader points into (as of)
+    std::shared_ptr<LogSnapshot> live;  // holds the snapshot the reader points into (live)
     const KvReader* reader = nullptr;
     uint64_t seq = 0;      // the last event the view includes
     int64_t now_us = 0;    // "now" for the view: the clock live, the last event's time as of
   };
-  // The live log (no limit) or a fold of the named projections up to `limit`. The last 8 folds
+  // The live log through one snapshot (no limit: every row a query reads is of the same head)
+  // or a fold of the named projections up to `limit`. The last 8 folds
   // of settled points are kept. Errors: the fold's.
   Result<View> ViewFor(const std::optional<FoldLimit>& limit, const std::vector<std::string_view>& projections);
 
