@@ -16,6 +16,7 @@
 #include "events/event_log.h"
 #include "http/internal/as_of_cache.h"
 #include "http/internal/commands.h"
+#include "http/internal/connection_pool.h"
 #include "http/console_assets.h"
 #include "http/internal/context.h"
 #include "http/errors.h"
@@ -172,9 +173,10 @@ class ServerImpl final : public Server {
       ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
       listen_fd_ = sock;
     });
-    svr_.new_task_queue = [n = o_.threads] { return new httplib::ThreadPool(n); };
+    // A worker per connection, grown on demand: idle or slow clients cannot starve the others.
+    svr_.new_task_queue = [n = o_.threads, m = o_.max_connections] { return NewConnectionPool(n, m); };
     svr_.set_keep_alive_max_count(o_.keep_alive_max_requests);
-    svr_.set_keep_alive_timeout(30);
+    svr_.set_keep_alive_timeout(5);  // an idle keep-alive connection holds its worker this long
     svr_.set_payload_max_length(o_.max_body_bytes);
     svr_.set_read_timeout(10);
     svr_.set_write_timeout(10);
@@ -364,6 +366,9 @@ Result<std::unique_ptr<Server>> Server::Create(EventLog& log, SyncEngine& engine
                                    "or listen on 127.0.0.1");
   }
   if (options.threads < 2) return Status::InvalidArgument("the server needs at least 2 threads");
+  if (options.max_connections < options.threads) {
+    return Status::InvalidArgument("max_connections must be at least the number of threads");
+  }
   if (options.max_sse_clients >= options.threads) {
     return Status::InvalidArgument("max_sse_clients must leave threads for other requests");
   }

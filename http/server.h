@@ -27,7 +27,8 @@ struct ServerOptions {
   // Bearer tokens. With neither set, only loopback hosts may be bound.
   std::string operator_token;      // commands (and reads)
   std::string auditor_token;       // reads
-  size_t threads = 16;             // request workers (each SSE client holds one)
+  size_t threads = 16;             // request workers kept ready (each connection holds one)
+  size_t max_connections = 512;    // workers added as connections need them; past this, new ones wait
   size_t max_sse_clients = 8;      // more get 503
   size_t max_body_bytes = 64 * 1024;
   size_t keep_alive_max_requests = 100000;

@@ -39,7 +39,11 @@ void AddFlags(CLI::App& app, Config& c) {
       ->capture_default_str();
   app.add_option("--run-deadline-minutes", c.deadline_minutes, "A run that takes longer fails")->capture_default_str();
   app.add_option("--page-window", c.page_window, "Page requests in flight per run")->capture_default_str();
-  app.add_option("--threads", c.threads, "HTTP worker threads")->capture_default_str();
+  app.add_option("--threads", c.threads, "HTTP workers kept ready (each open connection holds one)")
+      ->capture_default_str();
+  app.add_option("--max-connections", c.max_connections,
+                 "HTTP connections served at once (workers are added up to this; past it new ones wait)")
+      ->capture_default_str();
   app.add_option("--log-format", c.log_format, "text or json (one JSON object per line)")
       ->check(CLI::IsMember({"text", "json"}))
       ->capture_default_str();

@@ -23,6 +23,7 @@ struct Config {
   uint32_t schedule_minutes = 0;
   uint32_t deadline_minutes = 30;
   uint32_t threads = 16;
+  uint32_t max_connections = 512;
   uint32_t page_window = 16;
   std::string log_format = "text";
   bool demo = false;

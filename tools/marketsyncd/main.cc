@@ -80,6 +80,7 @@ Exit Serve(const msd::Config& c, const std::string& host, int port, ms::EngineOp
   server_options.operator_token = c.operator_token;
   server_options.auditor_token = c.auditor_token;
   server_options.threads = c.threads;
+  server_options.max_connections = std::max<size_t>(c.max_connections, c.threads);
   server_options.max_sse_clients = std::max<size_t>(1, c.threads / 2);
   server_options.console_dir = c.console_dir;
   auto server = ms::http::Server::Create(**log, **engine, metrics, server_options);
