@@ -122,6 +122,10 @@ class HttpClient final : public EmagClient {
       c->set_connection_timeout(std::chrono::duration_cast<std::chrono::microseconds>(options_.connect_timeout));
       c->set_read_timeout(std::chrono::duration_cast<std::chrono::microseconds>(options_.read_timeout));
       c->set_write_timeout(std::chrono::duration_cast<std::chrono::microseconds>(options_.read_timeout));
+      // HTTPS verifies the server's certificate, always: against ca_file when given, else the
+      // system's trust store. There is no switch to turn it off.
+      c->enable_server_certificate_verification(true);
+      if (!options_.ca_file.empty()) c->set_ca_cert_path(options_.ca_file.c_str());
     }
     std::lock_guard lk(pool_mu_);
     busy_.insert(c.get());
@@ -147,6 +151,15 @@ class HttpClient final : public EmagClient {
     auto res = conn->Post(path, body, "application/json");
     ReleaseConnection(std::move(conn));
     ++stats->requests;
+    if (!res && res.error() == httplib::Error::SSLServerVerification) {
+      // An untrusted certificate is not a passing fault: retrying cannot help, continuing must not.
+      a.kind = Attempt::Kind::kFatal;
+      a.status = Status::FailedPrecondition(
+          where + ": the server's TLS certificate is not trusted (" + httplib::to_string(res.error()) +
+          "); if eMAG is reached through a proxy or a test server with its own CA, give that CA with --ca-file "
+          "(EMAG_CA_FILE)");
+      return a;
+    }
     if (!res) {
       a.kind = Attempt::Kind::kRetry;
       a.status = Status::Unavailable(where + ": " + httplib::to_string(res.error()));

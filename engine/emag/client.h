@@ -35,6 +35,8 @@ struct ClientOptions {
   RetryPolicy retry;
   Clock* clock = nullptr;               // defaults to SystemClock(); borrowed
   std::function<double()> random;       // uniform [0, 1) for jitter; defaults to a seeded PRNG
+  // PEM file of the CAs that HTTPS certificates are checked against; empty: the system's.
+  std::string ca_file;
 };
 
 // Filters of product_offer/read and /count.

@@ -28,6 +28,8 @@ int main(int argc, char** argv) {
   std::string faults_file;
   app.add_option("--host", host, "Address to listen on")->capture_default_str();
   app.add_option("--port", port, "Port to listen on; 0 picks a free one and prints it")->capture_default_str();
+  app.add_option("--tls-cert", options.tls_cert, "Serve HTTPS with this certificate (PEM; needs --tls-key)");
+  app.add_option("--tls-key", options.tls_key, "The certificate's private key (PEM)");
   app.add_option("--accounts", accounts, "Account names, comma separated")->delimiter(',')->capture_default_str();
   app.add_option("--offers", options.offers, "Offers per account before drift")->capture_default_str();
   app.add_option("--seed", options.seed, "Seed of the catalogues, drift and fault probabilities")->capture_default_str();
@@ -59,6 +61,10 @@ int main(int argc, char** argv) {
   sigaddset(&signals, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);  // before any thread starts
 
+  if (options.tls_cert.empty() != options.tls_key.empty()) {
+    std::cerr << "emag-sim: --tls-cert and --tls-key go together\n";
+    return 2;
+  }
   auto sim = marketsync::sim::Simulator::Start(options, host, port);
   if (!sim.ok()) {
     std::cerr << "emag-sim: " << sim.status().ToString() << "\n";

@@ -132,6 +132,11 @@ class HttpSimulator final : public Simulator {
  public:
   HttpSimulator(SimulatorOptions options, std::string host)
       : options_(std::move(options)), host_(std::move(host)), faults_(options_.seed), rng_(options_.seed) {
+    if (options_.tls_cert.empty()) {
+      server_ = std::make_unique<httplib::Server>();
+    } else {
+      server_ = std::make_unique<httplib::SSLServer>(options_.tls_cert.c_str(), options_.tls_key.c_str());
+    }
     uint32_t index = 0;
     for (const auto& a : options_.accounts) {
       accounts_.emplace(a.name, AccountState{a, Catalog(options_.seed, index++, options_.offers), 0, 0, 0, 0, {}});
@@ -141,27 +146,31 @@ class HttpSimulator final : public Simulator {
   ~HttpSimulator() override { Stop(); }
 
   Status Bind(int port) {
+    if (!server_->is_valid()) {
+      return Status::InvalidArgument("emag-sim cannot serve TLS with certificate " + options_.tls_cert + " and key " +
+                                     options_.tls_key);
+    }
     const size_t threads = std::max<size_t>(options_.threads, 4);
     // httplib owns the queue it is handed.
-    server_.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
-    server_.set_tcp_nodelay(true);
-    server_.set_keep_alive_max_count(100000);
-    server_.set_read_timeout(30, 0);
-    server_.set_payload_max_length(1 << 20);
+    server_->new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
+    server_->set_tcp_nodelay(true);
+    server_->set_keep_alive_max_count(100000);
+    server_->set_read_timeout(30, 0);
+    server_->set_payload_max_length(1 << 20);
     Routes();
     if (port == 0) {
-      port_ = server_.bind_to_any_port(host_);
+      port_ = server_->bind_to_any_port(host_);
     } else {
-      port_ = server_.bind_to_port(host_, port) ? port : -1;
+      port_ = server_->bind_to_port(host_, port) ? port : -1;
     }
     if (port_ <= 0) return Status::Unavailable("emag-sim cannot bind " + host_ + ":" + std::to_string(port));
-    thread_ = std::thread([this] { server_.listen_after_bind(); });
+    thread_ = std::thread([this] { server_->listen_after_bind(); });
     return Status::Ok();
   }
 
   int port() const override { return port_; }
   std::string BaseUrl() const override {
-    return "http://" + host_ + ":" + std::to_string(port_) + "/api-3";
+    return (options_.tls_cert.empty() ? "http://" : "https://") + host_ + ":" + std::to_string(port_) + "/api-3";
   }
 
   void Stop() override {
@@ -171,7 +180,7 @@ class HttpSimulator final : public Simulator {
       stopped_ = true;
     }
     stop_cv_.notify_all();
-    server_.stop();
+    server_->stop();
     if (thread_.joinable()) thread_.join();
   }
 
@@ -202,35 +211,35 @@ class HttpSimulator final : public Simulator {
 
  private:
   void Routes() {
-    server_.Post(R"(/api-3/product_offer/(read|count))", [this](const httplib::Request& req, httplib::Response& res) {
+    server_->Post(R"(/api-3/product_offer/(read|count))", [this](const httplib::Request& req, httplib::Response& res) {
       ServeApi(req, res, req.matches[1].str());
     });
-    server_.Post(R"(/_sim/accounts/([^/]+)/tick)", [this](const httplib::Request& req, httplib::Response& res) {
+    server_->Post(R"(/_sim/accounts/([^/]+)/tick)", [this](const httplib::Request& req, httplib::Response& res) {
       auto changes = Tick(req.matches[1].str());
       if (!changes.ok()) return Json(res, 404, json::object{{"error", changes.status().message()}});
       auto ids = [](const std::vector<uint64_t>& v) { return json::value_from(v); };
       Json(res, 200, json::object{{"created", ids(changes->created)}, {"updated", ids(changes->updated)},
                                   {"removed", ids(changes->removed)}});
     });
-    server_.Get(R"(/_sim/accounts/([^/]+)/stats)", [this](const httplib::Request& req, httplib::Response& res) {
+    server_->Get(R"(/_sim/accounts/([^/]+)/stats)", [this](const httplib::Request& req, httplib::Response& res) {
       auto stats = Stats(req.matches[1].str());
       if (!stats.ok()) return Json(res, 404, json::object{{"error", stats.status().message()}});
       Json(res, 200, json::object{{"requests", stats->requests}, {"rate_limited", stats->rate_limited},
                                   {"max_in_flight", stats->max_in_flight}});
     });
-    server_.Get("/_sim/faults", [this](const httplib::Request&, httplib::Response& res) {
+    server_->Get("/_sim/faults", [this](const httplib::Request&, httplib::Response& res) {
       res.set_content(faults_.ToJson(), "application/json");
     });
-    server_.Put("/_sim/faults", [this](const httplib::Request& req, httplib::Response& res) {
+    server_->Put("/_sim/faults", [this](const httplib::Request& req, httplib::Response& res) {
       Status s = faults_.Load(req.body);
       if (!s.ok()) return Json(res, 400, json::object{{"error", s.message()}});
       res.set_content(faults_.ToJson(), "application/json");
     });
-    server_.Delete("/_sim/faults", [this](const httplib::Request&, httplib::Response& res) {
+    server_->Delete("/_sim/faults", [this](const httplib::Request&, httplib::Response& res) {
       faults_.Clear();
       res.set_content(faults_.ToJson(), "application/json");
     });
-    server_.Get("/_sim/health", [](const httplib::Request&, httplib::Response& res) {
+    server_->Get("/_sim/health", [](const httplib::Request&, httplib::Response& res) {
       res.set_content(R"({"status":"ok"})", "application/json");
     });
   }
@@ -472,7 +481,7 @@ class HttpSimulator final : public Simulator {
 
   const SimulatorOptions options_;
   const std::string host_;
-  httplib::Server server_;
+  std::unique_ptr<httplib::Server> server_;  // an SSLServer when options_ name a certificate
   std::thread thread_;
   int port_ = 0;
   FaultScript faults_;

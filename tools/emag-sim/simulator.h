@@ -44,6 +44,9 @@ struct SimulatorOptions {
   std::string faults_json;            // a fault script to start with
   bool log_requests = true;           // one log line per request
   size_t threads = 64;                // concurrent requests served
+  // HTTPS with this certificate and key (PEM files); empty: plain HTTP.
+  std::string tls_cert;
+  std::string tls_key;
 };
 
 struct AccountStats {

@@ -27,6 +27,7 @@ void AddFlags(CLI::App& app, Config& c) {
   c.auditor_token = Env("MARKETSYNC_AUDITOR_TOKEN");
   c.schedule_minutes = static_cast<uint32_t>(std::atoi(Env("MARKETSYNC_SCHEDULE_MINUTES", "0").c_str()));
   c.console_dir = Env("MARKETSYNC_CONSOLE_DIR");
+  c.ca_file = Env("EMAG_CA_FILE");
   app.add_option("--data", c.data, "Database directory (env MARKETSYNC_DATA)")->capture_default_str();
   app.add_option("--listen", c.listen, "HOST:PORT to serve on; port 0 picks a free one (env MARKETSYNC_LISTEN)")
       ->capture_default_str();
@@ -39,6 +40,9 @@ void AddFlags(CLI::App& app, Config& c) {
       ->capture_default_str();
   app.add_option("--run-deadline-minutes", c.deadline_minutes, "A run that takes longer fails")->capture_default_str();
   app.add_option("--page-window", c.page_window, "Page requests in flight per run")->capture_default_str();
+  app.add_option("--ca-file", c.ca_file,
+                 "PEM file of the CAs eMAG's HTTPS certificate is checked against, instead of the system's "
+                 "(env EMAG_CA_FILE); verification itself cannot be turned off");
   app.add_option("--threads", c.threads, "HTTP workers kept ready (each open connection holds one)")
       ->capture_default_str();
   app.add_option("--max-connections", c.max_connections,

@@ -24,6 +24,7 @@ struct Config {
   uint32_t deadline_minutes = 30;
   uint32_t threads = 16;
   uint32_t max_connections = 512;
+  std::string ca_file;  // EMAG_CA_FILE
   uint32_t page_window = 16;
   std::string log_format = "text";
   bool demo = false;

@@ -160,6 +160,7 @@ int main(int argc, char** argv) {
   engine_options.run_deadline = std::chrono::minutes(c.deadline_minutes);
   engine_options.schedule_interval = std::chrono::minutes(c.schedule_minutes);
   engine_options.page_window = c.page_window;
+  engine_options.client.ca_file = c.ca_file;
 
   const Exit exit = Serve(c, host, port, std::move(engine_options), signals);
   if (!exit.message.empty()) std::cerr << "marketsyncd: " << exit.message << "\n";
