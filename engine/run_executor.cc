@@ -96,7 +96,7 @@ Status RunExecutor::Execute(RunState st, RunFlags& active) {
   if (!r.params.include_inactive) filter.status = 1;
   const uint32_t first_page = r.last_page + 1;
   const uint32_t before_count = PagesBeforeCount(r, first_page, plan.per_page);
-  MS_RETURN_IF_ERROR(Begin(st, first_page));
+  MS_RETURN_IF_ERROR(Begin(st, first_page, plan.per_page));
 
   // The count goes ahead of the first page request; pages commit as they come, before it answers.
   emag::CallControl control{&active.stop, std::chrono::steady_clock::now() + options_.run_deadline, std::nullopt};
@@ -126,12 +126,12 @@ uint32_t RunExecutor::PagesBeforeCount(const RunRecord& r, uint32_t first_page, 
   return static_cast<uint32_t>(std::min<uint64_t>(std::max<uint64_t>(known + 1, first_page), emag::PageStream::kOpenEnded));
 }
 
-Status RunExecutor::Begin(RunState& st, uint32_t first_page) {
+Status RunExecutor::Begin(RunState& st, uint32_t first_page, uint32_t per_page) {
   RunRecord& r = st.record;
   st.part_numbers_complete = st.seen.size() == 0;
   SyncStarted started;
   started.attempt = std::max<uint32_t>(r.attempt, 1);
-  started.items_per_page = r.params.items_per_page == 0 ? 100 : r.params.items_per_page;
+  started.items_per_page = per_page;
   started.awaiting_count = true;
   spdlog::info("run {} started: account {}, attempt {}, from page {}", r.id, r.account_type, started.attempt,
                first_page);

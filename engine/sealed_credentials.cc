@@ -8,6 +8,7 @@
 #include <memory>
 
 #include "base/sha256.h"
+#include "engine/offer_fingerprint.h"
 
 namespace marketsync {
 namespace {
@@ -23,16 +24,7 @@ struct CipherCtxFree {
 };
 using CipherCtx = std::unique_ptr<EVP_CIPHER_CTX, CipherCtxFree>;
 
-std::string Hex(const uint8_t* p, size_t n) {
-  static constexpr char kDigits[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(2 * n);
-  for (size_t i = 0; i < n; ++i) {
-    out.push_back(kDigits[p[i] >> 4]);
-    out.push_back(kDigits[p[i] & 15]);
-  }
-  return out;
-}
+std::string Hex(const uint8_t* p, size_t n) { return ToHex(std::string_view(reinterpret_cast<const char*>(p), n)); }
 
 int HexDigit(char c) {
   if (c >= '0' && c <= '9') return c - '0';

@@ -76,14 +76,34 @@ Status RocksEventLog::CatchUp() {
   return LoadHead();
 }
 
-Result<std::optional<std::string>> RocksEventLog::Get(std::string_view cf, std::string_view key) const {
-  auto f = families_.find(cf);
-  if (f == families_.end()) return Status::InvalidArgument("no column family " + std::string(cf));
+namespace {
+
+using Families = std::map<std::string, rocksdb::ColumnFamilyHandle*, std::less<>>;
+
+// Get and Scan of the log and of its snapshots: the same, but for the read options.
+Result<std::optional<std::string>> GetWith(rocksdb::DB* db, const Families& families, const rocksdb::ReadOptions& ro,
+                                           std::string_view cf, std::string_view key) {
+  auto f = families.find(cf);
+  if (f == families.end()) return Status::InvalidArgument("no column family " + std::string(cf));
   std::string value;
-  rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), f->second, rocksdb::Slice(key.data(), key.size()), &value);
+  rocksdb::Status s = db->Get(ro, f->second, rocksdb::Slice(key.data(), key.size()), &value);
   if (s.IsNotFound()) return std::optional<std::string>();
   if (!s.ok()) return FromRocks(s, "reading " + std::string(cf));
   return std::optional<std::string>(std::move(value));
+}
+
+Result<std::unique_ptr<KvIterator>> ScanWith(rocksdb::DB* db, const Families& families, const rocksdb::ReadOptions& ro,
+                                             std::string_view cf) {
+  auto f = families.find(cf);
+  if (f == families.end()) return Status::InvalidArgument("no column family " + std::string(cf));
+  return std::unique_ptr<KvIterator>(
+      std::make_unique<RocksKvIterator>(std::unique_ptr<rocksdb::Iterator>(db->NewIterator(ro, f->second))));
+}
+
+}  // namespace
+
+Result<std::optional<std::string>> RocksEventLog::Get(std::string_view cf, std::string_view key) const {
+  return GetWith(db_.get(), families_, rocksdb::ReadOptions(), cf, key);
 }
 
 Result<std::vector<std::optional<std::string>>> RocksEventLog::MultiGet(std::string_view cf,
@@ -106,10 +126,7 @@ Result<std::vector<std::optional<std::string>>> RocksEventLog::MultiGet(std::str
 }
 
 Result<std::unique_ptr<KvIterator>> RocksEventLog::Scan(std::string_view cf) const {
-  auto f = families_.find(cf);
-  if (f == families_.end()) return Status::InvalidArgument("no column family " + std::string(cf));
-  return std::unique_ptr<KvIterator>(std::make_unique<RocksKvIterator>(
-      std::unique_ptr<rocksdb::Iterator>(db_->NewIterator(TotalOrder(), f->second))));
+  return ScanWith(db_.get(), families_, TotalOrder(), cf);
 }
 
 namespace {
@@ -117,8 +134,7 @@ namespace {
 // Reads through one RocksDB snapshot (none for a read-only open, which is frozen already).
 class RocksSnapshot final : public LogSnapshot {
  public:
-  RocksSnapshot(rocksdb::DB* db, const std::map<std::string, rocksdb::ColumnFamilyHandle*, std::less<>>& families,
-                bool take)
+  RocksSnapshot(rocksdb::DB* db, const Families& families, bool take)
       : db_(db), families_(families), snapshot_(take ? db->GetSnapshot() : nullptr) {
     read_.snapshot = snapshot_;
     scan_ = TotalOrder();
@@ -130,37 +146,26 @@ class RocksSnapshot final : public LogSnapshot {
   RocksSnapshot(const RocksSnapshot&) = delete;
   RocksSnapshot& operator=(const RocksSnapshot&) = delete;
 
-  Status LoadHead(rocksdb::ColumnFamilyHandle* meta) {
-    std::string value;
-    rocksdb::Status s = db_->Get(read_, meta, std::string(kHeadKey), &value);
-    if (s.IsNotFound()) return Status::Ok();  // an empty log
-    if (!s.ok()) return FromRocks(s, "reading the head");
-    MS_ASSIGN_OR_RETURN(head_, DecodeHead(value));
-    return Status::Ok();
+  // The head row as of the snapshot (written in the same batch as the rows it names).
+  Status LoadHead() {
+    MS_ASSIGN_OR_RETURN(std::optional<std::string> value, Get(EventLog::kMetaFamily, kHeadKey));
+    if (value) {
+      MS_ASSIGN_OR_RETURN(head_, DecodeHead(*value));
+    }
+    return Status::Ok();  // absent: an empty log
   }
 
   const LogHead& head() const override { return head_; }
-
   Result<std::optional<std::string>> Get(std::string_view cf, std::string_view key) const override {
-    auto f = families_.find(cf);
-    if (f == families_.end()) return Status::InvalidArgument("no column family " + std::string(cf));
-    std::string value;
-    rocksdb::Status s = db_->Get(read_, f->second, rocksdb::Slice(key.data(), key.size()), &value);
-    if (s.IsNotFound()) return std::optional<std::string>();
-    if (!s.ok()) return FromRocks(s, "reading " + std::string(cf));
-    return std::optional<std::string>(std::move(value));
+    return GetWith(db_, families_, read_, cf, key);
   }
-
   Result<std::unique_ptr<KvIterator>> Scan(std::string_view cf) const override {
-    auto f = families_.find(cf);
-    if (f == families_.end()) return Status::InvalidArgument("no column family " + std::string(cf));
-    return std::unique_ptr<KvIterator>(
-        std::make_unique<RocksKvIterator>(std::unique_ptr<rocksdb::Iterator>(db_->NewIterator(scan_, f->second))));
+    return ScanWith(db_, families_, scan_, cf);
   }
 
  private:
   rocksdb::DB* const db_;
-  const std::map<std::string, rocksdb::ColumnFamilyHandle*, std::less<>>& families_;
+  const Families& families_;
   const rocksdb::Snapshot* const snapshot_;
   rocksdb::ReadOptions read_;
   rocksdb::ReadOptions scan_;
@@ -172,7 +177,7 @@ class RocksSnapshot final : public LogSnapshot {
 Result<std::unique_ptr<LogSnapshot>> RocksEventLog::Snapshot() const {
   auto snap = std::make_unique<RocksSnapshot>(db_.get(), families_,
                                               options_.mode != EventLogOptions::Mode::kReadOnly);
-  MS_RETURN_IF_ERROR(snap->LoadHead(meta_));
+  MS_RETURN_IF_ERROR(snap->LoadHead());
   return std::unique_ptr<LogSnapshot>(std::move(snap));
 }
 

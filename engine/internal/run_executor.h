@@ -55,7 +55,7 @@ class RunExecutor {
   // (or an earlier attempt's count) fills; open-ended (the window bounds it) when nothing is known.
   uint32_t PagesBeforeCount(const RunRecord& r, uint32_t first_page, uint32_t per_page) const;
   // Appends SyncStarted at once: the count comes later, in SyncCounted.
-  Status Begin(RunState& st, uint32_t first_page);
+  Status Begin(RunState& st, uint32_t first_page, uint32_t per_page);
   // SyncCounted for the count's answer; sizes the run's tables and ends the plan at its last page.
   std::vector<NewEvent> Counted(RunState& st, const emag::FetchedCount& count, Plan& plan);
   // Takes the count and the pages in order until the stream ends or the run must stop; `fatal`
