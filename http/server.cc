@@ -5,7 +5,6 @@
 #include <sys/socket.h>
 
 #include <fmt/format.h>
-#include <openssl/crypto.h>
 #include <spdlog/spdlog.h>
 
 #include <atomic>
@@ -26,6 +25,8 @@
 #include "http/internal/queries.h"
 #include "http/internal/routes.h"
 #include "http/internal/run_metrics.h"
+#include "http/internal/tls.h"
+#include "http/internal/token.h"
 
 namespace marketsync::http {
 
@@ -36,11 +37,6 @@ using Clock = std::chrono::steady_clock;
 constexpr std::string_view kJson = "application/json";
 constexpr std::string_view kProducts = "/api/v1/emag/products";
 constexpr std::string_view kEventStream = "/api/v1/events/stream";
-
-bool TokenEquals(const std::string& given, const std::string& expected) {
-  return !expected.empty() && given.size() == expected.size() &&
-         CRYPTO_memcmp(given.data(), expected.data(), given.size()) == 0;
-}
 
 Request ToRequest(const httplib::Request& req) {
   Request r;
@@ -68,13 +64,15 @@ void Write(const Reply& r, httplib::Response& res) {
 
 class ServerImpl final : public Server {
  public:
-  ServerImpl(EventLog& log, SyncEngine& engine, Metrics& metrics, ServerOptions options)
+  ServerImpl(EventLog& log, SyncEngine& engine, Metrics& metrics, ServerOptions options,
+             std::unique_ptr<httplib::Server> listener)
       : o_(std::move(options)),
         ctx_{log, engine, metrics, o_, draining_},
         cache_(log),
         queries_(ctx_, cache_),
         commands_(ctx_),
-        run_metrics_(ctx_) {}
+        run_metrics_(ctx_),
+        svr_(std::move(listener)) {}
 
   ~ServerImpl() override { Stop(); }
 
@@ -82,10 +80,10 @@ class ServerImpl final : public Server {
     BuildRoutes();
     Configure();
     if (o_.port == 0) {
-      port_ = svr_.bind_to_any_port(o_.host);
+      port_ = svr_->bind_to_any_port(o_.host);
       if (port_ <= 0) return Status::Unavailable("cannot bind " + o_.host);
     } else {
-      if (!svr_.bind_to_port(o_.host, o_.port)) return Status::Unavailable(fmt::format("cannot bind {}:{}", o_.host, o_.port));
+      if (!svr_->bind_to_port(o_.host, o_.port)) return Status::Unavailable(fmt::format("cannot bind {}:{}", o_.host, o_.port));
       port_ = o_.port;
     }
     // cpp-httplib listens with a backlog of 5; under connection churn that queues SYNs for
@@ -93,9 +91,9 @@ class ServerImpl final : public Server {
     if (listen_fd_ >= 0 && ::listen(listen_fd_, o_.listen_backlog) != 0) {
       spdlog::warn("could not raise the listen backlog to {}", o_.listen_backlog);
     }
-    thread_ = std::thread([this] { svr_.listen_after_bind(); });
+    thread_ = std::thread([this] { svr_->listen_after_bind(); });
     tail_ = std::thread([this] { run_metrics_.Follow(stopping_); });
-    for (int i = 0; i < 500 && !svr_.is_running(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    for (int i = 0; i < 500 && !svr_->is_running(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(2));
     return Status::Ok();
   }
 
@@ -107,7 +105,7 @@ class ServerImpl final : public Server {
     stopping_ = true;
     draining_ = true;
     if (thread_.joinable()) {
-      svr_.stop();
+      svr_->stop();
       thread_.join();
     }
     if (tail_.joinable()) tail_.join();
@@ -167,24 +165,24 @@ class ServerImpl final : public Server {
   }
 
   void Configure() {
-    svr_.set_tcp_nodelay(true);
-    svr_.set_socket_options([this](socket_t sock) {
+    svr_->set_tcp_nodelay(true);
+    svr_->set_socket_options([this](socket_t sock) {
       int yes = 1;
       ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
       listen_fd_ = sock;
     });
     // A worker per connection, grown on demand: idle or slow clients cannot starve the others.
-    svr_.new_task_queue = [n = o_.threads, m = o_.max_connections] { return NewConnectionPool(n, m); };
-    svr_.set_keep_alive_max_count(o_.keep_alive_max_requests);
-    svr_.set_keep_alive_timeout(5);  // an idle keep-alive connection holds its worker this long
-    svr_.set_payload_max_length(o_.max_body_bytes);
-    svr_.set_read_timeout(10);
-    svr_.set_write_timeout(10);
-    if (!o_.console_dir.empty()) svr_.set_mount_point("/", o_.console_dir);
+    svr_->new_task_queue = [n = o_.threads, m = o_.max_connections] { return NewConnectionPool(n, m); };
+    svr_->set_keep_alive_max_count(o_.keep_alive_max_requests);
+    svr_->set_keep_alive_timeout(5);  // an idle keep-alive connection holds its worker this long
+    svr_->set_payload_max_length(o_.max_body_bytes);
+    svr_->set_read_timeout(10);
+    svr_->set_write_timeout(10);
+    if (!o_.console_dir.empty()) svr_->set_mount_point("/", o_.console_dir);
 
     // Before the body is read: a sync command's body must be JSON (multipart and form bodies
     // would otherwise be parsed by cpp-httplib before the route sees them).
-    svr_.set_pre_routing_handler([](const httplib::Request& req, httplib::Response& res) {
+    svr_->set_pre_routing_handler([](const httplib::Request& req, httplib::Response& res) {
       request_start_ = Clock::now();
       if (req.method == "POST" && req.path == std::string(kProducts) + "/sync" &&
           !IsJsonMediaType(req.get_header_value("Content-Type"))) {
@@ -193,9 +191,9 @@ class ServerImpl final : public Server {
       }
       return httplib::Server::HandlerResponse::Unhandled;
     });
-    svr_.set_logger([this](const httplib::Request& req, const httplib::Response& res) { Observe(req, res); });
-    svr_.set_error_handler([this](const httplib::Request& req, httplib::Response& res) { OnError(req, res); });
-    svr_.set_exception_handler([](const httplib::Request&, httplib::Response& res, std::exception_ptr ep) {
+    svr_->set_logger([this](const httplib::Request& req, const httplib::Response& res) { Observe(req, res); });
+    svr_->set_error_handler([this](const httplib::Request& req, httplib::Response& res) { OnError(req, res); });
+    svr_->set_exception_handler([](const httplib::Request&, httplib::Response& res, std::exception_ptr ep) {
       std::string what = "unexpected error";
       try {
         std::rethrow_exception(ep);
@@ -210,12 +208,12 @@ class ServerImpl final : public Server {
     // Every path goes through the route table.
     auto dispatch = [this](const httplib::Request& req, httplib::Response& res) { Dispatch(req, res); };
     const std::string any = "/.*";
-    svr_.Get(any, dispatch);
-    svr_.Post(any, dispatch);
-    svr_.Put(any, dispatch);
-    svr_.Patch(any, dispatch);
-    svr_.Delete(any, dispatch);
-    svr_.Options(any, dispatch);
+    svr_->Get(any, dispatch);
+    svr_->Post(any, dispatch);
+    svr_->Put(any, dispatch);
+    svr_->Patch(any, dispatch);
+    svr_->Delete(any, dispatch);
+    svr_->Options(any, dispatch);
   }
 
   void Dispatch(const httplib::Request& req, httplib::Response& res) {
@@ -338,7 +336,7 @@ class ServerImpl final : public Server {
   CommandHandlers commands_;
   RunMetrics run_metrics_;
   RouteTable table_;
-  httplib::Server svr_;
+  std::unique_ptr<httplib::Server> svr_;  // an SSLServer when the options name a certificate
   std::thread thread_;
   std::thread tail_;
   int port_ = 0;
@@ -365,6 +363,16 @@ Result<std::unique_ptr<Server>> Server::Create(EventLog& log, SyncEngine& engine
                                    " without tokens: set MARKETSYNC_OPERATOR_TOKEN (and MARKETSYNC_AUDITOR_TOKEN) "
                                    "or listen on 127.0.0.1");
   }
+  if (options.tls_cert_file.empty() != options.tls_key_file.empty()) {
+    return Status::InvalidArgument("a TLS certificate needs its key and a key its certificate: give both or neither");
+  }
+  const bool tokens = !options.operator_token.empty() || !options.auditor_token.empty();
+  if (tokens && options.tls_cert_file.empty() && !options.allow_plain_http && !IsLoopbackHost(options.host)) {
+    return Status::InvalidArgument(
+        "refusing to send bearer tokens over plain HTTP on " + options.host +
+        ": give a TLS certificate and key (--tls-cert, --tls-key), or --allow-plain-http when a reverse "
+        "proxy in front of marketsyncd terminates TLS (docs/DEPLOY.md)");
+  }
   if (options.threads < 2) return Status::InvalidArgument("the server needs at least 2 threads");
   if (options.max_connections < options.threads) {
     return Status::InvalidArgument("max_connections must be at least the number of threads");
@@ -372,7 +380,10 @@ Result<std::unique_ptr<Server>> Server::Create(EventLog& log, SyncEngine& engine
   if (options.max_sse_clients >= options.threads) {
     return Status::InvalidArgument("max_sse_clients must leave threads for other requests");
   }
-  return std::unique_ptr<Server>(std::make_unique<ServerImpl>(log, engine, metrics, std::move(options)));
+  MS_ASSIGN_OR_RETURN(std::unique_ptr<httplib::Server> listener,
+                      NewListener(options.tls_cert_file, options.tls_key_file));
+  return std::unique_ptr<Server>(
+      std::make_unique<ServerImpl>(log, engine, metrics, std::move(options), std::move(listener)));
 }
 
 }  // namespace marketsync::http

@@ -35,6 +35,12 @@ struct ServerOptions {
   int listen_backlog = 1024;
   std::chrono::milliseconds sync_wait{std::chrono::minutes(10)};  // run_async: false
   std::chrono::seconds sse_heartbeat{15};
+  // HTTPS: a PEM certificate chain (the server's first) and its key; both empty serves HTTP.
+  std::string tls_cert_file;
+  std::string tls_key_file;
+  // With tokens, plain HTTP is refused on a non-loopback host unless a proxy in front terminates
+  // TLS and this says so.
+  bool allow_plain_http = false;
   // A directory of static files served at / (the web console); empty serves none.
   std::string console_dir;
 };
@@ -43,7 +49,9 @@ struct ServerOptions {
 class Server {
  public:
   // `log` and `engine` must outlive the server; `metrics` too (shared with the log's hook).
-  // Errors: kInvalidArgument (no tokens and a non-loopback host, bad options).
+  // Errors: kInvalidArgument (no tokens and a non-loopback host; tokens over plain HTTP on a
+  // non-loopback host without allow_plain_http; a certificate or key that cannot be used; bad
+  // options).
   static Result<std::unique_ptr<Server>> Create(EventLog& log, SyncEngine& engine, Metrics& metrics,
                                                 ServerOptions options);
   virtual ~Server() = default;

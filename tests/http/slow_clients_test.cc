@@ -32,36 +32,18 @@ int Connect(int port) {
   return fd;
 }
 
-// A simulator, a log and a started engine for a server to be made on.
 class SlowClientsTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    auto sim = sim::Simulator::Start(testing::QuietSimulator(10), "127.0.0.1", 0);
-    ASSERT_OK(sim);
-    sim_ = std::move(sim).value();
-    auto log = testing::OpenEngineLog(dir_.Sub("db"));
-    ASSERT_OK(log);
-    log_ = std::move(log).value();
-    auto engine = SyncEngine::Create(*log_, testing::EngineFor(*sim_));
-    ASSERT_OK(engine);
-    engine_ = std::move(engine).value();
-    ASSERT_OK(engine_->Start());
-  }
-  void TearDown() override {
-    if (engine_) engine_->Shutdown();
-  }
+  void SetUp() override { ASSERT_OK(h_.Start(10)); }
 
-  testing::TempDir dir_;
-  std::unique_ptr<sim::Simulator> sim_;
-  std::unique_ptr<EventLog> log_;
-  std::unique_ptr<SyncEngine> engine_;
+  testing::EngineHarness h_;
   http::Metrics metrics_;
 };
 
 TEST_F(SlowClientsTest, IdleAndSlowConnectionsDoNotStopOthersBeingAnswered) {
   http::ServerOptions so;
   so.port = 0;  // 16 workers ready, as marketsyncd starts
-  auto server = http::Server::Create(*log_, *engine_, metrics_, so);
+  auto server = http::Server::Create(*h_.log, *h_.engine, metrics_, so);
   ASSERT_OK(server);
   ASSERT_OK((*server)->Start());
   const int port = (*server)->port();
@@ -96,7 +78,7 @@ TEST_F(SlowClientsTest, FewerConnectionsThanWorkersIsRefused) {
   http::ServerOptions so;
   so.threads = 16;
   so.max_connections = 8;
-  auto server = http::Server::Create(*log_, *engine_, metrics_, so);
+  auto server = http::Server::Create(*h_.log, *h_.engine, metrics_, so);
   ASSERT_FALSE(server.ok());
   EXPECT_EQ(server.status().code(), Status::Code::kInvalidArgument);
 }

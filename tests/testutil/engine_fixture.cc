@@ -60,6 +60,18 @@ Result<std::unique_ptr<EventLog>> OpenEngineLog(const std::string& path) {
   return EventLog::Open(path, std::move(o));
 }
 
+Status EngineHarness::Start(uint32_t offers) {
+  MS_ASSIGN_OR_RETURN(sim, sim::Simulator::Start(QuietSimulator(offers), "127.0.0.1", 0));
+  MS_ASSIGN_OR_RETURN(log, OpenEngineLog(dir.Sub("db")));
+  MS_ASSIGN_OR_RETURN(engine, SyncEngine::Create(*log, EngineFor(*sim)));
+  return engine->Start();
+}
+
+EngineHarness::~EngineHarness() {
+  if (engine) engine->Shutdown();
+  engine.reset();
+}
+
 std::map<uint64_t, std::string> MirroredProducts(const EventLog& log, const std::string& account) {
   std::map<uint64_t, std::string> out;
   auto it = log.Scan(kProductsFamily);

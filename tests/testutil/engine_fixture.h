@@ -27,6 +27,19 @@ std::vector<std::string> SyncToEnd(SyncEngine& engine, const StartSyncRequest& r
 // Opens (or reopens) the log with the engine's column families and every projection.
 Result<std::unique_ptr<EventLog>> OpenEngineLog(const std::string& path);
 
+// A simulator on loopback, a log in a temp dir and a started engine over them: what a server
+// test or a driver stands on. The engine is shut down before the rest goes.
+struct EngineHarness {
+  // Errors: whatever starting the simulator, opening the log or recovering returns.
+  Status Start(uint32_t offers);
+  ~EngineHarness();
+
+  TempDir dir;
+  std::unique_ptr<sim::Simulator> sim;
+  std::unique_ptr<EventLog> log;
+  std::unique_ptr<SyncEngine> engine;
+};
+
 // The products the engine's state holds for an account: offer id -> content hash (hex).
 std::map<uint64_t, std::string> MirroredProducts(const EventLog& log, const std::string& account);
 // The simulator's offers for an account, fingerprinted the way the engine does: id -> hash (hex).

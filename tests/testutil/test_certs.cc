@@ -6,6 +6,7 @@
 #include <openssl/x509v3.h>
 
 #include <cstdio>
+#include <filesystem>
 #include <memory>
 #include <stdexcept>
 
@@ -84,6 +85,7 @@ void WriteKey(const std::string& path, EVP_PKEY* key) {
 }  // namespace
 
 TestCerts MakeTestCerts(const std::string& dir) {
+  std::filesystem::create_directories(dir);
   Pkey ca_key = NewKey();
   Cert ca = NewCert(ca_key.get(), "marketsync test CA", 1, nullptr, nullptr);
   Pkey key = NewKey();

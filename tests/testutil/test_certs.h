@@ -13,7 +13,7 @@ struct TestCerts {
   std::string key_file;   // the server's private key
 };
 
-// Throws std::runtime_error when OpenSSL fails.
+// Creates `dir` if need be. Throws std::runtime_error when OpenSSL fails.
 TestCerts MakeTestCerts(const std::string& dir);
 
 }  // namespace marketsync::testing

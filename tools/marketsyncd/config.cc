@@ -28,6 +28,9 @@ void AddFlags(CLI::App& app, Config& c) {
   c.schedule_minutes = static_cast<uint32_t>(std::atoi(Env("MARKETSYNC_SCHEDULE_MINUTES", "0").c_str()));
   c.console_dir = Env("MARKETSYNC_CONSOLE_DIR");
   c.ca_file = Env("EMAG_CA_FILE");
+  c.tls_cert = Env("MARKETSYNC_TLS_CERT");
+  c.tls_key = Env("MARKETSYNC_TLS_KEY");
+  c.allow_plain_http = Env("MARKETSYNC_ALLOW_PLAIN_HTTP") == "1";
   app.add_option("--data", c.data, "Database directory (env MARKETSYNC_DATA)")->capture_default_str();
   app.add_option("--listen", c.listen, "HOST:PORT to serve on; port 0 picks a free one (env MARKETSYNC_LISTEN)")
       ->capture_default_str();
@@ -43,6 +46,13 @@ void AddFlags(CLI::App& app, Config& c) {
   app.add_option("--ca-file", c.ca_file,
                  "PEM file of the CAs eMAG's HTTPS certificate is checked against, instead of the system's "
                  "(env EMAG_CA_FILE); verification itself cannot be turned off");
+  app.add_option("--tls-cert", c.tls_cert,
+                 "Serve HTTPS with this PEM certificate chain, the server's certificate first (env "
+                 "MARKETSYNC_TLS_CERT; needs --tls-key)");
+  app.add_option("--tls-key", c.tls_key, "The PEM private key of --tls-cert (env MARKETSYNC_TLS_KEY)");
+  app.add_flag("--allow-plain-http", c.allow_plain_http,
+               "Serve plain HTTP with tokens on a non-loopback address, because a reverse proxy in front "
+               "terminates TLS (env MARKETSYNC_ALLOW_PLAIN_HTTP=1; see docs/DEPLOY.md)");
   app.add_option("--threads", c.threads, "HTTP workers kept ready (each open connection holds one)")
       ->capture_default_str();
   app.add_option("--max-connections", c.max_connections,

@@ -25,6 +25,9 @@ struct Config {
   uint32_t threads = 16;
   uint32_t max_connections = 512;
   std::string ca_file;  // EMAG_CA_FILE
+  std::string tls_cert;  // the API's own HTTPS
+  std::string tls_key;
+  bool allow_plain_http = false;
   uint32_t page_window = 16;
   std::string log_format = "text";
   bool demo = false;

@@ -83,11 +83,14 @@ Exit Serve(const msd::Config& c, const std::string& host, int port, ms::EngineOp
   server_options.max_connections = std::max<size_t>(c.max_connections, c.threads);
   server_options.max_sse_clients = std::max<size_t>(1, c.threads / 2);
   server_options.console_dir = c.console_dir;
+  server_options.tls_cert_file = c.tls_cert;
+  server_options.tls_key_file = c.tls_key;
+  server_options.allow_plain_http = c.allow_plain_http;
   auto server = ms::http::Server::Create(**log, **engine, metrics, server_options);
   if (!server.ok()) return {2, server.status().message()};
   // Serve first (readyz says 503 until recovery is done), then recover.
   if (auto s = (*server)->Start(); !s.ok()) return {1, s.ToString()};
-  const std::string url = fmt::format("http://{}:{}", host.find(':') != std::string::npos ? "[" + host + "]" : host,
+  const std::string url = fmt::format("{}://{}:{}", c.tls_cert.empty() ? "http" : "https", host.find(':') != std::string::npos ? "[" + host + "]" : host,
                                       (*server)->port());
   spdlog::info("listening on {} (database {}, {} accounts{})", url, c.data, engine_options.accounts.size(),
                c.operator_token.empty() && c.auditor_token.empty() ? ", no tokens: loopback only" : "");
@@ -116,7 +119,8 @@ int main(int argc, char** argv) {
       "Accounts come from the environment: EMAG_ACCOUNTS (default main,fbe) and, for each NAME,\n"
       "EMAG_<NAME>_USERNAME, EMAG_<NAME>_PASSWORD, EMAG_<NAME>_BASE_URL (default\n"
       "https://marketplace-api.emag.ro/api-3). Tokens: MARKETSYNC_OPERATOR_TOKEN (commands and reads),\n"
-      "MARKETSYNC_AUDITOR_TOKEN (reads). Without tokens it only listens on loopback.\n"
+      "MARKETSYNC_AUDITOR_TOKEN (reads). Without tokens it only listens on loopback; with tokens on\n"
+      "another address it serves HTTPS (--tls-cert, --tls-key) or, behind a TLS proxy, --allow-plain-http.\n"
       "--demo starts the embedded eMAG simulator with accounts main and fbe: no account needed.\n"
       "Stops on SIGTERM/SIGINT: runs stop at a page boundary, are recorded as interrupted and resume\n"
       "at the next start. API: docs/API.md."};
