@@ -3,6 +3,8 @@
 #   make run        build and start marketsyncd on the embedded demo simulator (Ctrl-C stops it)
 #   make bench      build Release, run the benchmarks, print a table
 #   make sanitize   build with AddressSanitizer and UBSan, run every test suite
+#   make power-loss the long power-cut campaign: POWER_CUTS (default 1000) cuts from POWER_SEED;
+#                   make test runs 100
 #   make fuzz       build the libFuzzer targets with clang, ASan and UBSan, fuzz each for
 #                   FUZZ_SECONDS (default 60); make test replays their committed corpora
 
@@ -11,7 +13,7 @@ JOBS ?= 2
 WERROR ?= $(if $(CI),ON,OFF)
 CMAKE_FLAGS ?=
 
-.PHONY: all deps build test run bench sanitize fuzz clean
+.PHONY: all deps build test run bench sanitize fuzz power-loss clean
 
 all: build
 
@@ -40,6 +42,13 @@ sanitize: deps
 	  -DMARKETSYNC_BUILD_BENCHMARKS=OFF -DMARKETSYNC_WERROR=$(WERROR)
 	cmake --build build-asan -j$(JOBS)
 	ctest --test-dir build-asan --output-on-failure -j$(JOBS)
+
+POWER_CUTS ?= 1000
+POWER_SEED ?= 20261202
+
+power-loss: build
+	MARKETSYNC_POWER_CUTS=$(POWER_CUTS) MARKETSYNC_POWER_SEED=$(POWER_SEED) \
+	  $(BUILD_DIR)/tests/engine_power_loss_test --gtest_brief=1
 
 FUZZ_SECONDS ?= 60
 
