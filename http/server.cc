@@ -356,8 +356,7 @@ bool IsLoopbackHost(const std::string& host) {
   return false;
 }
 
-Result<std::unique_ptr<Server>> Server::Create(EventLog& log, SyncEngine& engine, Metrics& metrics,
-                                               ServerOptions options) {
+Status CheckServerOptions(const ServerOptions& options) {
   if (options.operator_token.empty() && options.auditor_token.empty() && !IsLoopbackHost(options.host)) {
     return Status::InvalidArgument("refusing to listen on " + options.host +
                                    " without tokens: set MARKETSYNC_OPERATOR_TOKEN (and MARKETSYNC_AUDITOR_TOKEN) "
@@ -380,6 +379,12 @@ Result<std::unique_ptr<Server>> Server::Create(EventLog& log, SyncEngine& engine
   if (options.max_sse_clients >= options.threads) {
     return Status::InvalidArgument("max_sse_clients must leave threads for other requests");
   }
+  return Status::Ok();
+}
+
+Result<std::unique_ptr<Server>> Server::Create(EventLog& log, SyncEngine& engine, Metrics& metrics,
+                                               ServerOptions options) {
+  MS_RETURN_IF_ERROR(CheckServerOptions(options));
   MS_ASSIGN_OR_RETURN(std::unique_ptr<httplib::Server> listener,
                       NewListener(options.tls_cert_file, options.tls_key_file));
   return std::unique_ptr<Server>(

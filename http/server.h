@@ -68,6 +68,10 @@ class Server {
   Server() = default;
 };
 
+// The checks Server::Create makes before it reads a certificate, for a caller that wants to
+// refuse bad options before it opens anything. Errors: kInvalidArgument, as Create's.
+Status CheckServerOptions(const ServerOptions& options);
+
 // True for 127.0.0.0/8, ::1 and "localhost".
 bool IsLoopbackHost(const std::string& host);
 

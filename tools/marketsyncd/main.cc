@@ -69,11 +69,6 @@ void PrintDemoHelp(const std::string& url) {
 // Serves until SIGINT or SIGTERM (blocked in `signals`), then stops at a page boundary.
 Exit Serve(const msd::Config& c, const std::string& host, int port, ms::EngineOptions engine_options,
            const sigset_t& signals) {
-  ms::http::Metrics metrics;
-  auto log = OpenLog(c.data, metrics);
-  if (!log.ok()) return {1, log.status().ToString()};
-  auto engine = ms::SyncEngine::Create(**log, engine_options);
-  if (!engine.ok()) return {2, engine.status().ToString()};
   ms::http::ServerOptions server_options;
   server_options.host = host;
   server_options.port = port;
@@ -86,12 +81,19 @@ Exit Serve(const msd::Config& c, const std::string& host, int port, ms::EngineOp
   server_options.tls_cert_file = c.tls_cert;
   server_options.tls_key_file = c.tls_key;
   server_options.allow_plain_http = c.allow_plain_http;
+  // Options first: a refused configuration creates no database.
+  if (auto s = ms::http::CheckServerOptions(server_options); !s.ok()) return {2, s.message()};
+  ms::http::Metrics metrics;
+  auto log = OpenLog(c.data, metrics);
+  if (!log.ok()) return {1, log.status().ToString()};
+  auto engine = ms::SyncEngine::Create(**log, engine_options);
+  if (!engine.ok()) return {2, engine.status().ToString()};
   auto server = ms::http::Server::Create(**log, **engine, metrics, server_options);
   if (!server.ok()) return {2, server.status().message()};
   // Serve first (readyz says 503 until recovery is done), then recover.
   if (auto s = (*server)->Start(); !s.ok()) return {1, s.ToString()};
-  const std::string url = fmt::format("{}://{}:{}", c.tls_cert.empty() ? "http" : "https", host.find(':') != std::string::npos ? "[" + host + "]" : host,
-                                      (*server)->port());
+  const std::string url = fmt::format("{}://{}:{}", c.tls_cert.empty() ? "http" : "https",
+                                      host.find(':') != std::string::npos ? "[" + host + "]" : host, (*server)->port());
   spdlog::info("listening on {} (database {}, {} accounts{})", url, c.data, engine_options.accounts.size(),
                c.operator_token.empty() && c.auditor_token.empty() ? ", no tokens: loopback only" : "");
   if (auto s = (*engine)->Start(); !s.ok()) {
