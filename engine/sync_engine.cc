@@ -10,9 +10,11 @@
 #include <map>
 #include <mutex>
 #include <random>
+#include <set>
 
 #include "base/clock.h"
 #include "base/thread_name.h"
+#include "engine/internal/account_book.h"
 #include "engine/internal/commands.h"
 #include "engine/internal/raw_hash_index.h"
 #include "engine/internal/recovery.h"
@@ -26,39 +28,34 @@ namespace {
 
 using namespace std::chrono_literals;
 
-bool ValidAccountName(std::string_view name) {
-  if (name.empty() || name.size() > 32 || name == "both") return false;
-  return std::all_of(name.begin(), name.end(), [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-';
-  });
-}
+// How often the scheduler looks for accounts whose sync is due (or the server's interval, when
+// shorter): an account's own schedule is honoured to within this.
+constexpr std::chrono::milliseconds kScheduleTick = std::chrono::minutes(1);
 
 // The engine: commands in, runs out to a worker pool (one RunExecutor per run job), recovery
 // and the scheduler at Start. The rules of each part live in their own files (commands.h,
 // run_executor.h, recovery.h, scheduler.h); this class holds them together.
 class Engine final : public SyncEngine {
  public:
-  Engine(EventLog& log, EngineOptions options) : log_(log), options_(std::move(options)), journal_(log, raw_hashes_) {}
+  Engine(EventLog& log, EngineOptions options)
+      : log_(log), options_(std::move(options)), journal_(log, raw_hashes_), book_(log, raw_hashes_, options_) {}
 
   ~Engine() override {
     Shutdown();
     if (pool_) pool_->join();
   }
 
+  // The seed accounts are checked here; they are recorded (and stored ones read) at Start.
   Status Init() {
-    if (options_.accounts.empty()) return Status::InvalidArgument("no accounts configured");
+    std::set<std::string> names;
     for (auto& account : options_.accounts) {
-      if (!ValidAccountName(account.name)) {
-        return Status::InvalidArgument("account name \"" + account.name +
-                                       "\" must be 1-32 characters of a-z, 0-9, _ or -, and not \"both\"");
-      }
-      if (clients_.contains(account.name)) return Status::InvalidArgument("account " + account.name + " is configured twice");
-      MS_ASSIGN_OR_RETURN(auto client, emag::EmagClient::Create(account, options_.client));
-      clients_.emplace(account.name, std::move(client));
-      names_.push_back(account.name);
+      MS_RETURN_IF_ERROR(CheckAccountName(account.name));
+      if (!names.insert(account.name).second) return Status::InvalidArgument("account " + account.name + " is configured twice");
+      MS_RETURN_IF_ERROR(emag::EmagClient::Create(account, options_.client).status());
     }
     if (options_.max_attempts == 0) options_.max_attempts = 1;
-    pool_ = std::make_unique<boost::asio::thread_pool>(std::max<size_t>(2, clients_.size() + 1));
+    if (options_.max_runs_in_flight == 0) return Status::InvalidArgument("max_runs_in_flight must be at least 1");
+    pool_ = std::make_unique<boost::asio::thread_pool>(options_.max_runs_in_flight);
     return Status::Ok();
   }
 
@@ -69,16 +66,20 @@ class Engine final : public SyncEngine {
       started_ = true;
     }
     MS_RETURN_IF_ERROR(RestoreProductState(log_, raw_hashes_));
+    MS_RETURN_IF_ERROR(book_.Load());
     RecoveryOptions recovery;
     recovery.resume = options_.resume;
     recovery.max_attempts = options_.max_attempts;
-    recovery.configured = [this](const std::string& account) { return clients_.contains(account); };
+    recovery.configured = [this](const std::string& account) { return book_.Client(account) != nullptr; };
     recovery.launch = [this](const std::string& run_id) { Launch(run_id); };
     MS_RETURN_IF_ERROR(RecoverRuns(journal_, recovery));
     ready_ = true;
-    if (options_.schedule_interval > 0ms) {
+    {
       std::lock_guard lk(mu_);
-      if (!shutting_down_) scheduler_ = std::make_unique<Scheduler>(options_.schedule_interval, [this] { ScheduledSyncs(); });
+      const auto now = std::chrono::steady_clock::now();
+      for (const auto& name : book_.Names(false)) last_scheduled_[name] = now;
+      const auto tick = options_.schedule_interval > 0ms ? std::min(options_.schedule_interval, kScheduleTick) : kScheduleTick;
+      if (!shutting_down_) scheduler_ = std::make_unique<Scheduler>(tick, [this] { ScheduledSyncs(); });
     }
     return Status::Ok();
   }
@@ -86,7 +87,11 @@ class Engine final : public SyncEngine {
   bool ready() const override { return ready_.load(); }
 
   Result<StartSyncResult> StartSync(const StartSyncRequest& request) override {
-    MS_ASSIGN_OR_RETURN(std::vector<std::string> accounts, ValidateStartSync(request, names_));
+    if (request.account_type != "both" && book_.Client(request.account_type) != nullptr &&
+        !book_.Enabled(request.account_type)) {
+      return Status::FailedPrecondition("account " + request.account_type + " is disabled: enable it to sync it");
+    }
+    MS_ASSIGN_OR_RETURN(std::vector<std::string> accounts, ValidateStartSync(request, book_.Names(true)));
     {
       std::lock_guard lk(mu_);
       if (shutting_down_) return Status::Unavailable("the engine is shutting down and takes no new syncs");
@@ -184,12 +189,26 @@ class Engine final : public SyncEngine {
     changed_cv_.wait(lk, [&] { return active_.empty(); });
   }
 
-  std::vector<std::string> account_names() const override { return names_; }
-
-  emag::EmagClient* client(const std::string& account) override {
-    auto it = clients_.find(account);
-    return it == clients_.end() ? nullptr : it->second.get();
+  Result<AccountRecord> AddAccount(const AccountSpec& spec, const std::string& by) override {
+    MS_ASSIGN_OR_RETURN(AccountRecord r, book_.Add(spec, by));
+    std::lock_guard lk(mu_);
+    last_scheduled_[r.name] = std::chrono::steady_clock::now();
+    return r;
   }
+
+  Result<AccountRecord> ChangeAccount(const AccountSpec& spec, const std::string& by) override {
+    return book_.Change(spec, by);
+  }
+
+  Result<AccountRecord> RemoveAccount(const std::string& name, bool purge_mirror, const std::string& by) override {
+    return book_.Remove(name, purge_mirror, by);
+  }
+
+  Result<std::vector<AccountRecord>> ListAccounts() const override { return book_.List(); }
+
+  std::vector<std::string> account_names() const override { return book_.Names(false); }
+
+  std::shared_ptr<emag::EmagClient> client(const std::string& account) override { return book_.Client(account); }
 
  private:
   std::string NewId() {
@@ -232,16 +251,28 @@ class Engine final : public SyncEngine {
   Status Execute(const std::string& run_id, RunFlags& active) {
     MS_ASSIGN_OR_RETURN(RunState state, journal_.Load(run_id, true));
     if (state.record.terminal()) return Status::Ok();
-    auto client = clients_.find(state.record.account_type);
-    if (client == clients_.end()) {
+    std::shared_ptr<emag::EmagClient> client = book_.Client(state.record.account_type);
+    if (client == nullptr) {
       return Status::FailedPrecondition("account " + state.record.account_type + " is not configured");
     }
-    RunExecutor executor(journal_, raw_hashes_, *client->second, {options_.page_window, options_.run_deadline});
+    RunExecutor executor(journal_, raw_hashes_, *client, {options_.page_window, options_.run_deadline});
     return executor.Execute(std::move(state), active);
   }
 
+  // Starts a full sync of each enabled account whose interval (its own, else the server's) has
+  // passed since its last scheduled start.
   void ScheduledSyncs() {
-    for (const auto& account : names_) {
+    const auto now = std::chrono::steady_clock::now();
+    for (const auto& account : book_.Names(true)) {
+      const uint32_t own = book_.ScheduleMinutes(account);
+      const std::chrono::milliseconds interval = own > 0 ? std::chrono::minutes(own) : options_.schedule_interval;
+      if (interval <= 0ms) continue;
+      {
+        std::lock_guard lk(mu_);
+        auto [it, fresh] = last_scheduled_.try_emplace(account, now);
+        if (fresh || now - it->second < interval) continue;
+        it->second = now;
+      }
       StartSyncRequest req;
       req.account_type = account;
       req.mode = ToString(SyncMode::kFull);
@@ -256,17 +287,17 @@ class Engine final : public SyncEngine {
   EngineOptions options_;
   RawHashIndex raw_hashes_;
   mutable RunJournal journal_;
-  std::map<std::string, std::unique_ptr<emag::EmagClient>> clients_;
-  std::vector<std::string> names_;
+  AccountBook book_;
   std::unique_ptr<boost::asio::thread_pool> pool_;
   std::atomic<bool> ready_{false};
 
-  std::mutex mu_;  // guards active_, started_, shutting_down_, scheduler_
+  std::mutex mu_;  // guards active_, started_, shutting_down_, scheduler_, last_scheduled_
   std::condition_variable changed_cv_;  // a run ended, or shutting down
   std::map<std::string, std::shared_ptr<RunFlags>> active_;
   bool started_ = false;
   bool shutting_down_ = false;
   std::unique_ptr<Scheduler> scheduler_;
+  std::map<std::string, std::chrono::steady_clock::time_point> last_scheduled_;
 
   std::mutex id_mu_;  // guards id_rng_
   std::mt19937_64 id_rng_{std::random_device{}()};
@@ -274,7 +305,9 @@ class Engine final : public SyncEngine {
 
 }  // namespace
 
-std::vector<std::string> SyncEngine::ColumnFamilies() { return {std::string(kProductsFamily)}; }
+std::vector<std::string> SyncEngine::ColumnFamilies() {
+  return {std::string(kProductsFamily), std::string(kCredentialsFamily)};
+}
 
 Result<std::unique_ptr<SyncEngine>> SyncEngine::Create(EventLog& log, EngineOptions options) {
   auto engine = std::make_unique<Engine>(log, std::move(options));

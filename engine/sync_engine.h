@@ -14,7 +14,9 @@
 
 #include "base/status.h"
 #include "engine/emag/client.h"
+#include "engine/sealed_credentials.h"
 #include "events/event_log.h"
+#include "projections/accounts.h"
 #include "projections/run_record.h"
 #include "schema/store_keys.h"
 
@@ -49,14 +51,34 @@ struct CancelResult {
   std::string status;  // the run's status now
 };
 
+// An account as an operator adds or changes it: what is given is set, the rest stays (adding
+// needs the credentials; the base URL defaults to eMAG's).
+struct AccountSpec {
+  std::string name;
+  std::optional<Credentials> credentials;
+  std::optional<std::string> base_url;
+  std::optional<bool> enabled;
+  std::optional<uint32_t> schedule_minutes;  // 0: the server's schedule
+};
+
 struct EngineOptions {
+  // Accounts from the environment, recorded at Start with source "environment" and held in
+  // memory; more are added at run time (AddAccount) and stored sealed.
   std::vector<emag::Account> accounts;
+  // The key stored credentials are sealed under; without one, AddAccount refuses and a
+  // database with stored credentials does not start. `previous_secret_key` opens rows sealed
+  // under the key being rotated out; Start re-seals them under `secret_key`.
+  std::optional<SecretKey> secret_key;
+  std::optional<SecretKey> previous_secret_key;
   emag::ClientOptions client;
   uint32_t page_window = 16;  // page requests in flight per run
+  // Runs executing at once; more wait, queued (status "requested"), for a worker.
+  uint32_t max_runs_in_flight = 8;
   std::chrono::milliseconds run_deadline{std::chrono::minutes(30)};
   bool resume = true;         // resume interrupted runs at start-up
   uint32_t max_attempts = 3;  // attempts per run, the first included
-  // Periodic syncs of every account (full, inactive offers included); zero turns them off.
+  // Periodic syncs of every account (full, inactive offers included); zero turns them off. An
+  // account's own schedule_minutes overrides it.
   std::chrono::milliseconds schedule_interval{0};
 };
 
@@ -67,7 +89,7 @@ class SyncEngine {
   static std::vector<std::string> ColumnFamilies();
 
   // `log` must outlive the engine and be opened read-write with ColumnFamilies().
-  // Errors: kInvalidArgument for bad options (no accounts, a duplicate or reserved name, a bad URL).
+  // Errors: kInvalidArgument for bad options (a duplicate or reserved name, a bad URL).
   static Result<std::unique_ptr<SyncEngine>> Create(EventLog& log, EngineOptions options);
   // Shuts down (see Shutdown) and joins every worker.
   virtual ~SyncEngine() = default;
@@ -97,9 +119,25 @@ class SyncEngine {
   // (keeping their lease, so the next start resumes them). Blocks until the workers are idle.
   virtual void Shutdown() = 0;
 
+  // Adds an account and stores its credentials sealed (AccountAdded). Errors: kInvalidArgument
+  // (a bad name, URL or credentials), kFailedPrecondition (a live account of that name, or no
+  // secret key: credentials cannot be stored), the log's.
+  virtual Result<AccountRecord> AddAccount(const AccountSpec& spec, const std::string& by) = 0;
+  // Changes what `spec` gives (AccountChanged naming the fields; nothing when nothing differs).
+  // New credentials take effect for the next run. Errors: kNotFound, kInvalidArgument,
+  // kFailedPrecondition (an account from the environment, or no secret key for credentials).
+  virtual Result<AccountRecord> ChangeAccount(const AccountSpec& spec, const std::string& by) = 0;
+  // Removes an account (AccountRemoved) and forgets its credentials; its history stays. With
+  // `purge_mirror` its offers leave the mirror in the same step (ProductRemoved each). Errors:
+  // kNotFound, kFailedPrecondition (a run holds the account, or it comes from the environment).
+  virtual Result<AccountRecord> RemoveAccount(const std::string& name, bool purge_mirror, const std::string& by) = 0;
+  // Every account the log knows, removed ones included, by name.
+  virtual Result<std::vector<AccountRecord>> ListAccounts() const = 0;
+
+  // Live accounts (enabled or not), by name.
   virtual std::vector<std::string> account_names() const = 0;
   // The account's client (for test-connection); nullptr for an unknown account.
-  virtual emag::EmagClient* client(const std::string& account) = 0;
+  virtual std::shared_ptr<emag::EmagClient> client(const std::string& account) = 0;
 
  protected:
   SyncEngine() = default;

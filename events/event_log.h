@@ -166,6 +166,8 @@ class EventLog : public KvReader {
                                                    uint64_t from_version = 1) const = 0;
   // A stream's current version (0 when it does not exist).
   virtual Result<uint64_t> StreamVersion(std::string_view stream_id) const = 0;
+  // The ids of the streams that start with `prefix`, in byte order.
+  virtual Result<std::vector<std::string>> StreamIds(std::string_view prefix) const = 0;
   // Blocks until the head passes `after` or the timeout ends; returns the head seq then.
   // A secondary instance catches up with its primary while it waits.
   virtual uint64_t WaitForSeq(uint64_t after, std::chrono::milliseconds timeout) = 0;

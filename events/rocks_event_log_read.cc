@@ -53,6 +53,22 @@ Result<uint64_t> RocksEventLog::StreamVersion(std::string_view stream_id) const 
   return StoredStreamVersion(stream_id);
 }
 
+Result<std::vector<std::string>> RocksEventLog::StreamIds(std::string_view prefix) const {
+  rocksdb::ReadOptions ro;
+  ro.total_order_seek = true;  // across streams: the family's prefix extractor is one stream
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, streams_));
+  std::vector<std::string> out;
+  for (it->Seek(rocksdb::Slice(prefix.data(), prefix.size())); it->Valid(); it->Next()) {
+    const std::string_view key(it->key().data(), it->key().size());
+    if (!key.starts_with(prefix)) break;
+    if (key.size() < 9) return Status::Corruption("malformed streams key");
+    const std::string_view id = key.substr(0, key.size() - 9);  // id 0x00 first_version:u64be
+    if (out.empty() || out.back() != id) out.emplace_back(id);
+  }
+  MS_RETURN_IF_ERROR(FromRocks(it->status(), "listing streams"));
+  return out;
+}
+
 uint64_t RocksEventLog::WaitForSeq(uint64_t after, std::chrono::milliseconds timeout) {
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   if (options_.mode == EventLogOptions::Mode::kSecondary) {

@@ -100,7 +100,7 @@ Reply CommandHandlers::TestConnection(const Request& req) {
   auto account = Param(req, "account_type");
   if (!account.ok()) return StatusReply(account.status());
   if (!*account || (*account)->empty()) return ErrorReply(400, "invalid_argument", "account_type is required");
-  emag::EmagClient* client = ctx_.engine.client(**account);
+  std::shared_ptr<emag::EmagClient> client = ctx_.engine.client(**account);
   if (client == nullptr) return ErrorReply(404, "unknown_account", "no account named " + **account);
   emag::CallStats stats;
   emag::CallControl control;

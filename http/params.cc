@@ -136,4 +136,38 @@ Result<SyncBody> ParseSyncBody(std::string_view body) {
   return out;
 }
 
+Result<AccountSpec> ParseAccountBody(std::string_view body, bool adding) {
+  AccountSpec spec;
+  if (body.empty()) return Bad("the body must be a JSON object");
+  boost::system::error_code ec;
+  json::value v = json::parse(body, ec);
+  if (ec) return Bad("the body is not valid JSON: " + ec.message());
+  if (!v.is_object()) return Bad("the body must be a JSON object");
+  std::optional<std::string> username, password;
+  for (const auto& [key, f] : v.as_object()) {
+    if (key == "name" && adding) {
+      MS_ASSIGN_OR_RETURN(spec.name, StringField(f, "name"));
+    } else if (key == "username") {
+      MS_ASSIGN_OR_RETURN(username, StringField(f, "username"));
+    } else if (key == "password") {
+      MS_ASSIGN_OR_RETURN(password, StringField(f, "password"));
+    } else if (key == "base_url") {
+      MS_ASSIGN_OR_RETURN(spec.base_url, StringField(f, "base_url"));
+    } else if (key == "enabled") {
+      MS_ASSIGN_OR_RETURN(spec.enabled, BoolField(f, "enabled"));
+    } else if (key == "schedule_minutes") {
+      MS_ASSIGN_OR_RETURN(int64_t minutes, IntField(f, "schedule_minutes"));
+      if (minutes < 0 || minutes > UINT32_MAX) return Bad("schedule_minutes must be 0 (the server's schedule) up to 10080");
+      spec.schedule_minutes = static_cast<uint32_t>(minutes);
+    } else {
+      return Bad(fmt::format("unknown field \"{}\": an account takes {}username, password, base_url, enabled and "
+                             "schedule_minutes", std::string_view(key), adding ? "name, " : ""));
+    }
+  }
+  if (adding && spec.name.empty()) return Bad("name is required");
+  if (username.has_value() != password.has_value()) return Bad("username and password go together: give both");
+  if (username) spec.credentials = Credentials{std::move(*username), std::move(*password)};
+  return spec;
+}
+
 }  // namespace marketsync::http

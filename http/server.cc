@@ -13,6 +13,7 @@
 
 #include "engine/sync_engine.h"
 #include "events/event_log.h"
+#include "http/internal/accounts.h"
 #include "http/internal/as_of_cache.h"
 #include "http/internal/commands.h"
 #include "http/internal/connection_pool.h"
@@ -37,6 +38,7 @@ using Clock = std::chrono::steady_clock;
 constexpr std::string_view kJson = "application/json";
 constexpr std::string_view kProducts = "/api/v1/emag/products";
 constexpr std::string_view kEventStream = "/api/v1/events/stream";
+constexpr std::string_view kAccounts = "/api/v1/accounts";
 
 Request ToRequest(const httplib::Request& req) {
   Request r;
@@ -71,6 +73,7 @@ class ServerImpl final : public Server {
         cache_(log),
         queries_(ctx_, cache_),
         commands_(ctx_),
+        accounts_(ctx_),
         run_metrics_(ctx_),
         svr_(std::move(listener)) {}
 
@@ -132,6 +135,11 @@ class ServerImpl final : public Server {
     add("POST", p + "/test-connection", Access::kCommand, &CommandHandlers::TestConnection, &commands_);
     add("GET", "/api/v1/events", Access::kRead, &QueryHandlers::Events, &queries_);
     add("GET", "/api/v1/audit/head", Access::kRead, &QueryHandlers::AuditHead, &queries_);
+    add("GET", std::string(kAccounts), Access::kRead, &AccountHandlers::List, &accounts_);
+    add("POST", std::string(kAccounts), Access::kCommand, &AccountHandlers::Add, &accounts_);
+    add("GET", std::string(kAccounts) + "/{name}", Access::kRead, &AccountHandlers::Get, &accounts_);
+    add("PATCH", std::string(kAccounts) + "/{name}", Access::kCommand, &AccountHandlers::Change, &accounts_);
+    add("DELETE", std::string(kAccounts) + "/{name}", Access::kCommand, &AccountHandlers::Remove, &accounts_);
     table_.Add({"GET", std::string(kEventStream), Access::kRead, nullptr});  // served by Stream
     table_.Add({"GET", "/metrics", Access::kRead, [this](const Request&) {
                   return Reply{200, run_metrics_.Text(), "text/plain; version=0.0.4", {}};
@@ -184,8 +192,9 @@ class ServerImpl final : public Server {
     // would otherwise be parsed by cpp-httplib before the route sees them).
     svr_->set_pre_routing_handler([](const httplib::Request& req, httplib::Response& res) {
       request_start_ = Clock::now();
-      if (req.method == "POST" && req.path == std::string(kProducts) + "/sync" &&
-          !IsJsonMediaType(req.get_header_value("Content-Type"))) {
+      const bool json_body = (req.method == "POST" && req.path == std::string(kProducts) + "/sync") ||
+                             ((req.method == "POST" || req.method == "PATCH") && req.path.starts_with(kAccounts));
+      if (json_body && !IsJsonMediaType(req.get_header_value("Content-Type"))) {
         Write(ErrorReply(415, "unsupported_media_type", "send the body as Content-Type: application/json"), res);
         return httplib::Server::HandlerResponse::Handled;
       }
@@ -334,6 +343,7 @@ class ServerImpl final : public Server {
   AsOfCache cache_;
   QueryHandlers queries_;
   CommandHandlers commands_;
+  AccountHandlers accounts_;
   RunMetrics run_metrics_;
   RouteTable table_;
   std::unique_ptr<httplib::Server> svr_;  // an SSLServer when the options name a certificate

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <string>
 
+#include "projections/accounts.h"
 #include "projections/catalog.h"
 #include "projections/history.h"
 #include "projections/rollup.h"
@@ -18,7 +19,9 @@ EventLogOptions SyncLogOptions(EventLogOptions::Mode mode) {
   o.mode = mode;
   o.types = SyncEventTypes();
   o.projections = MakeAllProjections();
-  if (mode == EventLogOptions::Mode::kReadWrite) o.extra_column_families = {std::string(kProductsFamily)};
+  if (mode == EventLogOptions::Mode::kReadWrite) {
+    o.extra_column_families = {std::string(kProductsFamily), std::string(kCredentialsFamily)};
+  }
   return o;
 }
 
@@ -29,12 +32,13 @@ std::vector<std::unique_ptr<Projection>> MakeAllProjections() {
   out.push_back(std::make_unique<CatalogProjection>());
   out.push_back(std::make_unique<StatsProjection>());
   out.push_back(std::make_unique<RollupProjection>());
+  out.push_back(std::make_unique<AccountsProjection>());
   return out;
 }
 
 std::vector<std::string_view> AllProjectionNames() {
   return {HistoryProjection::kName, StatusProjection::kName, CatalogProjection::kName, StatsProjection::kName,
-          RollupProjection::kName};
+          RollupProjection::kName, AccountsProjection::kName};
 }
 
 Result<std::unique_ptr<AsOfView>> FoldAsOf(const EventLog& log, const FoldLimit& limit,

@@ -317,6 +317,20 @@ boost::json::object OverviewJson(const Overview& o, int64_t now_us) {
           {"runs_truncated", o.runs_truncated}};
 }
 
+boost::json::object AccountJson(const AccountRecord& a) {
+  boost::json::object o{{"name", a.name}};
+  for (auto& [key, value] : JsonObjectOf(a.settings)) o[key] = value;
+  o["credentials"] = a.removed ? "forgotten" : a.settings.source == "api" ? "stored sealed" : "held in memory";
+  if (a.settings.key_id.empty()) o.erase("key_id");
+  o["removed"] = a.removed;
+  o["mirror_purged"] = a.mirror_purged;
+  o["added_at"] = TimeOrNull(a.added_at_us);
+  o["changed_at"] = TimeOrNull(a.changed_at_us);
+  o["changed_by"] = a.changed_by;
+  o["version"] = a.version;
+  return o;
+}
+
 boost::json::object AccountStatsJson(const AccountStats& s) {
   boost::json::object o = JsonObjectOf(s);
   o.erase("last_success_at_us");

@@ -14,6 +14,7 @@
 #include "events/envelope.h"
 #include "events/projection_fold.h"
 #include "base/status.h"
+#include "projections/accounts.h"
 #include "projections/catalog.h"
 #include "projections/offer_history.h"
 #include "projections/overview.h"
@@ -44,6 +45,9 @@ Result<boost::json::object> EventJson(const Envelope& event);
 // An offer of the catalog, as the products route shows it.
 boost::json::object CatalogEntryJson(const CatalogEntry& entry);
 boost::json::object AccountStatsJson(const AccountStats& stats);
+// An account as the accounts routes and the CLI show it: its settings, where they came from, and
+// when and by whom it was added, changed and removed. Never its credentials.
+boost::json::object AccountJson(const AccountRecord& account);
 // The overview: accounts (stats, health, run in flight), runs per day, and the window's runs
 // in the short form the charts take.
 boost::json::object OverviewJson(const Overview& overview, int64_t now_us);

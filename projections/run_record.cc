@@ -177,6 +177,9 @@ Status ApplyRunEvent(RunRecord& r, const Envelope& e) {
     case EventType::kProductCreated:
     case EventType::kProductUpdated:
     case EventType::kProductRemoved:
+    case EventType::kAccountAdded:
+    case EventType::kAccountChanged:
+    case EventType::kAccountRemoved:
       break;
   }
   return Status::Ok();

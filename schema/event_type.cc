@@ -3,6 +3,7 @@
 #include <array>
 #include <boost/json/serialize.hpp>
 
+#include "schema/account_events.h"
 #include "schema/payload_codec.h"
 #include "schema/sync_events.h"
 #include "schema/visit_json.h"
@@ -38,6 +39,9 @@ constexpr std::array kTypes = {
     Info<SyncCompletedWithGaps>("SyncCompletedWithGaps"),
     Info<SyncFailed>("SyncFailed"),
     Info<SyncCounted>("SyncCounted"),
+    Info<AccountAdded>("AccountAdded"),
+    Info<AccountChanged>("AccountChanged"),
+    Info<AccountRemoved>("AccountRemoved"),
 };
 
 constexpr bool IdsAreDense() {

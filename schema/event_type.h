@@ -31,6 +31,9 @@ enum class EventType : uint16_t {
   kSyncCompletedWithGaps = 13,
   kSyncFailed = 14,
   kSyncCounted = 15,
+  kAccountAdded = 16,
+  kAccountChanged = 17,
+  kAccountRemoved = 18,
 };
 
 struct EventTypeInfo {

@@ -3,6 +3,8 @@
 // The sync domain's state beside the log. The product state has a column family of its own,
 // written by the engine through Step::writes:
 //   engine_products: account 0x00 offer_id:u64be -> ProductState (engine/offer_fingerprint.h)
+// and so have the stored accounts' credentials, sealed, outside the chain so they can be deleted:
+//   engine_credentials: account -> sealed credentials (engine/sealed_credentials.h)
 // and these keys live in the log's `meta` column family (docs/event-log-format.md):
 //   lease/<account>           -> the run id holding the account (single flight)
 //   idempotency/<key>         -> IdempotencyRecord of the start that used the key
@@ -15,6 +17,7 @@
 namespace marketsync {
 
 inline constexpr std::string_view kProductsFamily = "engine_products";
+inline constexpr std::string_view kCredentialsFamily = "engine_credentials";
 
 inline constexpr std::string_view kLeasePrefix = "lease/";
 inline constexpr std::string_view kIdempotencyPrefix = "idempotency/";

@@ -12,6 +12,12 @@ std::string_view RunIdOfStream(std::string_view stream_id) {
   return IsRunStream(stream_id) ? stream_id.substr(kRunStreamPrefix.size()) : std::string_view();
 }
 
+std::string AccountStreamId(std::string_view account) {
+  return std::string(kAccountStreamPrefix) + std::string(account);
+}
+
+bool IsAccountStream(std::string_view stream_id) { return stream_id.starts_with(kAccountStreamPrefix); }
+
 std::string ProductStreamId(std::string_view account, uint64_t offer_id) {
   return std::string(kProductStreamPrefix) + std::string(account) + "-" + std::to_string(offer_id);
 }

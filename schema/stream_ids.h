@@ -4,6 +4,7 @@
 // else:
 //   run stream     := "run-" run_id
 //   product stream := "product-" account "-" offer_id      (offer_id: decimal, no sign)
+//   account stream := "account-" account
 // Account names may contain '-': a product stream splits at its last '-'.
 
 #include <cstdint>
@@ -15,12 +16,17 @@ namespace marketsync {
 
 inline constexpr std::string_view kRunStreamPrefix = "run-";
 inline constexpr std::string_view kProductStreamPrefix = "product-";
+inline constexpr std::string_view kAccountStreamPrefix = "account-";
 
 // "run-<id>".
 std::string RunStreamId(std::string_view run_id);
 bool IsRunStream(std::string_view stream_id);
 // The run id of a run stream; empty for any other stream.
 std::string_view RunIdOfStream(std::string_view stream_id);
+
+// "account-<name>".
+std::string AccountStreamId(std::string_view account);
+bool IsAccountStream(std::string_view stream_id);
 
 // "product-<account>-<offer id>".
 std::string ProductStreamId(std::string_view account, uint64_t offer_id);

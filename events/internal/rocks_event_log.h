@@ -76,6 +76,7 @@ class RocksEventLog final : public EventLog {
   std::unique_ptr<StoredEventIterator> ReadStored(uint64_t from_seq) const override;
   Result<std::vector<Envelope>> ReadStream(std::string_view stream_id, uint64_t from_version) const override;
   Result<uint64_t> StreamVersion(std::string_view stream_id) const override;
+  Result<std::vector<std::string>> StreamIds(std::string_view prefix) const override;
   uint64_t WaitForSeq(uint64_t after, std::chrono::milliseconds timeout) override;
   Status CatchUp() override;
   Result<VerifyReport> Verify(uint64_t from_seq, uint64_t to_seq) const override;

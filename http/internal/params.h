@@ -38,4 +38,10 @@ struct SyncBody {
 // Defaults: account_type "both", triggered_by "api". Errors: kInvalidArgument.
 Result<SyncBody> ParseSyncBody(std::string_view body);
 
+// An account body (POST /api/v1/accounts: name, username, password, and optionally base_url,
+// enabled, schedule_minutes; PATCH /api/v1/accounts/{name}: any of them but the name, the
+// username and password together). Unknown fields and wrong types are refused; the values of
+// username and password are never repeated in an error. Errors: kInvalidArgument.
+Result<AccountSpec> ParseAccountBody(std::string_view body, bool adding);
+
 }  // namespace marketsync::http

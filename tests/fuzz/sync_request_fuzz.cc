@@ -1,6 +1,6 @@
 // What the HTTP layer reads from a request: input = a query string, a newline, a sync body.
 // The query's parameters go through every parameter parser the routes use; the body through
-// ParseSyncBody.
+// ParseSyncBody and both forms of ParseAccountBody.
 
 #include <string>
 #include <utility>
@@ -38,5 +38,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   (void)http::AsOfParam(req);
   (void)http::OfferIdSegment(req, 1);
   (void)http::ParseSyncBody(body);
+  (void)http::ParseAccountBody(body, true);
+  (void)http::ParseAccountBody(body, false);
   return 0;
 }

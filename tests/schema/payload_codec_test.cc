@@ -178,7 +178,7 @@ TEST(PayloadCodecTest, UnknownVersionIsCorruption) {
 }
 
 TEST(EventTypeRegistryTest, EveryTypeHasANameAndRendersJson) {
-  ASSERT_EQ(AllEventTypes().size(), 15u);
+  ASSERT_EQ(AllEventTypes().size(), 18u);
   for (const auto& info : AllEventTypes()) {
     EXPECT_EQ(FindEventTypeByName(info.name), &info);
     EXPECT_EQ(FindEventType(static_cast<uint16_t>(info.type)), &info);

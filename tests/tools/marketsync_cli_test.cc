@@ -85,6 +85,19 @@ TEST_F(CliTest, ReadCommandsWorkBesideTheRunningWriter) {
   ASSERT_EQ(stats.exit_code, 0) << stats.text();
   EXPECT_EQ(boost::json::parse(stats.lines[0]).as_object()["total_products"].as_int64(), 240);
 
+  // The environment's accounts, as the log recorded them at the writer's start.
+  testing::ProgramOutput accounts = Cli({"accounts", "--db", db(), "--format", "json"});
+  ASSERT_EQ(accounts.exit_code, 0) << accounts.text();
+  auto listed = boost::json::parse(accounts.lines[0]).as_array();
+  ASSERT_EQ(listed.size(), 2u);
+  EXPECT_EQ(listed[0].as_object().at("name"), "fbe");
+  EXPECT_EQ(listed[0].as_object().at("source"), "environment");
+  testing::ProgramOutput table = Cli({"accounts", "--db", db()});
+  ASSERT_EQ(table.exit_code, 0);
+  ASSERT_EQ(table.lines.size(), 3u) << table.text();
+  EXPECT_NE(table.lines[2].find("main"), std::string::npos);
+  EXPECT_NE(table.lines[2].find("enabled"), std::string::npos);
+
   testing::ProgramOutput events = Cli({"events", "--db", db(), "--format", "ndjson", "--limit", "5", "--after", "2"});
   ASSERT_EQ(events.exit_code, 0);
   ASSERT_EQ(events.lines.size(), 5u);

@@ -11,6 +11,7 @@
 
 #include <CLI/CLI.hpp>
 #include <boost/json.hpp>
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -310,6 +311,31 @@ Exit Stats(const std::string& db, const std::string& format) {
   return {};
 }
 
+Exit Accounts(const std::string& db, const std::string& format) {
+  TRY(auto log, OpenForRead(db));
+  const auto unbuilt = log->unbuilt_projections();
+  if (std::find(unbuilt.begin(), unbuilt.end(), ms::AccountsProjection::kName) != unbuilt.end()) {
+    return Exit{kExitDatabase, "the accounts projection is not built yet (an older marketsync last wrote this database; "
+                               "the next start of marketsyncd, or marketsync rebuild, builds it)"};
+  }
+  TRY(auto accounts, Check(ms::ListAccounts(*log)));
+  if (format == "json") {
+    boost::json::array out;
+    for (const auto& a : accounts) out.push_back(ms::AccountJson(a));
+    std::cout << ms::RenderJson(out) << "\n";
+    return {};
+  }
+  std::cout << Pad("ACCOUNT", 14) << Pad("STATE", 10) << Pad("SOURCE", 13) << Pad("SCHEDULE", 10) << Pad("BASE URL", 44)
+            << "LAST CHANGE\n";
+  for (const auto& a : accounts) {
+    const std::string state = a.removed ? "removed" : a.settings.enabled ? "enabled" : "disabled";
+    const std::string schedule = a.settings.schedule_minutes > 0 ? fmt::format("{} min", a.settings.schedule_minutes) : "server";
+    std::cout << Pad(a.name, 14) << Pad(state, 10) << Pad(a.settings.source, 13) << Pad(schedule, 10)
+              << Pad(a.settings.base_url, 44) << ms::FormatTimeUs(a.changed_at_us) << " by " << a.changed_by << "\n";
+  }
+  return {};
+}
+
 // --- rebuild, verify ------------------------------------------------------------------------
 
 Exit Rebuild(const std::string& db, const std::string& which) {
@@ -444,6 +470,7 @@ struct CommandLine {
   CLI::App* history = nullptr;
   CLI::App* show = nullptr;
   CLI::App* stats = nullptr;
+  CLI::App* accounts = nullptr;
   CLI::App* exp = nullptr;
   CLI::App* imp = nullptr;
 };
@@ -477,11 +504,17 @@ void AddReadCommands(CLI::App& app, CommandLine& c) {
 
   c.stats = app.add_subcommand("stats", "Offers per account, run outcomes, last successful run, success rate");
   c.stats->add_option("--format", c.format, "table or json")->check(CLI::IsMember({"table", "json"}))->capture_default_str();
+
+  c.accounts = app.add_subcommand("accounts",
+                                  "Every account the log knows (removed ones too): state, where its settings come from, "
+                                  "schedule, base URL, last change. Never credentials. Add, change and remove accounts "
+                                  "through the API (/api/v1/accounts)");
+  c.accounts->add_option("--format", c.format, "table or json")->check(CLI::IsMember({"table", "json"}))->capture_default_str();
 }
 
 void AddMaintenanceCommands(CLI::App& app, CommandLine& c) {
   c.rebuild = app.add_subcommand("rebuild", "Drop a projection and refold it from the whole log, then checkpoint it");
-  c.rebuild->add_option("--projection", c.projection, "history, status, catalog, stats, rollup or all")->capture_default_str();
+  c.rebuild->add_option("--projection", c.projection, "history, status, catalog, stats, rollup, accounts or all")->capture_default_str();
   c.verify = app.add_subcommand("verify",
                                 "Check every event's checksum and the hash chain, rebuild every projection in scratch "
                                 "space and compare digests; names the first bad seq or the projection and first "
@@ -502,6 +535,7 @@ Exit RunCommand(const CommandLine& c) {
   if (c.history->parsed()) return History(c.db, c.account, c.status, c.limit, c.as_of, c.format);
   if (c.show->parsed()) return RunsShow(c.db, c.run_id, c.format);
   if (c.stats->parsed()) return Stats(c.db, c.format);
+  if (c.accounts->parsed()) return Accounts(c.db, c.format);
   if (c.exp->parsed()) return Export(c.db, c.file);
   if (c.imp->parsed()) return Import(c.db, c.file);
   return Exit{kExitUsage, "no command"};

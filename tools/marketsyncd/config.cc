@@ -2,6 +2,7 @@
 
 #include <charconv>
 #include <cstdlib>
+#include <fstream>
 #include <sstream>
 
 namespace marketsync::marketsyncd {
@@ -31,6 +32,10 @@ void AddFlags(CLI::App& app, Config& c) {
   c.tls_cert = Env("MARKETSYNC_TLS_CERT");
   c.tls_key = Env("MARKETSYNC_TLS_KEY");
   c.allow_plain_http = Env("MARKETSYNC_ALLOW_PLAIN_HTTP") == "1";
+  c.secret_key = Env("MARKETSYNC_SECRET_KEY");
+  c.secret_key_file = Env("MARKETSYNC_SECRET_KEY_FILE");
+  c.previous_secret_key = Env("MARKETSYNC_PREVIOUS_SECRET_KEY");
+  c.previous_secret_key_file = Env("MARKETSYNC_PREVIOUS_SECRET_KEY_FILE");
   app.add_option("--data", c.data, "Database directory (env MARKETSYNC_DATA)")->capture_default_str();
   app.add_option("--listen", c.listen, "HOST:PORT to serve on; port 0 picks a free one (env MARKETSYNC_LISTEN)")
       ->capture_default_str();
@@ -53,6 +58,14 @@ void AddFlags(CLI::App& app, Config& c) {
   app.add_flag("--allow-plain-http", c.allow_plain_http,
                "Serve plain HTTP with tokens on a non-loopback address, because a reverse proxy in front "
                "terminates TLS (env MARKETSYNC_ALLOW_PLAIN_HTTP=1; see docs/DEPLOY.md)");
+  app.add_option("--secret-key-file", c.secret_key_file,
+                 "File whose first line is the key that stored credentials are sealed under (64 hex digits or "
+                 "base64 of 32 bytes; or the key itself in env MARKETSYNC_SECRET_KEY). Without one, accounts "
+                 "cannot be added through the API");
+  app.add_option("--previous-secret-key-file", c.previous_secret_key_file,
+                 "While rotating keys: the key being retired (or env MARKETSYNC_PREVIOUS_SECRET_KEY); credentials "
+                 "sealed under it are sealed again under --secret-key-file at start");
+  app.add_flag("--generate-secret-key", c.generate_secret_key, "Print a new random secret key and exit");
   app.add_option("--threads", c.threads, "HTTP workers kept ready (each open connection holds one)")
       ->capture_default_str();
   app.add_option("--max-connections", c.max_connections,
@@ -88,6 +101,35 @@ Result<std::vector<emag::Account>> AccountsFromEnvironment(const std::string& na
     out.push_back(std::move(a));
   }
   return out;
+}
+
+namespace {
+
+// A key from its text or its file (the text wins); nullopt when neither is given.
+Result<std::optional<SecretKey>> KeyFrom(const std::string& text, const std::string& file, const char* what) {
+  std::string source = text;
+  if (source.empty() && !file.empty()) {
+    std::ifstream in(file);
+    if (!in || !std::getline(in, source)) {
+      return Status::InvalidArgument(std::string("cannot read the ") + what + " from " + file);
+    }
+  }
+  if (source.empty()) return std::optional<SecretKey>();
+  auto key = SecretKey::Parse(source);
+  if (!key.ok()) return Status::InvalidArgument(std::string("the ") + what + ": " + key.status().message());
+  return std::optional<SecretKey>(*key);
+}
+
+}  // namespace
+
+Result<SecretKeys> SecretKeysOf(const Config& c) {
+  SecretKeys keys;
+  MS_ASSIGN_OR_RETURN(keys.current, KeyFrom(c.secret_key, c.secret_key_file, "secret key"));
+  MS_ASSIGN_OR_RETURN(keys.previous, KeyFrom(c.previous_secret_key, c.previous_secret_key_file, "previous secret key"));
+  if (keys.previous && !keys.current) {
+    return Status::InvalidArgument("a previous secret key needs the new one (MARKETSYNC_SECRET_KEY or --secret-key-file)");
+  }
+  return keys;
 }
 
 Status SplitListen(const std::string& listen, std::string* host, int* port) {

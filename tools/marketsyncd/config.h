@@ -6,11 +6,13 @@
 #include <CLI/CLI.hpp>
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "base/status.h"
 #include "engine/emag/client.h"
+#include "engine/sealed_credentials.h"
 
 namespace marketsync::marketsyncd {
 
@@ -28,6 +30,13 @@ struct Config {
   std::string tls_cert;  // the API's own HTTPS
   std::string tls_key;
   bool allow_plain_http = false;
+  // The key stored credentials are sealed under: MARKETSYNC_SECRET_KEY, or the first line of
+  // --secret-key-file; the previous one likewise while rotating.
+  std::string secret_key;
+  std::string secret_key_file;
+  std::string previous_secret_key;
+  std::string previous_secret_key_file;
+  bool generate_secret_key = false;
   uint32_t page_window = 16;
   std::string log_format = "text";
   bool demo = false;
@@ -43,6 +52,15 @@ void AddFlags(CLI::App& app, Config& config);
 // and _BASE_URL. Errors: kInvalidArgument naming the variables an account lacks (never their
 // values).
 Result<std::vector<emag::Account>> AccountsFromEnvironment(const std::string& names);
+
+// The secret keys the configuration names (each nullopt when it names none). Errors:
+// kInvalidArgument for a key file that cannot be read or a key that does not parse (never
+// showing the text).
+struct SecretKeys {
+  std::optional<SecretKey> current;
+  std::optional<SecretKey> previous;
+};
+Result<SecretKeys> SecretKeysOf(const Config& config);
 
 // HOST:PORT (an IPv6 host in brackets). Errors: kInvalidArgument.
 Status SplitListen(const std::string& listen, std::string* host, int* port);

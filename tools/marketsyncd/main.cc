@@ -97,7 +97,7 @@ Exit Serve(const msd::Config& c, const std::string& host, int port, ms::EngineOp
   spdlog::info("listening on {} (database {}, {} accounts{})", url, c.data, engine_options.accounts.size(),
                c.operator_token.empty() && c.auditor_token.empty() ? ", no tokens: loopback only" : "");
   if (auto s = (*engine)->Start(); !s.ok()) {
-    spdlog::error("start-up recovery failed: {}", s.ToString());
+    spdlog::error("start-up failed: {}", s.ToString());
     (*server)->Stop();
     return {1, ""};
   }
@@ -121,8 +121,10 @@ int main(int argc, char** argv) {
       "Accounts come from the environment: EMAG_ACCOUNTS (default main,fbe) and, for each NAME,\n"
       "EMAG_<NAME>_USERNAME, EMAG_<NAME>_PASSWORD, EMAG_<NAME>_BASE_URL (default\n"
       "https://marketplace-api.emag.ro/api-3). Tokens: MARKETSYNC_OPERATOR_TOKEN (commands and reads),\n"
-      "MARKETSYNC_AUDITOR_TOKEN (reads). Without tokens it only listens on loopback; with tokens on\n"
-      "another address it serves HTTPS (--tls-cert, --tls-key) or, behind a TLS proxy, --allow-plain-http.\n"
+      "MARKETSYNC_AUDITOR_TOKEN (reads). More accounts are added at run time through /api/v1/accounts;\n"
+      "their credentials are stored sealed under MARKETSYNC_SECRET_KEY (docs/API.md, Accounts).\n"
+      "Without tokens it only listens on loopback; with tokens on another address it serves HTTPS\n"
+      "(--tls-cert, --tls-key) or, behind a TLS proxy, --allow-plain-http.\n"
       "--demo starts the embedded eMAG simulator with accounts main and fbe: no account needed.\n"
       "Stops on SIGTERM/SIGINT: runs stop at a page boundary, are recorded as interrupted and resume\n"
       "at the next start. API: docs/API.md."};
@@ -130,6 +132,20 @@ int main(int argc, char** argv) {
   msd::AddFlags(app, c);
   CLI11_PARSE(app, argc, argv);
   if (c.log_format == "json") spdlog::set_formatter(std::make_unique<msd::JsonFormatter>());
+  if (c.generate_secret_key) {
+    auto key = ms::SecretKey::Generate();
+    if (!key.ok()) {
+      std::cerr << "marketsyncd: " << key.status().message() << "\n";
+      return 1;
+    }
+    std::cout << key->ToHex() << "\n";
+    return 0;
+  }
+  auto keys = msd::SecretKeysOf(c);
+  if (!keys.ok()) {
+    std::cerr << "marketsyncd: " << keys.status().message() << "\n";
+    return 2;
+  }
 
   std::string host;
   int port = 0;
@@ -167,6 +183,8 @@ int main(int argc, char** argv) {
   engine_options.schedule_interval = std::chrono::minutes(c.schedule_minutes);
   engine_options.page_window = c.page_window;
   engine_options.client.ca_file = c.ca_file;
+  engine_options.secret_key = keys->current;
+  engine_options.previous_secret_key = keys->previous;
 
   const Exit exit = Serve(c, host, port, std::move(engine_options), signals);
   if (!exit.message.empty()) std::cerr << "marketsyncd: " << exit.message << "\n";
