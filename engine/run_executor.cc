@@ -99,7 +99,7 @@ Status RunExecutor::Execute(RunState st, RunFlags& active) {
   MS_RETURN_IF_ERROR(Begin(st, first_page, plan.per_page));
 
   // The count goes ahead of the first page request; pages commit as they come, before it answers.
-  emag::CallControl control{&active.stop, std::chrono::steady_clock::now() + options_.run_deadline, std::nullopt};
+  emag::CallControl control{&active.stop, std::chrono::steady_clock::now() + options_.run_deadline, std::nullopt, nullptr};
   emag::PageStreamOptions so;
   so.first = first_page;
   so.last = plan.last_page;

@@ -204,6 +204,26 @@ class HttpClient final : public EmagClient {
     return a;
   }
 
+  // Sleeps until `slot`, then until the limiter admits the request by the times requests were
+  // really sent. Errors: kCancelled (cancelled, or no longer wanted), kDeadlineExceeded.
+  Status WaitToSend(SteadyTime slot, const CallControl& control, const std::string& where) {
+    auto cancelled = [&] { return control.cancel != nullptr && control.cancel->load(); };
+    if (control.deadline && slot > *control.deadline) {
+      return Status::DeadlineExceeded(where + ": the deadline passed while waiting for the rate limit");
+    }
+    if (!options_.clock->SleepUntil(slot, control.cancel) || cancelled()) return Status::Cancelled(where + ": cancelled");
+    while (std::optional<SteadyTime> later = limiter_.Start()) {
+      if (control.wanted && !control.wanted()) return Status::Cancelled(where + ": no longer needed");
+      if (control.deadline && *later > *control.deadline) {
+        return Status::DeadlineExceeded(where + ": the deadline passed while waiting for the rate limit");
+      }
+      if (!options_.clock->SleepUntil(*later, control.cancel) || cancelled()) {
+        return Status::Cancelled(where + ": cancelled");
+      }
+    }
+    return Status::Ok();
+  }
+
   // A call with pacing and retries; `parse` turns a 200 body into T (kCorruption: malformed or
   // truncated, retried; kFailedPrecondition: an isError answer, fatal).
   template <typename T>
@@ -223,13 +243,9 @@ class HttpClient final : public EmagClient {
     Status last;
     for (uint32_t attempt = 1; attempt <= std::max<uint32_t>(1, options_.retry.max_attempts); ++attempt) {
       const SteadyTime slot = attempt == 1 && control.first_slot ? *control.first_slot : limiter_.Reserve();
-      if (control.deadline && slot > *control.deadline) {
+      if (Status wait = WaitToSend(slot, control, where); !wait.ok()) {
         finish();
-        return Status::DeadlineExceeded(where + ": the deadline passed while waiting for the rate limit");
-      }
-      if (!options_.clock->SleepUntil(slot, control.cancel) || cancelled()) {
-        finish();
-        return Status::Cancelled(where + ": cancelled");
+        return wait;
       }
       Attempt a = Send(path, text, stats, where);
       if (cancelled()) {

@@ -62,6 +62,9 @@ struct CallControl {
   // A slot the caller reserved from the account's limiter for the first attempt, so that this
   // call goes ahead of requests started after the reservation (retries reserve their own).
   std::optional<SteadyTime> first_slot;
+  // Asked while the call waits for the limiter to admit it: false gives the call up unsent
+  // (kCancelled, "no longer needed"), e.g. a page the count has shown to be past the end.
+  std::function<bool()> wanted;
 };
 
 // Errors of a call, by class:

@@ -57,7 +57,7 @@ void PageStream::Stop() {
 void PageStream::CountWork(SteadyTime slot) {
   SetThreadName("ms-count");
   FetchedCount fetched;
-  CallControl control{&stop_, outer_.deadline, slot};
+  CallControl control{&stop_, outer_.deadline, slot, nullptr};
   fetched.result = client_.Count(filter_, &fetched.stats, control);
   if (Stopped() && !fetched.result.ok()) {
     fetched.result = Status::Cancelled("account " + client_.account_name() + ", product_offer/count: cancelled");
@@ -107,7 +107,10 @@ void PageStream::Work() {
     }
     FetchedPage fetched;
     fetched.page = page;
-    CallControl control{&stop_, outer_.deadline, slot};
+    CallControl control{&stop_, outer_.deadline, slot, [this, page] {
+                          std::lock_guard lk(mu_);
+                          return page <= EndLocked();
+                        }};
     fetched.result = client_.ReadPage(filter_, page, items_per_page_, &fetched.stats, control);
     if (Stopped() && !fetched.result.ok()) {
       fetched.result = Status::Cancelled("account " + client_.account_name() + ", product_offer/read page " +
@@ -116,7 +119,9 @@ void PageStream::Work() {
     {
       std::lock_guard lk(mu_);
       --in_flight_;
-      ready_.emplace(page, std::move(fetched));
+      // Given up unsent because the end moved before it: as if it had never been started.
+      const bool unneeded = fetched.stats.requests == 0 && page > EndLocked();
+      if (!unneeded) ready_.emplace(page, std::move(fetched));
     }
     cv_.notify_all();
   }

@@ -46,6 +46,23 @@ SteadyTime RateLimiter::Reserve() {
   return t;
 }
 
+std::optional<SteadyTime> RateLimiter::Start() {
+  std::lock_guard lk(mu_);
+  const SteadyTime now = clock_->Now();
+  SteadyTime earliest = blocked_until_;
+  if (limit_.per_second > 0 && sent_.size() >= limit_.per_second) {
+    earliest = std::max(earliest, sent_[sent_.size() - limit_.per_second] + std::chrono::seconds(1) + limit_.margin);
+  }
+  if (limit_.per_minute > 0 && sent_.size() >= limit_.per_minute) {
+    earliest = std::max(earliest, sent_[sent_.size() - limit_.per_minute] + std::chrono::seconds(60) + limit_.margin);
+  }
+  if (earliest > now) return earliest;
+  sent_.push_back(now);
+  const size_t keep = std::max<size_t>({limit_.per_second, limit_.per_minute, 1});
+  while (sent_.size() > keep) sent_.pop_front();
+  return std::nullopt;
+}
+
 void RateLimiter::BlockUntil(SteadyTime until) {
   std::lock_guard lk(mu_);
   blocked_until_ = std::max(blocked_until_, until);

@@ -8,6 +8,7 @@
 #include <deque>
 #include <functional>
 #include <mutex>
+#include <optional>
 
 namespace marketsync::emag {
 
@@ -35,14 +36,22 @@ struct RateLimit {
 };
 
 // Hands out request slots so that no 1-second window holds more than per_second requests and
-// no 60-second window more than per_minute. Thread safety: all methods are thread-safe.
+// no 60-second window more than per_minute, in two steps: Reserve plans a slot (and orders the
+// callers: the count before the pages, lower pages first), Start admits the request when it
+// actually goes out. A slot is a plan; a caller that wakes late (a busy machine, a slow
+// connect) would otherwise send several late slots at once, and eMAG counts arrivals: Start
+// holds the windows on the times requests were really sent. Thread safety: all methods are
+// thread-safe.
 class RateLimiter {
  public:
   RateLimiter(RateLimit limit, Clock* clock) : limit_(limit), clock_(clock) {}
 
   // Reserves the earliest slot that keeps both windows within their limits, at or after now.
-  // Slots are handed out in non-decreasing order. The caller sleeps until it.
+  // Slots are handed out in non-decreasing order. The caller sleeps until it, then calls Start.
   SteadyTime Reserve();
+  // Right before a request is sent: nullopt when it may go now (and it is counted as sent now),
+  // else the earliest time it may (the caller sleeps until then and asks again).
+  std::optional<SteadyTime> Start();
   // Hands out no slot before `until` (after a 429 with Retry-After or an exhausted window).
   void BlockUntil(SteadyTime until);
 
@@ -52,8 +61,9 @@ class RateLimiter {
  private:
   const RateLimit limit_;
   Clock* const clock_;
-  std::mutex mu_;                 // guards slots_ and blocked_until_
+  std::mutex mu_;                 // guards slots_, sent_ and blocked_until_
   std::deque<SteadyTime> slots_;  // the last per_minute slots handed out
+  std::deque<SteadyTime> sent_;   // the times of the last per_minute requests sent
   SteadyTime blocked_until_{};
 };
 

@@ -157,6 +157,11 @@ class HttpSimulator final : public Simulator {
     server_->set_keep_alive_max_count(100000);
     server_->set_read_timeout(30, 0);
     server_->set_payload_max_length(1 << 20);
+    server_->set_socket_options([this](socket_t sock) {
+      int yes = 1;
+      ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
+      listen_fd_ = sock;
+    });
     Routes();
     if (port == 0) {
       port_ = server_->bind_to_any_port(host_);
@@ -164,6 +169,10 @@ class HttpSimulator final : public Simulator {
       port_ = server_->bind_to_port(host_, port) ? port : -1;
     }
     if (port_ <= 0) return Status::Unavailable("emag-sim cannot bind " + host_ + ":" + std::to_string(port));
+    // httplib listens with a backlog of 5: a burst of new connections (hundreds of accounts
+    // starting at once) overflows it, the kernel drops SYNs and clients connect a second later,
+    // which bunches their requests' arrivals into a later second. Listen again with room.
+    if (listen_fd_ >= 0) ::listen(listen_fd_, 4096);
     thread_ = std::thread([this] { server_->listen_after_bind(); });
     return Status::Ok();
   }
@@ -482,6 +491,7 @@ class HttpSimulator final : public Simulator {
   const SimulatorOptions options_;
   const std::string host_;
   std::unique_ptr<httplib::Server> server_;  // an SSLServer when options_ name a certificate
+  int listen_fd_ = -1;
   std::thread thread_;
   int port_ = 0;
   FaultScript faults_;

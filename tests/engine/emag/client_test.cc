@@ -223,7 +223,7 @@ TEST_F(EmagClientTest, CancelStopsAWaitingCall) {
     cancel = true;
   });
   const auto start = std::chrono::steady_clock::now();
-  auto r = client->ReadPage({}, 1, 100, nullptr, CallControl{&cancel, std::nullopt, std::nullopt});
+  auto r = client->ReadPage({}, 1, 100, nullptr, CallControl{&cancel, std::nullopt, std::nullopt, nullptr});
   canceller.join();
   ASSERT_FALSE(r.ok());
   // Either the backoff was cut short, or (rarely, with jitter near 0) it had already retried.
@@ -240,7 +240,7 @@ TEST_F(EmagClientTest, DeadlineEndsRetries) {
   options.retry.cap = 2s;
   auto client = Client("main", options);
   const auto deadline = std::chrono::steady_clock::now() + 100ms;
-  auto r = client->ReadPage({}, 1, 100, nullptr, CallControl{nullptr, deadline, std::nullopt});
+  auto r = client->ReadPage({}, 1, 100, nullptr, CallControl{nullptr, deadline, std::nullopt, nullptr});
   ASSERT_FALSE(r.ok());
   EXPECT_TRUE(r.status().code() == Status::Code::kDeadlineExceeded || r.status().code() == Status::Code::kUnavailable)
       << r.status().ToString();

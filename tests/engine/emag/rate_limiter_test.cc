@@ -104,5 +104,28 @@ TEST(RetryPolicyTest, FullJitterWithinTheCappedExponential) {
   EXPECT_EQ(p.Backoff(60, 1.0), 30000ms);
 }
 
+// Slots are plans: callers that wake late (a busy machine) must not send their late slots at
+// once. Start admits what the windows of real send times allow and says when the rest may go.
+TEST(RateLimiterTest, LateCallersAreAdmittedByWhenTheyReallySend) {
+  FakeClock clock;
+  RateLimiter limiter(RateLimit{3, 180, 25ms}, &clock);
+  std::vector<SteadyTime> slots;
+  for (int i = 0; i < 5; ++i) slots.push_back(limiter.Reserve());
+  EXPECT_EQ(slots[3] - slots[0], 1025ms);  // planned: three, then a second later two more
+  clock.Advance(2000ms);                   // everyone wakes two seconds late, at once
+  const SteadyTime woke = clock.Now();
+  EXPECT_FALSE(limiter.Start().has_value());
+  EXPECT_FALSE(limiter.Start().has_value());
+  EXPECT_FALSE(limiter.Start().has_value());
+  const std::optional<SteadyTime> fourth = limiter.Start();
+  ASSERT_TRUE(fourth.has_value());
+  EXPECT_EQ(*fourth, woke + 1025ms);  // not with the three sent now, though its slot has passed
+  clock.Advance(1025ms);  // the three sent at `woke` have left the window
+  EXPECT_FALSE(limiter.Start().has_value());
+  EXPECT_FALSE(limiter.Start().has_value());
+  EXPECT_FALSE(limiter.Start().has_value());
+  EXPECT_TRUE(limiter.Start().has_value());
+}
+
 }  // namespace
 }  // namespace marketsync::emag
