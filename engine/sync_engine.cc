@@ -76,8 +76,6 @@ class Engine final : public SyncEngine {
     ready_ = true;
     {
       std::lock_guard lk(mu_);
-      const auto now = std::chrono::steady_clock::now();
-      for (const auto& name : book_.Names(false)) last_scheduled_[name] = now;
       const auto tick = options_.schedule_interval > 0ms ? std::min(options_.schedule_interval, kScheduleTick) : kScheduleTick;
       if (!shutting_down_) scheduler_ = std::make_unique<Scheduler>(tick, [this] { ScheduledSyncs(); });
     }
@@ -190,10 +188,7 @@ class Engine final : public SyncEngine {
   }
 
   Result<AccountRecord> AddAccount(const AccountSpec& spec, const std::string& by) override {
-    MS_ASSIGN_OR_RETURN(AccountRecord r, book_.Add(spec, by));
-    std::lock_guard lk(mu_);
-    last_scheduled_[r.name] = std::chrono::steady_clock::now();
-    return r;
+    return book_.Add(spec, by);
   }
 
   Result<AccountRecord> ChangeAccount(const AccountSpec& spec, const std::string& by) override {
@@ -259,8 +254,9 @@ class Engine final : public SyncEngine {
     return executor.Execute(std::move(state), active);
   }
 
-  // Starts a full sync of each enabled account whose interval (its own, else the server's) has
-  // passed since its last scheduled start.
+  // Starts a full sync of each enabled account whose time has come: first at a point of its
+  // interval (its own, else the server's) that its name picks, plus up to a tenth of jitter, so
+  // many accounts spread over the interval instead of starting together; then every interval.
   void ScheduledSyncs() {
     const auto now = std::chrono::steady_clock::now();
     for (const auto& account : book_.Names(true)) {
@@ -269,9 +265,9 @@ class Engine final : public SyncEngine {
       if (interval <= 0ms) continue;
       {
         std::lock_guard lk(mu_);
-        auto [it, fresh] = last_scheduled_.try_emplace(account, now);
-        if (fresh || now - it->second < interval) continue;
-        it->second = now;
+        auto [it, fresh] = next_scheduled_.try_emplace(account, now + Spread(account, interval));
+        if (fresh || now < it->second) continue;
+        it->second = now + interval;
       }
       StartSyncRequest req;
       req.account_type = account;
@@ -283,6 +279,15 @@ class Engine final : public SyncEngine {
     }
   }
 
+  // Where in `interval` an account's first scheduled sync falls: a point its name picks, plus a
+  // random jitter of up to a tenth of the interval.
+  std::chrono::milliseconds Spread(const std::string& account, std::chrono::milliseconds interval) {
+    const auto span = static_cast<uint64_t>(std::max<int64_t>(1, interval.count()));
+    std::lock_guard lk(id_mu_);
+    const uint64_t jitter = id_rng_() % std::max<uint64_t>(1, span / 10);
+    return std::chrono::milliseconds(static_cast<int64_t>((std::hash<std::string>()(account) + jitter) % span));
+  }
+
   EventLog& log_;
   EngineOptions options_;
   RawHashIndex raw_hashes_;
@@ -291,13 +296,13 @@ class Engine final : public SyncEngine {
   std::unique_ptr<boost::asio::thread_pool> pool_;
   std::atomic<bool> ready_{false};
 
-  std::mutex mu_;  // guards active_, started_, shutting_down_, scheduler_, last_scheduled_
+  std::mutex mu_;  // guards active_, started_, shutting_down_, scheduler_, next_scheduled_
   std::condition_variable changed_cv_;  // a run ended, or shutting down
   std::map<std::string, std::shared_ptr<RunFlags>> active_;
   bool started_ = false;
   bool shutting_down_ = false;
   std::unique_ptr<Scheduler> scheduler_;
-  std::map<std::string, std::chrono::steady_clock::time_point> last_scheduled_;
+  std::map<std::string, std::chrono::steady_clock::time_point> next_scheduled_;
 
   std::mutex id_mu_;  // guards id_rng_
   std::mt19937_64 id_rng_{std::random_device{}()};

@@ -78,7 +78,7 @@ struct EngineOptions {
   bool resume = true;         // resume interrupted runs at start-up
   uint32_t max_attempts = 3;  // attempts per run, the first included
   // Periodic syncs of every account (full, inactive offers included); zero turns them off. An
-  // account's own schedule_minutes overrides it.
+  // account's own schedule_minutes overrides it. Accounts are spread over the interval.
   std::chrono::milliseconds schedule_interval{0};
 };
 

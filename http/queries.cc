@@ -110,10 +110,15 @@ Reply QueryHandlers::Current(const Request&) {
   auto recent = RecentRunsJson(**snap, now);
   if (!recent.ok()) return StatusReply(recent.status());
   json::array current;
-  for (const auto& a : *active) current.push_back(ActiveRunJson(a, now));
+  size_t queued = 0;
+  for (const auto& a : *active) {
+    current.push_back(ActiveRunJson(a, now));
+    queued += !a.record.terminal() && a.record.started_at_us == 0 ? 1 : 0;
+  }
   const bool running = !current.empty();
   json::value first = running ? current.front() : json::value(nullptr);
   return JsonReply(200, json::object{{"is_running", running},
+                                     {"queued_syncs", queued},
                                      {"current_sync", std::move(first)},
                                      {"current_syncs", std::move(current)},
                                      {"recent_syncs", std::move(*recent)},

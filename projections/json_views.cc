@@ -151,6 +151,8 @@ boost::json::object RunJson(const RunRecord& r, int64_t now_us) {
   o["operation"] = r.operation;
   o["mode"] = r.mode;
   o["status"] = r.status;
+  // Requested, not yet started: waiting for a worker (at most max_runs_in_flight run at once).
+  o["queued"] = !r.terminal() && r.started_at_us == 0;
   o["requested_at"] = TimeOrNull(r.requested_at_us);
   o["started_at"] = TimeOrNull(r.started_at_us != 0 ? r.started_at_us : r.requested_at_us);
   o["completed_at"] = TimeOrNull(r.completed_at_us);

@@ -2,9 +2,9 @@
 
 // The server's workers. cpp-httplib gives each connection to one worker for its whole life
 // (keep-alive included), so a fixed pool of N workers is stopped by N idle or slow clients:
-// with 100 idle connections a /healthz waited more than two minutes. This pool starts with
-// `base` workers and adds one whenever a connection arrives and none is free, up to `max`; only
-// past `max` connections at once do new ones wait. No httplib here: server.cc installs it.
+// with 100 idle connections a /healthz waited more than two minutes. This one is a
+// GrowingWorkerPool (base/worker_pool.h): `base` workers, one more whenever a connection arrives
+// and none is free, up to `max`. No httplib here: server.cc installs it.
 
 #include <cstddef>
 

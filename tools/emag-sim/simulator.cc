@@ -13,6 +13,7 @@
 #include <random>
 #include <thread>
 
+#include "base/worker_pool.h"
 #include "tools/emag-sim/faults.h"
 
 namespace marketsync::sim {
@@ -128,6 +129,17 @@ struct AccountState {
   std::deque<Clock::time_point> accepted;  // arrival times inside the last minute
 };
 
+// httplib's task queue on a pool that grows with the connections.
+class GrowingQueue final : public httplib::TaskQueue {
+ public:
+  GrowingQueue(size_t base, size_t max) : pool_(base, max, "emag-sim") {}
+  void enqueue(std::function<void()> fn) override { pool_.Enqueue(std::move(fn)); }
+  void shutdown() override { pool_.Shutdown(); }
+
+ private:
+  GrowingWorkerPool pool_;
+};
+
 class HttpSimulator final : public Simulator {
  public:
   HttpSimulator(SimulatorOptions options, std::string host)
@@ -151,8 +163,9 @@ class HttpSimulator final : public Simulator {
                                      options_.tls_key);
     }
     const size_t threads = std::max<size_t>(options_.threads, 4);
-    // httplib owns the queue it is handed.
-    server_->new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
+    // httplib owns the queue it is handed. A worker per connection, grown as connections come
+    // (as eMAG's front does not stall behind idle keep-alive connections, neither does this).
+    server_->new_task_queue = [threads] { return new GrowingQueue(threads, std::max<size_t>(threads, 4096)); };
     server_->set_tcp_nodelay(true);
     server_->set_keep_alive_max_count(100000);
     server_->set_read_timeout(30, 0);

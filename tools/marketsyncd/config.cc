@@ -27,6 +27,7 @@ void AddFlags(CLI::App& app, Config& c) {
   c.operator_token = Env("MARKETSYNC_OPERATOR_TOKEN");
   c.auditor_token = Env("MARKETSYNC_AUDITOR_TOKEN");
   c.schedule_minutes = static_cast<uint32_t>(std::atoi(Env("MARKETSYNC_SCHEDULE_MINUTES", "0").c_str()));
+  c.max_runs = static_cast<uint32_t>(std::atoi(Env("MARKETSYNC_MAX_RUNS", "8").c_str()));
   c.console_dir = Env("MARKETSYNC_CONSOLE_DIR");
   c.ca_file = Env("EMAG_CA_FILE");
   c.tls_cert = Env("MARKETSYNC_TLS_CERT");
@@ -44,10 +45,16 @@ void AddFlags(CLI::App& app, Config& c) {
                  "Bearer token for commands (prefer env MARKETSYNC_OPERATOR_TOKEN: flags show in ps)");
   app.add_option("--auditor-token", c.auditor_token, "Bearer token for reads (prefer env MARKETSYNC_AUDITOR_TOKEN)");
   app.add_option("--schedule-minutes", c.schedule_minutes,
-                 "Sync every account every N minutes, with a jittered offset; 0 = off (env MARKETSYNC_SCHEDULE_MINUTES)")
+                 "Sync every account every N minutes, accounts spread over the interval with jitter (an account's "
+                 "own schedule_minutes wins); 0 = off (env MARKETSYNC_SCHEDULE_MINUTES)")
       ->capture_default_str();
   app.add_option("--run-deadline-minutes", c.deadline_minutes, "A run that takes longer fails")->capture_default_str();
   app.add_option("--page-window", c.page_window, "Page requests in flight per run")->capture_default_str();
+  app.add_option("--max-runs", c.max_runs,
+                 "Runs executing at once, over every account; more wait queued (status queued_syncs) "
+                 "(env MARKETSYNC_MAX_RUNS)")
+      ->check(CLI::Range(1u, 4096u))
+      ->capture_default_str();
   app.add_option("--ca-file", c.ca_file,
                  "PEM file of the CAs eMAG's HTTPS certificate is checked against, instead of the system's "
                  "(env EMAG_CA_FILE); verification itself cannot be turned off");

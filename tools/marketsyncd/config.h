@@ -38,6 +38,7 @@ struct Config {
   std::string previous_secret_key_file;
   bool generate_secret_key = false;
   uint32_t page_window = 16;
+  uint32_t max_runs = 8;
   std::string log_format = "text";
   bool demo = false;
   uint32_t demo_offers = 1275;

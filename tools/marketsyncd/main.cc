@@ -182,6 +182,7 @@ int main(int argc, char** argv) {
   engine_options.run_deadline = std::chrono::minutes(c.deadline_minutes);
   engine_options.schedule_interval = std::chrono::minutes(c.schedule_minutes);
   engine_options.page_window = c.page_window;
+  engine_options.max_runs_in_flight = c.max_runs;
   engine_options.client.ca_file = c.ca_file;
   engine_options.secret_key = keys->current;
   engine_options.previous_secret_key = keys->previous;
