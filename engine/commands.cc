@@ -36,6 +36,10 @@ Result<std::vector<std::string>> ValidateStartSync(const StartSyncRequest& r, co
   if (r.account_type.empty()) return Status::InvalidArgument("account_type is required: one of " + AccountList(configured));
   if (r.account_type == "both") {
     accounts = configured;
+    if (accounts.empty()) {
+      return Status::InvalidArgument("account_type \"both\" names no account: none is configured and enabled "
+                                     "(add one with POST /api/v1/accounts)");
+    }
   } else if (std::find(configured.begin(), configured.end(), r.account_type) != configured.end()) {
     accounts.push_back(r.account_type);
   } else {

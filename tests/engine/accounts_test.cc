@@ -173,6 +173,21 @@ TEST_F(AccountsTest, DisabledAccountsDoNotSync) {
   EXPECT_EQ(SyncToEnd("shop").status, kRunCompleted);
 }
 
+TEST_F(AccountsTest, WithNoAccountBothIsRefused) {
+  ASSERT_OK(Start(Options(key_, {})));
+  const uint64_t head = log_->Head().seq;
+  auto refused = engine_->StartSync(testing::FullSync("both"));
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.status().code(), Status::Code::kInvalidArgument);
+  EXPECT_NE(refused.status().message().find("names no account"), std::string::npos);
+  EXPECT_EQ(log_->Head().seq, head);
+  ASSERT_OK(engine_->AddAccount(Shop(), "test"));
+  auto both = engine_->StartSync(testing::FullSync("both"));
+  ASSERT_OK(both);
+  EXPECT_EQ(both->runs.size(), 1u);
+  ASSERT_OK(engine_->WaitForRun(both->runs[0].run_id, 30s));
+}
+
 TEST_F(AccountsTest, WithoutAKeyNothingIsStored) {
   ASSERT_OK(Start(Options(std::nullopt)));
   const uint64_t head = log_->Head().seq;
