@@ -33,9 +33,7 @@ void AddFlags(CLI::App& app, Config& c) {
   c.tls_cert = Env("MARKETSYNC_TLS_CERT");
   c.tls_key = Env("MARKETSYNC_TLS_KEY");
   c.allow_plain_http = Env("MARKETSYNC_ALLOW_PLAIN_HTTP") == "1";
-  c.secret_key = Env("MARKETSYNC_SECRET_KEY");
   c.secret_key_file = Env("MARKETSYNC_SECRET_KEY_FILE");
-  c.previous_secret_key = Env("MARKETSYNC_PREVIOUS_SECRET_KEY");
   c.previous_secret_key_file = Env("MARKETSYNC_PREVIOUS_SECRET_KEY_FILE");
   app.add_option("--data", c.data, "Database directory (env MARKETSYNC_DATA)")->capture_default_str();
   app.add_option("--listen", c.listen, "HOST:PORT to serve on; port 0 picks a free one (env MARKETSYNC_LISTEN)")
@@ -112,18 +110,18 @@ Result<std::vector<emag::Account>> AccountsFromEnvironment(const std::string& na
 
 namespace {
 
-// A key from its text or its file (the text wins); nullopt when neither is given.
-Result<std::optional<SecretKey>> KeyFrom(const std::string& text, const std::string& file, const char* what) {
-  std::string source = text;
-  if (source.empty() && !file.empty()) {
+// A key from its file, else from the environment variable `env` (a file named on the command
+// line or in the environment wins); nullopt when neither is given. Errors name where the key
+// came from, never the key.
+Result<std::optional<SecretKey>> KeyFrom(const std::string& file, const char* env) {
+  std::string source = Env(env);
+  if (!file.empty()) {
     std::ifstream in(file);
-    if (!in || !std::getline(in, source)) {
-      return Status::InvalidArgument(std::string("cannot read the ") + what + " from " + file);
-    }
+    if (!in || !std::getline(in, source)) return Status::InvalidArgument("cannot read a secret key from " + file);
   }
   if (source.empty()) return std::optional<SecretKey>();
   auto key = SecretKey::Parse(source);
-  if (!key.ok()) return Status::InvalidArgument(std::string("the ") + what + ": " + key.status().message());
+  if (!key.ok()) return Status::InvalidArgument((file.empty() ? std::string(env) : file) + ": " + key.status().message());
   return std::optional<SecretKey>(*key);
 }
 
@@ -131,8 +129,8 @@ Result<std::optional<SecretKey>> KeyFrom(const std::string& text, const std::str
 
 Result<SecretKeys> SecretKeysOf(const Config& c) {
   SecretKeys keys;
-  MS_ASSIGN_OR_RETURN(keys.current, KeyFrom(c.secret_key, c.secret_key_file, "secret key"));
-  MS_ASSIGN_OR_RETURN(keys.previous, KeyFrom(c.previous_secret_key, c.previous_secret_key_file, "previous secret key"));
+  MS_ASSIGN_OR_RETURN(keys.current, KeyFrom(c.secret_key_file, "MARKETSYNC_SECRET_KEY"));
+  MS_ASSIGN_OR_RETURN(keys.previous, KeyFrom(c.previous_secret_key_file, "MARKETSYNC_PREVIOUS_SECRET_KEY"));
   if (keys.previous && !keys.current) {
     return Status::InvalidArgument("a previous secret key needs the new one (MARKETSYNC_SECRET_KEY or --secret-key-file)");
   }

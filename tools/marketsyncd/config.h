@@ -30,12 +30,10 @@ struct Config {
   std::string tls_cert;  // the API's own HTTPS
   std::string tls_key;
   bool allow_plain_http = false;
-  // The key stored credentials are sealed under: MARKETSYNC_SECRET_KEY, or the first line of
-  // --secret-key-file; the previous one likewise while rotating.
-  std::string secret_key;
-  std::string secret_key_file;
-  std::string previous_secret_key;
-  std::string previous_secret_key_file;
+  // The key stored credentials are sealed under: the first line of --secret-key-file
+  // (MARKETSYNC_SECRET_KEY_FILE), else MARKETSYNC_SECRET_KEY; the previous one likewise.
+  std::string secret_key_file;           // else the key itself in MARKETSYNC_SECRET_KEY
+  std::string previous_secret_key_file;  // else MARKETSYNC_PREVIOUS_SECRET_KEY
   bool generate_secret_key = false;
   uint32_t page_window = 16;
   uint32_t max_runs = 8;
