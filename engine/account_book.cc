@@ -131,8 +131,7 @@ Status AccountBook::SeedEnvironment(const std::vector<AccountRecord>& records, S
   for (const AccountRecord& r : records) known[r.name] = &r;
   std::set<std::string> seeded;
   for (const emag::Account& a : options_.accounts) {
-    MS_RETURN_IF_ERROR(CheckAccountName(a.name));
-    if (!seeded.insert(a.name).second) return Status::InvalidArgument("account " + a.name + " is configured twice");
+    seeded.insert(a.name);  // names and duplicates were checked when the engine was created
     if (next.contains(a.name)) {
       return Status::FailedPrecondition("account " + a.name +
                                         " is set in the environment (EMAG_ACCOUNTS) and was also added through the "

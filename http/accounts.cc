@@ -3,6 +3,8 @@
 #include <boost/json.hpp>
 
 #include "engine/sync_engine.h"
+#include "events/event_log.h"
+#include "projections/accounts.h"
 #include "http/internal/json_reply.h"
 #include "http/internal/params.h"
 
@@ -20,8 +22,10 @@ Reply AccountReply(int status, const AccountRecord& a) {
 
 }  // namespace
 
+// Reads come from the accounts projection (one scan or one row), folded in the same write as
+// every account command; the engine folds the streams only for its own commands.
 Reply AccountHandlers::List(const Request&) {
-  auto accounts = ctx_.engine.ListAccounts();
+  auto accounts = ListAccounts(ctx_.log);
   if (!accounts.ok()) return StatusReply(accounts.status());
   json::array out;
   for (const auto& a : *accounts) out.push_back(AccountJson(a));
@@ -29,12 +33,10 @@ Reply AccountHandlers::List(const Request&) {
 }
 
 Reply AccountHandlers::Get(const Request& req) {
-  auto accounts = ctx_.engine.ListAccounts();
-  if (!accounts.ok()) return StatusReply(accounts.status());
-  for (const auto& a : *accounts) {
-    if (a.name == req.path_id()) return AccountReply(200, a);
-  }
-  return ErrorReply(404, "not_found", "no account " + req.path_id());
+  auto account = FindAccount(ctx_.log, req.path_id());
+  if (!account.ok()) return StatusReply(account.status());
+  if (!*account) return ErrorReply(404, "not_found", "no account " + req.path_id());
+  return AccountReply(200, **account);
 }
 
 Reply AccountHandlers::Add(const Request& req) {

@@ -40,8 +40,8 @@ class AccountBook {
   // Reads the stored accounts and opens their credentials (re-sealing those under the previous
   // key), then records the environment's accounts. Errors: kFailedPrecondition when stored
   // credentials need a key the engine was not given (names the key ids, never a key), or an
-  // account is both in the environment and stored; kInvalidArgument for a bad seed account; the
-  // log's errors. Nothing is written when it fails.
+  // account is both in the environment and stored; the log's errors. The seed accounts' names
+  // were checked by the engine's Create. Nothing is written when it fails.
   Status Load();
 
   Result<AccountRecord> Add(const AccountSpec& spec, const std::string& by);
