@@ -81,14 +81,12 @@ ErrorClass RunExecutor::ClassOf(const Status& s) {
   }
 }
 
-Status RunExecutor::Execute(RunState st, RunFlags& active) {
+Task<Status> RunExecutor::Execute(RunState st, RunFlags& active) {
   RunRecord& r = st.record;
-  if (r.terminal()) return Status::Ok();
+  if (r.terminal()) co_return Status::Ok();
   extra_requests_ = 0;
-  bool stopped = false;
-  MS_RETURN_IF_ERROR(StopIfAsked(st, active, extra_requests_, &stopped));
-  if (stopped) return Status::Ok();
-  MS_RETURN_IF_ERROR(raw_hashes_.Load(journal_.log(), r.account_type));
+  if (auto stop = StopStep(st, active)) co_return co_await WriteNow(st, std::move(*stop));
+  MS_CO_RETURN_IF_ERROR(raw_hashes_.Load(journal_.log(), r.account_type));
   Plan plan;
   plan.per_page = r.params.items_per_page == 0 ? 100 : r.params.items_per_page;
   plan.last_page = r.params.max_pages == 0 ? emag::PageStream::kOpenEnded : r.params.max_pages;
@@ -96,7 +94,7 @@ Status RunExecutor::Execute(RunState st, RunFlags& active) {
   if (!r.params.include_inactive) filter.status = 1;
   const uint32_t first_page = r.last_page + 1;
   const uint32_t before_count = PagesBeforeCount(r, first_page, plan.per_page);
-  MS_RETURN_IF_ERROR(Begin(st, first_page, plan.per_page));
+  MS_CO_RETURN_IF_ERROR(co_await WriteNow(st, BeginStep(st, first_page, plan.per_page)));
 
   // The count goes ahead of the first page request; pages commit as they come, before it answers.
   emag::CallControl control{&active.stop, std::chrono::steady_clock::now() + options_.run_deadline, std::nullopt, nullptr};
@@ -108,15 +106,37 @@ Status RunExecutor::Execute(RunState st, RunFlags& active) {
   so.count = true;
   so.last_before_count = before_count;
   emag::PageStream stream(client_, filter, so, control);
+  active.SetStopHook([&stream] { stream.Stop(); });  // a cancel wakes the run wherever it waits
   Status fatal;
-  MS_RETURN_IF_ERROR(TakePages(st, stream, active, plan, &fatal));
-  if (!fatal.ok()) return journal_.FinishFailed(st, extra_requests_, ClassOf(fatal), fatal.message());
-  MS_RETURN_IF_ERROR(StopIfAsked(st, active, extra_requests_, &stopped));
-  if (stopped) return Status::Ok();
-  if (!plan.counted) {  // the stream hands the count out before it ends, unless stopped
-    return journal_.FinishFailed(st, extra_requests_, ErrorClass::kFatal, "product_offer/count never answered");
+  Status taken = co_await TakePages(st, stream, active, plan, &fatal);
+  active.SetStopHook(nullptr);
+  MS_CO_RETURN_IF_ERROR(taken);
+  if (!fatal.ok()) {
+    co_return co_await WriteNow(st, RunJournal::FailedStep(st, extra_requests_, ClassOf(fatal), fatal.message()));
   }
-  return Complete(st, extra_requests_, plan);
+  if (auto stop = StopStep(st, active)) co_return co_await WriteNow(st, std::move(*stop));
+  if (!plan.counted) {  // the stream hands the count out before it ends, unless stopped
+    co_return co_await WriteNow(
+        st, RunJournal::FailedStep(st, extra_requests_, ErrorClass::kFatal, "product_offer/count never answered"));
+  }
+  MS_CO_ASSIGN_OR_RETURN(RunStep last, CompleteStep(st, extra_requests_, plan));
+  co_return co_await WriteNow(st, std::move(last));
+}
+
+void RunExecutor::Write(RunState& st, std::vector<RunStep> items, std::function<void(Status)> done) {
+  auto prepared = std::make_shared<RunJournal::Prepared>(RunJournal::Prepare(st, std::move(items)));
+  std::vector<Step> steps = std::move(prepared->steps);
+  writer_.Submit(std::move(steps), [this, &st, prepared, done = std::move(done)](std::vector<Result<AppendResult>> results) {
+    done(journal_.Fold(st, *prepared, std::move(results)));
+  });
+}
+
+Task<Status> RunExecutor::WriteNow(RunState& st, RunStep step) {
+  co_return co_await AwaitCallback<Status>([&](auto done) {
+    std::vector<RunStep> one;
+    one.push_back(std::move(step));
+    Write(st, std::move(one), std::move(done));
+  });
 }
 
 uint32_t RunExecutor::PagesBeforeCount(const RunRecord& r, uint32_t first_page, uint32_t per_page) const {
@@ -126,7 +146,7 @@ uint32_t RunExecutor::PagesBeforeCount(const RunRecord& r, uint32_t first_page, 
   return static_cast<uint32_t>(std::min<uint64_t>(std::max<uint64_t>(known + 1, first_page), emag::PageStream::kOpenEnded));
 }
 
-Status RunExecutor::Begin(RunState& st, uint32_t first_page, uint32_t per_page) {
+RunStep RunExecutor::BeginStep(RunState& st, uint32_t first_page, uint32_t per_page) {
   RunRecord& r = st.record;
   st.part_numbers_complete = st.seen.size() == 0;
   SyncStarted started;
@@ -135,7 +155,7 @@ Status RunExecutor::Begin(RunState& st, uint32_t first_page, uint32_t per_page) 
   started.awaiting_count = true;
   spdlog::info("run {} started: account {}, attempt {}, from page {}", r.id, r.account_type, started.attempt,
                first_page);
-  return journal_.Append(st, {MakeEvent(started)}, Step{});
+  return {{MakeEvent(started)}, Step{}};
 }
 
 std::vector<NewEvent> RunExecutor::Counted(RunState& st, const emag::FetchedCount& fetched, Plan& plan) {
@@ -158,14 +178,26 @@ std::vector<NewEvent> RunExecutor::Counted(RunState& st, const emag::FetchedCoun
   return {MakeEvent(ev)};
 }
 
-Status RunExecutor::TakePages(RunState& st, emag::PageStream& stream, RunFlags& active, Plan& plan, Status* fatal) {
-  StepPipeline pipeline([&](std::vector<RunStep> steps) { return journal_.AppendAll(st, std::move(steps)); });
-  while (!active.stop && fatal->ok()) {
-    std::optional<emag::PageStream::Item> item = stream.Next();
+namespace {
+Task<Status> PushStep(StepPipeline& pipeline, RunStep step) {
+  co_return co_await AwaitCallback<Status>([&](auto ready) { pipeline.Push(std::move(step), std::move(ready)); });
+}
+}  // namespace
+
+Task<Status> RunExecutor::TakePages(RunState& st, emag::PageStream& stream, RunFlags& active, Plan& plan, Status* fatal) {
+  StepPipeline pipeline([this, &st](std::vector<RunStep> steps, StepPipeline::Callback done) {
+    Write(st, std::move(steps), std::move(done));
+  });
+  Status s;
+  while (s.ok() && !active.stop && fatal->ok()) {
+    std::optional<emag::PageStream::Item> item = co_await AwaitCallback<std::optional<emag::PageStream::Item>>(
+        [&](auto done) { stream.AsyncNext(std::move(done)); });
     if (!item) break;
     if (auto* count = std::get_if<emag::FetchedCount>(&*item)) {
       if (count->result.ok()) {
-        MS_RETURN_IF_ERROR(pipeline.Push(Counted(st, *count, plan), Step{}));
+        RunStep counted;
+        counted.run_events = Counted(st, *count, plan);
+        s = co_await PushStep(pipeline, std::move(counted));
         continue;
       }
       extra_requests_ += count->stats.requests;
@@ -173,20 +205,22 @@ Status RunExecutor::TakePages(RunState& st, emag::PageStream& stream, RunFlags& 
       *fatal = count->result.status();
       continue;
     }
-    MS_RETURN_IF_ERROR(TakePage(st, std::get<emag::FetchedPage>(*item), stream, plan, pipeline, fatal));
+    s = co_await TakePage(st, std::get<emag::FetchedPage>(*item), stream, plan, pipeline, fatal);
   }
   stream.Stop();
-  return pipeline.Drain();
+  // Always drained: the writer's callbacks fold into `st`.
+  Status drained = co_await AwaitCallback<Status>([&](auto done) { pipeline.Drain(std::move(done)); });
+  co_return s.ok() ? drained : s;
 }
 
-Status RunExecutor::TakePage(RunState& st, emag::FetchedPage& page, emag::PageStream& stream, Plan& plan,
-                             StepPipeline& pipeline, Status* fatal) {
+Task<Status> RunExecutor::TakePage(RunState& st, emag::FetchedPage& page, emag::PageStream& stream, Plan& plan,
+                                   StepPipeline& pipeline, Status* fatal) {
   if (!page.result.ok()) {
     const Status& s = page.result.status();
-    if (s.code() == Status::Code::kCancelled) return Status::Ok();  // the flags say why
+    if (s.code() == Status::Code::kCancelled) co_return Status::Ok();  // the flags say why
     if (s.code() == Status::Code::kDeadlineExceeded || emag::IsFatalEmagError(s)) {
       *fatal = s;
-      return Status::Ok();
+      co_return Status::Ok();
     }
     PageFailed pf;
     pf.page = page.page;
@@ -195,25 +229,24 @@ Status RunExecutor::TakePage(RunState& st, emag::FetchedPage& page, emag::PageSt
     pf.requests = page.stats.requests;
     pf.rate_limit_hits = page.stats.rate_limit_hits;
     pf.retries = page.stats.retries;
-    return pipeline.Push({MakeEvent(pf)}, Step{});
+    RunStep failed;  // built apart: g++ 12 cannot co_await over a braced initializer
+    failed.run_events.push_back(MakeEvent(pf));
+    co_return co_await PushStep(pipeline, std::move(failed));
   }
-  std::vector<NewEvent> events;
-  Step step;
-  MS_RETURN_IF_ERROR(PreparePage(st, page, &events, &step));
-  MS_RETURN_IF_ERROR(pipeline.Push(std::move(events), std::move(step)));
+  RunStep step;
+  MS_CO_RETURN_IF_ERROR(PreparePage(st, page, &step.run_events, &step.step));
+  MS_CO_RETURN_IF_ERROR(co_await PushStep(pipeline, std::move(step)));
   if (page.result->offers.size() < plan.per_page && page.page < plan.last_page) {
     plan.last_page = page.page;  // the catalogue ends here (or shrank during the run)
     stream.SetLastPage(plan.last_page);
   }
-  return Status::Ok();
+  co_return Status::Ok();
 }
 
-Status RunExecutor::StopIfAsked(RunState& st, const RunFlags& active, uint64_t extra_requests, bool* stopped) {
-  *stopped = true;
-  if (active.cancel || st.record.cancel_requested) return journal_.FinishCancelled(st, extra_requests);
-  if (active.interrupt) return journal_.Interrupt(st, "shutdown");
-  *stopped = false;
-  return Status::Ok();
+std::optional<RunStep> RunExecutor::StopStep(const RunState& st, const RunFlags& active) const {
+  if (active.cancel || st.record.cancel_requested) return RunJournal::CancelledStep(st, extra_requests_);
+  if (active.interrupt) return RunJournal::InterruptStep(st, "shutdown");
+  return std::nullopt;
 }
 
 Status RunExecutor::PreparePage(RunState& st, emag::FetchedPage& page, std::vector<NewEvent>* run_events, Step* out) {
@@ -294,7 +327,7 @@ Status RunExecutor::PreparePage(RunState& st, emag::FetchedPage& page, std::vect
   return Status::Ok();
 }
 
-Status RunExecutor::Complete(RunState& st, uint64_t extra_requests, const Plan& plan) {
+Result<RunStep> RunExecutor::CompleteStep(RunState& st, uint64_t extra_requests, const Plan& plan) {
   RunRecord& r = st.record;
   Step step = RunJournal::ReleaseStep(r);
   // Products of the account not seen in this run, and part numbers held by several offers.
@@ -313,7 +346,7 @@ Status RunExecutor::Complete(RunState& st, uint64_t extra_requests, const Plan& 
     ev.count_changed = count_changed;
     ev.duplicate_part_numbers = std::move(duplicates);
     spdlog::warn("run {} completed with gaps: {} pages missing", r.id, ev.missing_pages.size());
-    return journal_.Append(st, {MakeEvent(ev)}, std::move(step));
+    return RunStep{{MakeEvent(ev)}, std::move(step)};
   }
   SyncCompleted ev;
   ev.totals = RunJournal::Totals(r, extra_requests, removed);
@@ -322,7 +355,7 @@ Status RunExecutor::Complete(RunState& st, uint64_t extra_requests, const Plan& 
   ev.duplicate_part_numbers = std::move(duplicates);
   spdlog::info("run {} completed: {} created, {} updated, {} unchanged, {} removed", r.id, ev.totals.created,
                ev.totals.updated, ev.totals.unchanged, removed);
-  return journal_.Append(st, {MakeEvent(ev)}, std::move(step));
+  return RunStep{{MakeEvent(ev)}, std::move(step)};
 }
 
 Status RunExecutor::CollectUnseen(RunState& st, bool may_remove, Step& step, uint64_t& removed,

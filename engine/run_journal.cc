@@ -31,26 +31,34 @@ Status RunJournal::Append(RunState& state, std::vector<NewEvent> run_events, Ste
 }
 
 Status RunJournal::AppendAll(RunState& state, std::vector<RunStep> items) {
+  Prepared prepared = Prepare(state, std::move(items));
+  std::vector<Result<AppendResult>> results = log_.AppendAll(std::move(prepared.steps));
+  return Fold(state, prepared, std::move(results));
+}
+
+RunJournal::Prepared RunJournal::Prepare(const RunState& state, std::vector<RunStep> items) {
   const std::string stream = RunStreamId(state.record.id);
-  std::vector<std::vector<NewEvent>> copies;
-  std::vector<Step> steps;
-  copies.reserve(items.size());
-  steps.reserve(items.size());
-  std::vector<std::vector<RawHashIndex::Change>> product_changes;
-  product_changes.reserve(items.size());
+  Prepared out;
+  out.run_events.reserve(items.size());
+  out.steps.reserve(items.size());
+  out.product_changes.reserve(items.size());
   for (auto& item : items) {
-    copies.push_back(item.run_events);
-    product_changes.push_back(RawHashIndex::ChangesOf(item.step));
+    out.run_events.push_back(item.run_events);
+    out.product_changes.push_back(RawHashIndex::ChangesOf(item.step));
     item.step.correlation_id = stream;
     item.step.streams.insert(item.step.streams.begin(), StreamAppend{stream, kAnyVersion, std::move(item.run_events)});
-    steps.push_back(std::move(item.step));
+    out.steps.push_back(std::move(item.step));
   }
-  std::vector<Result<AppendResult>> results = log_.AppendAll(std::move(steps));
-  for (size_t i = 0; i < results.size(); ++i) {
+  return out;
+}
+
+Status RunJournal::Fold(RunState& state, Prepared& prepared, std::vector<Result<AppendResult>> results) {
+  const std::string stream = RunStreamId(state.record.id);
+  for (size_t i = 0; i < results.size() && i < prepared.run_events.size(); ++i) {
     MS_RETURN_IF_ERROR(results[i].status());
-    raw_hashes_.Apply(product_changes[i]);
+    raw_hashes_.Apply(prepared.product_changes[i]);
     uint64_t seq = results[i]->first_seq;
-    for (auto& ne : copies[i]) {
+    for (auto& ne : prepared.run_events[i]) {
       Envelope e;
       e.seq = seq++;
       e.stream_id = stream;
@@ -87,30 +95,36 @@ Step RunJournal::ReleaseStep(const RunRecord& r) {
   return step;
 }
 
-Status RunJournal::FinishCancelled(RunState& st, uint64_t extra_requests) {
+RunStep RunJournal::CancelledStep(const RunState& st, uint64_t extra_requests) {
   SyncCancelled ev;
   ev.page_reached = st.record.last_page;
   ev.items_committed = st.record.processed_items;
   ev.totals = Totals(st.record, extra_requests, 0);
   spdlog::info("run {} cancelled at page {}", st.record.id, ev.page_reached);
-  return Append(st, {MakeEvent(ev)}, ReleaseStep(st.record));
+  return {{MakeEvent(ev)}, ReleaseStep(st.record)};
 }
 
-Status RunJournal::FinishFailed(RunState& st, uint64_t extra_requests, ErrorClass error_class, std::string message) {
+RunStep RunJournal::FailedStep(const RunState& st, uint64_t extra_requests, ErrorClass error_class,
+                               std::string message) {
   SyncFailed ev;
   ev.totals = Totals(st.record, extra_requests, 0);
   ev.error_class = std::string(ToString(error_class));
   ev.message = std::move(message);
   spdlog::warn("run {} failed ({}): {}", st.record.id, ev.error_class, ev.message);
-  return Append(st, {MakeEvent(ev)}, ReleaseStep(st.record));
+  return {{MakeEvent(ev)}, ReleaseStep(st.record)};
 }
 
-Status RunJournal::Interrupt(RunState& st, std::string reason) {
+RunStep RunJournal::InterruptStep(const RunState& st, std::string reason) {
   SyncInterrupted ev;
   ev.last_committed_page = st.record.last_page;
   ev.reason = std::move(reason);
   spdlog::info("run {} interrupted after page {} ({})", st.record.id, ev.last_committed_page, ev.reason);
-  return Append(st, {MakeEvent(ev)}, Step{});
+  return {{MakeEvent(ev)}, Step{}};
+}
+
+Status RunJournal::FinishFailed(RunState& st, uint64_t extra_requests, ErrorClass error_class, std::string message) {
+  RunStep step = FailedStep(st, extra_requests, error_class, std::move(message));
+  return Append(st, std::move(step.run_events), std::move(step.step));
 }
 
 }  // namespace marketsync

@@ -1,61 +1,71 @@
 #include "engine/internal/step_pipeline.h"
 
-#include "base/thread_name.h"
+#include <mutex>
 
 namespace marketsync {
 
-StepPipeline::StepPipeline(AppendFn append) : append_(std::move(append)), thread_([this] { Loop(); }) {}
+struct StepPipeline::Shared {
+  // Called with mu held: the waiters that may go now, taken out.
+  std::vector<Callback> Waking() {
+    std::vector<Callback> out;
+    if (push_waiter && (outstanding < kDepth || !error.ok())) out.push_back(std::move(push_waiter));
+    if (drain_waiter && outstanding == 0) out.push_back(std::move(drain_waiter));
+    push_waiter = nullptr;
+    if (outstanding == 0) drain_waiter = nullptr;
+    return out;
+  }
 
-StepPipeline::~StepPipeline() {
-  Drain().IgnoreError();  // the caller already saw any failure through Push or Drain
+  WriteFn write;
+  std::mutex mu;  // guards the rest
+  size_t outstanding = 0;
+  Status error;
+  Callback push_waiter;
+  Callback drain_waiter;
+};
+
+StepPipeline::StepPipeline(WriteFn write) : shared_(std::make_shared<Shared>()) { shared_->write = std::move(write); }
+
+void StepPipeline::Push(RunStep step, Callback ready) {
   {
-    std::lock_guard lk(mu_);
-    stop_ = true;
-  }
-  cv_.notify_all();
-  thread_.join();
-}
-
-Status StepPipeline::Push(std::vector<NewEvent> run_events, Step step) {
-  std::unique_lock lk(mu_);
-  cv_.wait(lk, [&] { return queue_.size() < kDepth || !error_.ok(); });
-  if (!error_.ok()) return error_;
-  queue_.push_back({std::move(run_events), std::move(step)});
-  cv_.notify_all();
-  return Status::Ok();
-}
-
-Status StepPipeline::Drain() {
-  std::unique_lock lk(mu_);
-  cv_.wait(lk, [&] { return (queue_.empty() && !busy_) || !error_.ok(); });
-  return error_;
-}
-
-void StepPipeline::Loop() {
-  SetThreadName("ms-steps");
-  while (true) {
-    std::vector<RunStep> batch;
-    {
-      std::unique_lock lk(mu_);
-      cv_.wait(lk, [&] { return stop_ || !queue_.empty(); });
-      if (queue_.empty()) return;
-      while (!queue_.empty()) {
-        batch.push_back(std::move(queue_.front()));
-        queue_.pop_front();
-      }
-      busy_ = true;
+    std::unique_lock lk(shared_->mu);
+    if (!shared_->error.ok()) {
+      Status e = shared_->error;
+      lk.unlock();
+      return ready(e);
     }
-    Status s = append_(std::move(batch));
-    {
-      std::lock_guard lk(mu_);
-      busy_ = false;
-      if (!s.ok() && error_.ok()) {
-        error_ = s;
-        queue_.clear();
-      }
-    }
-    cv_.notify_all();
+    ++shared_->outstanding;
   }
+  std::vector<RunStep> one;
+  one.push_back(std::move(step));
+  shared_->write(std::move(one), [shared = shared_](Status s) {
+    std::vector<Callback> wake;
+    Status error;
+    {
+      std::lock_guard lk(shared->mu);
+      --shared->outstanding;
+      if (!s.ok() && shared->error.ok()) shared->error = s;
+      wake = shared->Waking();
+      error = shared->error;
+    }
+    for (auto& w : wake) w(error);
+  });
+  std::unique_lock lk(shared_->mu);
+  if (shared_->outstanding < kDepth || !shared_->error.ok()) {
+    Status e = shared_->error;
+    lk.unlock();
+    return ready(e);
+  }
+  shared_->push_waiter = std::move(ready);
+}
+
+void StepPipeline::Drain(Callback done) {
+  std::unique_lock lk(shared_->mu);
+  if (shared_->outstanding == 0) {
+    Status e = shared_->error;
+    lk.unlock();
+    return done(e);
+  }
+  shared_->drain_waiter = std::move(done);
 }
 
 }  // namespace marketsync

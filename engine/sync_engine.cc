@@ -4,23 +4,26 @@
 
 #include <algorithm>
 #include <atomic>
-#include <boost/asio/post.hpp>
-#include <boost/asio/thread_pool.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
 #include <condition_variable>
+#include <deque>
 #include <map>
 #include <mutex>
 #include <random>
 #include <set>
 
 #include "base/clock.h"
-#include "base/thread_name.h"
 #include "engine/internal/account_book.h"
+#include "engine/emag/io_pool.h"
 #include "engine/internal/commands.h"
+#include "engine/internal/coro.h"
 #include "engine/internal/raw_hash_index.h"
 #include "engine/internal/recovery.h"
 #include "engine/internal/run_executor.h"
 #include "engine/internal/run_journal.h"
 #include "engine/internal/scheduler.h"
+#include "engine/internal/step_writer.h"
 #include "schema/run_id.h"
 
 namespace marketsync {
@@ -32,18 +35,17 @@ using namespace std::chrono_literals;
 // shorter): an account's own schedule is honoured to within this.
 constexpr std::chrono::milliseconds kScheduleTick = std::chrono::minutes(1);
 
-// The engine: commands in, runs out to a worker pool (one RunExecutor per run job), recovery
-// and the scheduler at Start. The rules of each part live in their own files (commands.h,
+// The engine: commands in, runs out as coroutines on the IoPool (one RunExecutor per run job,
+// at most max_runs_in_flight at once, the rest queued in order), their steps through one
+// StepWriter, recovery and the scheduler at Start. The rules of each part live in their own files (commands.h,
 // run_executor.h, recovery.h, scheduler.h); this class holds them together.
 class Engine final : public SyncEngine {
  public:
   Engine(EventLog& log, EngineOptions options)
-      : log_(log), options_(std::move(options)), journal_(log, raw_hashes_), book_(log, raw_hashes_, options_) {}
+      : log_(log), options_(std::move(options)), journal_(log, raw_hashes_), book_(log, raw_hashes_, options_),
+        writer_([this](std::vector<Step> steps) { return log_.AppendAll(std::move(steps)); }) {}
 
-  ~Engine() override {
-    Shutdown();
-    if (pool_) pool_->join();
-  }
+  ~Engine() override { Shutdown(); }
 
   // The seed accounts are checked here; they are recorded (and stored ones read) at Start.
   Status Init() {
@@ -55,7 +57,6 @@ class Engine final : public SyncEngine {
     }
     if (options_.max_attempts == 0) options_.max_attempts = 1;
     if (options_.max_runs_in_flight == 0) return Status::InvalidArgument("max_runs_in_flight must be at least 1");
-    pool_ = std::make_unique<boost::asio::thread_pool>(options_.max_runs_in_flight);
     return Status::Ok();
   }
 
@@ -171,16 +172,19 @@ class Engine final : public SyncEngine {
 
   void Shutdown() override {
     std::unique_ptr<Scheduler> scheduler;
+    std::vector<std::pair<std::string, std::shared_ptr<RunFlags>>> queued;
     {
       std::lock_guard lk(mu_);
       if (shutting_down_) return;
       shutting_down_ = true;
-      for (auto& [id, run] : active_) {
-        run->interrupt = true;
-        run->stop = true;
-      }
+      for (auto& [id, run] : active_) run->Stop(false);
+      // Queued runs start now, only to record their interruption.
+      for (auto& id : queued_) queued.emplace_back(id, active_[id]);
+      running_ += queued_.size();
+      queued_.clear();
       scheduler = std::move(scheduler_);
     }
+    for (auto& [id, flags] : queued) Spawn(id, flags);
     changed_cv_.notify_all();
     scheduler.reset();  // stops and joins it (its tick may be starting syncs: they are refused)
     std::unique_lock lk(mu_);
@@ -214,13 +218,10 @@ class Engine final : public SyncEngine {
   void SignalCancel(const std::string& run_id) {
     std::lock_guard lk(mu_);
     auto it = active_.find(run_id);
-    if (it != active_.end()) {
-      it->second->cancel = true;
-      it->second->stop = true;
-    }
+    if (it != active_.end()) it->second->Stop(true);
   }
 
-  // Queues the run on the worker pool.
+  // Starts the run, or queues it while max_runs_in_flight runs are going.
   void Launch(const std::string& run_id) {
     auto active = std::make_shared<RunFlags>();
     {
@@ -230,28 +231,55 @@ class Engine final : public SyncEngine {
         active->stop = true;
       }
       active_[run_id] = active;
-    }
-    boost::asio::post(*pool_, [this, run_id, active] {
-      SetThreadName("ms-run");
-      Status s = Execute(run_id, *active);
-      if (!s.ok()) spdlog::error("run {} stopped: {}", run_id, s.ToString());
-      {
-        std::lock_guard lk(mu_);
-        active_.erase(run_id);
+      if (running_ >= options_.max_runs_in_flight && !shutting_down_) {
+        queued_.push_back(run_id);
+        return;
       }
-      changed_cv_.notify_all();
-    });
+      ++running_;
+    }
+    Spawn(run_id, active);
   }
 
-  Status Execute(const std::string& run_id, RunFlags& active) {
-    MS_ASSIGN_OR_RETURN(RunState state, journal_.Load(run_id, true));
-    if (state.record.terminal()) return Status::Ok();
+  void Spawn(const std::string& run_id, std::shared_ptr<RunFlags> active) {
+    boost::asio::co_spawn(emag::DefaultIoPool().context(), RunJob(run_id, std::move(active)),
+                          [](std::exception_ptr) {});
+  }
+
+  // One run, then the next queued one. Never throws: an exception is a stopped run, logged.
+  Task<void> RunJob(std::string run_id, std::shared_ptr<RunFlags> active) {
+    Status s;
+    try {
+      s = co_await Execute(run_id, *active);
+    } catch (const std::exception& e) {
+      s = Status::Internal(e.what());
+    }
+    if (!s.ok()) spdlog::error("run {} stopped: {}", run_id, s.ToString());
+    std::string next;
+    std::shared_ptr<RunFlags> next_flags;
+    {
+      std::lock_guard lk(mu_);
+      active_.erase(run_id);
+      if (!queued_.empty()) {
+        next = std::move(queued_.front());
+        queued_.pop_front();
+        next_flags = active_[next];
+      } else {
+        --running_;
+      }
+    }
+    changed_cv_.notify_all();
+    if (next_flags) Spawn(next, std::move(next_flags));
+  }
+
+  Task<Status> Execute(const std::string& run_id, RunFlags& active) {
+    MS_CO_ASSIGN_OR_RETURN(RunState state, journal_.Load(run_id, true));
+    if (state.record.terminal()) co_return Status::Ok();
     std::shared_ptr<emag::EmagClient> client = book_.Client(state.record.account_type);
     if (client == nullptr) {
-      return Status::FailedPrecondition("account " + state.record.account_type + " is not configured");
+      co_return Status::FailedPrecondition("account " + state.record.account_type + " is not configured");
     }
-    RunExecutor executor(journal_, raw_hashes_, *client, {options_.page_window, options_.run_deadline});
-    return executor.Execute(std::move(state), active);
+    RunExecutor executor(journal_, raw_hashes_, writer_, *client, {options_.page_window, options_.run_deadline});
+    co_return co_await executor.Execute(std::move(state), active);
   }
 
   // Starts a full sync of each enabled account whose time has come: first at a point of its
@@ -293,12 +321,15 @@ class Engine final : public SyncEngine {
   RawHashIndex raw_hashes_;
   mutable RunJournal journal_;
   AccountBook book_;
-  std::unique_ptr<boost::asio::thread_pool> pool_;
+  StepWriter writer_;
   std::atomic<bool> ready_{false};
 
-  std::mutex mu_;  // guards active_, started_, shutting_down_, scheduler_, next_scheduled_
+  // guards active_, queued_, running_, started_, shutting_down_, scheduler_, next_scheduled_
+  std::mutex mu_;
   std::condition_variable changed_cv_;  // a run ended, or shutting down
-  std::map<std::string, std::shared_ptr<RunFlags>> active_;
+  std::map<std::string, std::shared_ptr<RunFlags>> active_;  // running or queued
+  std::deque<std::string> queued_;  // launched, waiting for one of max_runs_in_flight
+  uint32_t running_ = 0;
   bool started_ = false;
   bool shutting_down_ = false;
   std::unique_ptr<Scheduler> scheduler_;

@@ -72,8 +72,10 @@ struct EngineOptions {
   std::optional<SecretKey> previous_secret_key;
   emag::ClientOptions client;
   uint32_t page_window = 16;  // page requests in flight per run
-  // Runs executing at once; more wait, queued (status "requested"), for a worker.
-  uint32_t max_runs_in_flight = 8;
+  // Runs executing at once (coroutines on the IoPool: a waiting run holds no thread); more
+  // wait, queued in order (status "requested"). Each running account makes its own requests,
+  // at most eMAG's 3 a second, so this bounds memory and connections, not threads.
+  uint32_t max_runs_in_flight = 256;
   std::chrono::milliseconds run_deadline{std::chrono::minutes(30)};
   bool resume = true;         // resume interrupted runs at start-up
   uint32_t max_attempts = 3;  // attempts per run, the first included

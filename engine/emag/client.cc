@@ -1,23 +1,29 @@
 #include "engine/emag/client.h"
 
-#include <httplib.h>
-
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
 #include <boost/json.hpp>
+#include <condition_variable>
+#include <map>
 #include <mutex>
 #include <random>
-#include <set>
-#include <vector>
 
+#include "base/base64.h"
+#include "engine/emag/http_transport.h"
 #include "engine/emag/response_parser.h"
 
 namespace marketsync::emag {
 namespace {
 
 namespace json = boost::json;
+namespace net = boost::asio;
+using error_code = boost::system::error_code;
 
 struct ParsedUrl {
-  std::string origin;  // scheme://host[:port]
-  std::string path;    // "/api-3", without a trailing slash
+  HttpEndpoint endpoint;
+  std::string path;  // "/api-3", without a trailing slash
 };
 
 Result<ParsedUrl> ParseBaseUrl(const std::string& url) {
@@ -34,278 +40,337 @@ Result<ParsedUrl> ParseBaseUrl(const std::string& url) {
     return Status::InvalidArgument("base URL must not carry credentials; use the account's username and password settings");
   }
   ParsedUrl out;
-  out.origin = scheme + "://" + authority;
+  out.endpoint.tls = scheme == "https";
+  out.endpoint.port = out.endpoint.tls ? "443" : "80";
+  out.endpoint.host = authority;
+  if (authority.front() == '[') {  // [v6]:port
+    const size_t close = authority.find(']');
+    if (close == std::string::npos) return Status::InvalidArgument("base URL has an unclosed [ in its host");
+    out.endpoint.host = authority.substr(1, close - 1);
+    if (close + 1 < authority.size() && authority[close + 1] == ':') out.endpoint.port = authority.substr(close + 2);
+  } else if (const size_t colon = authority.rfind(':'); colon != std::string::npos) {
+    out.endpoint.host = authority.substr(0, colon);
+    out.endpoint.port = authority.substr(colon + 1);
+  }
+  if (out.endpoint.host.empty() || out.endpoint.port.empty() ||
+      out.endpoint.port.find_first_not_of("0123456789") != std::string::npos) {
+    return Status::InvalidArgument("base URL must be http(s)://host[:port]/path");
+  }
   out.path = path_start == std::string::npos ? "" : url.substr(path_start);
   while (!out.path.empty() && out.path.back() == '/') out.path.pop_back();
   return out;
-}
-
-std::string HeaderOr(const httplib::Response& r, const char* name, const std::string& fallback = "") {
-  return r.has_header(name) ? r.get_header_value(name) : fallback;
 }
 
 bool Contains(const std::string& haystack, std::string_view needle) {
   return haystack.find(needle) != std::string::npos;
 }
 
-// The outcome of one HTTP attempt.
-struct Attempt {
-  enum class Kind : uint8_t { kOk, kRetry, kFatal } kind = Kind::kOk;
-  Status status;          // for kRetry and kFatal
-  std::string body;       // for kOk
-};
+json::object FilterBody(const OfferFilter& f) {
+  json::object o;
+  if (f.status) o["status"] = *f.status;
+  if (f.id) o["id"] = *f.id;
+  if (f.part_number) o["part_number"] = *f.part_number;
+  if (f.part_number_key) o["part_number_key"] = *f.part_number_key;
+  return o;
+}
 
-class HttpClient final : public EmagClient {
- public:
-  HttpClient(Account account, ClientOptions options, ParsedUrl url)
-      : account_(std::move(account)), options_(std::move(options)), url_(std::move(url)),
-        limiter_(options_.rate_limit, options_.clock) {}
+// What the calls of one account share: its limiter, its connections, its credentials (as the
+// Authorization header, never anywhere else), and the calls in flight (for AbortInFlight).
+struct ClientCore {
+  ClientCore(Account a, ClientOptions o, ParsedUrl u)
+      : account(std::move(a)), options(std::move(o)), url(std::move(u)), limiter(options.rate_limit, options.clock),
+        authorization("Basic " + Base64Encode(account.username + ":" + account.password)) {}
 
-  ~HttpClient() override { AbortInFlight(); }
-
-  Result<OfferCount> Count(const OfferFilter& filter, CallStats* stats, const CallControl& control) override {
-    return Call<OfferCount>("product_offer/count", "", FilterBody(filter), stats, control, &ParseCountResponse);
-  }
-
-  Result<OfferPage> ReadPage(const OfferFilter& filter, uint32_t page, uint32_t items_per_page,
-                             CallStats* stats, const CallControl& control) override {
-    const std::string where = "page " + std::to_string(page);
-    if (page < 1) return Status::InvalidArgument(Where("product_offer/read", where) + ": pages start at 1");
-    if (items_per_page < 1 || items_per_page > 100) {
-      return Status::InvalidArgument(Where("product_offer/read", where) + ": items per page must be 1..100");
-    }
-    json::object body = FilterBody(filter);
-    body["currentPage"] = page;
-    body["itemsPerPage"] = items_per_page;
-    return Call<OfferPage>("product_offer/read", where, body, stats, control, &ParseReadResponse);
-  }
-
-  void AbortInFlight() override {
-    std::lock_guard lk(pool_mu_);
-    for (httplib::Client* c : busy_) c->stop();
-  }
-
-  const std::string& account_name() const override { return account_.name; }
-  const std::string& base_url() const override { return account_.base_url; }
-  RateLimiter& rate_limiter() override { return limiter_; }
-
- private:
   std::string Where(std::string_view resource, std::string_view detail) const {
-    std::string w = "account " + account_.name + ", " + std::string(resource);
+    std::string w = "account " + account.name + ", " + std::string(resource);
     if (!detail.empty()) w += " " + std::string(detail);
     return w;
   }
 
-  static json::object FilterBody(const OfferFilter& f) {
-    json::object o;
-    if (f.status) o["status"] = *f.status;
-    if (f.id) o["id"] = *f.id;
-    if (f.part_number) o["part_number"] = *f.part_number;
-    if (f.part_number_key) o["part_number_key"] = *f.part_number_key;
-    return o;
-  }
-
-  std::unique_ptr<httplib::Client> AcquireConnection() {
-    std::unique_ptr<httplib::Client> c;
-    {
-      std::lock_guard lk(pool_mu_);
-      if (!idle_.empty()) {
-        c = std::move(idle_.back());
-        idle_.pop_back();
-      }
-    }
-    if (!c) {
-      c = std::make_unique<httplib::Client>(url_.origin);
-      c->set_basic_auth(account_.username, account_.password);
-      c->set_keep_alive(true);
-      c->set_tcp_nodelay(true);
-      c->set_connection_timeout(std::chrono::duration_cast<std::chrono::microseconds>(options_.connect_timeout));
-      c->set_read_timeout(std::chrono::duration_cast<std::chrono::microseconds>(options_.read_timeout));
-      c->set_write_timeout(std::chrono::duration_cast<std::chrono::microseconds>(options_.read_timeout));
-      // HTTPS verifies the server's certificate, always: against ca_file when given, else the
-      // system's trust store. There is no switch to turn it off.
-      c->enable_server_certificate_verification(true);
-      if (!options_.ca_file.empty()) c->set_ca_cert_path(options_.ca_file.c_str());
-    }
-    std::lock_guard lk(pool_mu_);
-    busy_.insert(c.get());
-    return c;
-  }
-
-  void ReleaseConnection(std::unique_ptr<httplib::Client> c) {
-    std::lock_guard lk(pool_mu_);
-    busy_.erase(c.get());
-    if (idle_.size() < 32) idle_.push_back(std::move(c));
-  }
-
   double Random() {
-    if (options_.random) return options_.random();
-    std::lock_guard lk(rng_mu_);
-    return std::uniform_real_distribution<double>(0.0, 1.0)(rng_);
+    if (options.random) return options.random();
+    std::lock_guard lk(mu);
+    return std::uniform_real_distribution<double>(0.0, 1.0)(rng);
   }
 
-  // One HTTP request and its classification.
-  Attempt Send(const std::string& path, const std::string& body, CallStats* stats, const std::string& where) {
-    Attempt a;
-    auto conn = AcquireConnection();
-    auto res = conn->Post(path, body, "application/json");
-    ReleaseConnection(std::move(conn));
-    ++stats->requests;
-    if (!res && res.error() == httplib::Error::SSLServerVerification) {
+  const Account account;
+  const ClientOptions options;
+  const ParsedUrl url;
+  RateLimiter limiter;
+  const std::string authorization;
+  std::shared_ptr<HttpTransport> transport;
+
+  std::mutex mu;  // guards calls, rng
+  std::map<CallHandle*, std::weak_ptr<CallHandle>> calls;
+  std::mt19937_64 rng{std::random_device{}()};
+};
+
+// One call: wait for the limiter's slot, send, classify the answer, back off and go again, on
+// a strand of the pool: every step below runs there, one at a time.
+template <typename T>
+class CallOp final : public CallHandle, public std::enable_shared_from_this<CallOp<T>> {
+ public:
+  using Parse = Result<T> (*)(std::string_view);
+
+  CallOp(std::shared_ptr<ClientCore> core, std::string where, std::string target, std::string body,
+         CallControl control, Parse parse, EmagClient::Callback<T> done)
+      : core_(std::move(core)), strand_(net::make_strand(core_->options.io->context())), timer_(strand_),
+        where_(std::move(where)), target_(std::move(target)), body_(std::move(body)),
+        control_(std::move(control)), parse_(parse), done_(std::move(done)) {}
+
+  void Begin() {
+    {
+      std::lock_guard lk(core_->mu);
+      core_->calls[this] = this->weak_from_this();
+    }
+    net::post(strand_, [self = this->shared_from_this()] {
+      self->started_ = self->core_->options.clock->Now();
+      self->NextAttempt();
+    });
+  }
+
+  void Abort() override {
+    net::post(strand_, [self = this->shared_from_this()] { self->Finish(Status::Cancelled(self->where_ + ": cancelled")); });
+  }
+
+ private:
+  bool CancelFlag() const { return control_.cancel != nullptr && control_.cancel->load(); }
+  bool PastDeadline(SteadyTime t) const { return control_.deadline && t > *control_.deadline; }
+
+  void NextAttempt() {
+    ++attempt_;
+    const SteadyTime slot = attempt_ == 1 && control_.first_slot ? *control_.first_slot : core_->limiter.Reserve();
+    if (PastDeadline(slot)) return Finish(Status::DeadlineExceeded(where_ + ": the deadline passed while waiting for the rate limit"));
+    WaitThen(slot, &CallOp::TryStart);
+  }
+
+  void WaitThen(SteadyTime until, void (CallOp::*next)()) {
+    timer_.expires_at(until);
+    timer_.async_wait([self = this->shared_from_this(), next](const error_code& ec) {
+      if (self->finished_) return;
+      if (ec || self->CancelFlag()) return self->Finish(Status::Cancelled(self->where_ + ": cancelled"));
+      ((*self).*next)();
+    });
+  }
+
+  // Sends, unless no longer wanted; the limiter admits the request at the moment it is
+  // written (the transport's gate), by the times requests were really sent.
+  void TryStart() {
+    if (control_.wanted && !control_.wanted()) return Finish(Status::Cancelled(where_ + ": no longer needed"));
+    core_->transport->Post(
+        target_, body_, core_->authorization, [core = core_] { return core->limiter.Start(); },
+        [self = this->shared_from_this()](HttpReply reply) {
+          net::post(self->strand_, [self, reply = std::move(reply)]() mutable { self->Answered(std::move(reply)); });
+        });
+  }
+
+  void Answered(HttpReply reply) {
+    if (finished_) return;
+    ++stats_.requests;
+    if (CancelFlag() || reply.failure == HttpReply::Failure::kAborted) {
+      return Finish(Status::Cancelled(where_ + ": cancelled"));
+    }
+    Result<T> outcome = Classify(reply);
+    if (outcome.ok() || outcome.status().code() != Status::Code::kUnavailable) return Finish(std::move(outcome));
+    last_ = outcome.status();
+    const uint32_t max_attempts = std::max<uint32_t>(1, core_->options.retry.max_attempts);
+    if (attempt_ >= max_attempts) {
+      return Finish(Status::Unavailable(last_.message() + " (gave up after " + std::to_string(max_attempts) + " attempts)"));
+    }
+    ++stats_.retries;
+    const auto until = core_->options.clock->Now() + core_->options.retry.Backoff(attempt_, core_->Random());
+    if (PastDeadline(until)) {
+      return Finish(Status::DeadlineExceeded(where_ + ": the deadline passed during backoff after: " + last_.message()));
+    }
+    WaitThen(until, &CallOp::NextAttempt);
+  }
+
+  // An answer as the call's result: kUnavailable to retry, any other error is final.
+  Result<T> Classify(const HttpReply& reply) {
+    using Failure = HttpReply::Failure;
+    if (reply.failure == Failure::kUntrusted) {
       // An untrusted certificate is not a passing fault: retrying cannot help, continuing must not.
-      a.kind = Attempt::Kind::kFatal;
-      a.status = Status::FailedPrecondition(
-          where + ": the server's TLS certificate is not trusted (" + httplib::to_string(res.error()) +
+      return Status::FailedPrecondition(
+          where_ + ": the server's TLS certificate is not trusted (" + reply.error +
           "); if eMAG is reached through a proxy or a test server with its own CA, give that CA with --ca-file "
           "(EMAG_CA_FILE)");
-      return a;
     }
-    if (!res) {
-      a.kind = Attempt::Kind::kRetry;
-      a.status = Status::Unavailable(where + ": " + httplib::to_string(res.error()));
-      return a;
-    }
-    const int code = res->status;
+    if (reply.failure != Failure::kNone) return Status::Unavailable(where_ + ": " + reply.error);
+    const int code = reply.status;
     if (code == 200) {
-      a.body = std::move(res->body);
-      return a;
+      Result<T> parsed = parse_(reply.body);
+      if (parsed.ok()) return parsed;
+      const std::string& m = parsed.status().message();
+      if (parsed.status().code() != Status::Code::kFailedPrecondition) {
+        return Status::Unavailable(where_ + ": truncated or malformed body (" + m + ")");
+      }
+      // isError at HTTP 200: auth and IP refusals are fatal, as is everything else.
+      if (Contains(m, "Invalid vendor ip")) {
+        return Status::PermissionDenied(where_ + ": eMAG refused this machine's IP address (" + m + ")");
+      }
+      if (Contains(m, "not allowed to use this API")) {
+        return Status::PermissionDenied(where_ + ": eMAG refused the credentials (" + m + ")");
+      }
+      return Status::FailedPrecondition(where_ + ": " + m);
     }
     if (code == 429) {
-      ++stats->rate_limit_hits;
-      const auto now = options_.clock->Now();
+      ++stats_.rate_limit_hits;
+      const auto now = core_->options.clock->Now();
       // Retry-After is the most specific; without it an exhausted 3-second window is waited out.
-      const long retry_after = std::strtol(HeaderOr(*res, "Retry-After", "0").c_str(), nullptr, 10);
+      const long retry_after = std::strtol(reply.Header("Retry-After").c_str(), nullptr, 10);
       if (retry_after > 0 && retry_after <= 3600) {
-        limiter_.BlockUntil(now + std::chrono::seconds(retry_after));
-      } else if (HeaderOr(*res, "X-RateLimit-Remaining-3second") == "0") {
-        limiter_.BlockUntil(now + std::chrono::seconds(3));
+        core_->limiter.BlockUntil(now + std::chrono::seconds(retry_after));
+      } else if (reply.Header("X-RateLimit-Remaining-3second") == "0") {
+        core_->limiter.BlockUntil(now + std::chrono::seconds(3));
       }
-      a.kind = Attempt::Kind::kRetry;
-      a.status = Status::Unavailable(where + ": HTTP 429, rate limit exceeded");
-      return a;
+      return Status::Unavailable(where_ + ": HTTP 429, rate limit exceeded");
     }
-    if (code == 408 || code >= 500) {
-      a.kind = Attempt::Kind::kRetry;
-      a.status = Status::Unavailable(where + ": HTTP " + std::to_string(code));
-      return a;
-    }
-    a.kind = Attempt::Kind::kFatal;
+    if (code == 408 || code >= 500) return Status::Unavailable(where_ + ": HTTP " + std::to_string(code));
     std::string detail;
-    if (auto env = ParseEnvelope(res->body); env.ok()) {
+    if (auto env = ParseEnvelope(reply.body); env.ok()) {
       for (const auto& m : env->messages) detail += (detail.empty() ? "" : "; ") + m;
     }
     const std::string suffix = detail.empty() ? "" : " (" + detail + ")";
     if (code == 401 || code == 403) {
-      a.status = Status::PermissionDenied(where + ": HTTP " + std::to_string(code) +
-                                          ", eMAG refused the credentials" + suffix);
-    } else {
-      a.status = Status::InvalidArgument(where + ": HTTP " + std::to_string(code) + suffix);
+      return Status::PermissionDenied(where_ + ": HTTP " + std::to_string(code) + ", eMAG refused the credentials" + suffix);
     }
-    return a;
+    return Status::InvalidArgument(where_ + ": HTTP " + std::to_string(code) + suffix);
   }
 
-  // Sleeps until `slot`, then until the limiter admits the request by the times requests were
-  // really sent. Errors: kCancelled (cancelled, or no longer wanted), kDeadlineExceeded.
-  Status WaitToSend(SteadyTime slot, const CallControl& control, const std::string& where) {
-    auto cancelled = [&] { return control.cancel != nullptr && control.cancel->load(); };
-    if (control.deadline && slot > *control.deadline) {
-      return Status::DeadlineExceeded(where + ": the deadline passed while waiting for the rate limit");
+  void Finish(Result<T> result) {
+    if (finished_) return;
+    finished_ = true;
+    timer_.cancel();
+    stats_.latency_us = static_cast<uint64_t>(
+        std::chrono::duration_cast<std::chrono::microseconds>(core_->options.clock->Now() - started_).count());
+    {
+      std::lock_guard lk(core_->mu);
+      core_->calls.erase(this);
     }
-    if (!options_.clock->SleepUntil(slot, control.cancel) || cancelled()) return Status::Cancelled(where + ": cancelled");
-    while (std::optional<SteadyTime> later = limiter_.Start()) {
-      if (control.wanted && !control.wanted()) return Status::Cancelled(where + ": no longer needed");
-      if (control.deadline && *later > *control.deadline) {
-        return Status::DeadlineExceeded(where + ": the deadline passed while waiting for the rate limit");
-      }
-      if (!options_.clock->SleepUntil(*later, control.cancel) || cancelled()) {
-        return Status::Cancelled(where + ": cancelled");
-      }
-    }
-    return Status::Ok();
+    auto done = std::move(done_);
+    done_ = nullptr;
+    done(std::move(result), stats_);
   }
 
-  // A call with pacing and retries; `parse` turns a 200 body into T (kCorruption: malformed or
-  // truncated, retried; kFailedPrecondition: an isError answer, fatal).
+  const std::shared_ptr<ClientCore> core_;
+  net::strand<net::io_context::executor_type> strand_;
+  net::steady_timer timer_;
+  const std::string where_;
+  const std::string target_;
+  const std::string body_;
+  const CallControl control_;
+  const Parse parse_;
+  EmagClient::Callback<T> done_;
+  CallStats stats_;
+  SteadyTime started_{};
+  uint32_t attempt_ = 0;
+  Status last_;
+  bool finished_ = false;
+};
+
+// Waits for an asynchronous call; aborts it when the control's flag turns true meanwhile.
+template <typename T, typename StartFn>
+Result<T> Await(StartFn start, CallStats* stats, const CallControl& control) {
+  struct Box {
+    std::mutex mu;
+    std::condition_variable cv;
+    std::optional<Result<T>> result;
+    CallStats stats;
+  };
+  auto box = std::make_shared<Box>();
+  std::shared_ptr<CallHandle> handle = start([box](Result<T> r, CallStats s) {
+    std::lock_guard lk(box->mu);
+    box->result = std::move(r);
+    box->stats = s;
+    box->cv.notify_all();
+  });
+  std::unique_lock lk(box->mu);
+  bool aborted = false;
+  while (!box->result) {
+    box->cv.wait_for(lk, std::chrono::milliseconds(10));
+    if (!aborted && control.cancel != nullptr && control.cancel->load()) {
+      aborted = true;
+      handle->Abort();
+    }
+  }
+  if (stats != nullptr) *stats = box->stats;
+  return std::move(*box->result);
+}
+
+class HttpClient final : public EmagClient {
+ public:
+  explicit HttpClient(std::shared_ptr<ClientCore> core) : core_(std::move(core)) {}
+  ~HttpClient() override { AbortInFlight(); }
+
+  Result<OfferCount> Count(const OfferFilter& filter, CallStats* stats, const CallControl& control) override {
+    return Await<OfferCount>([&](Callback<OfferCount> done) { return AsyncCount(filter, control, std::move(done)); },
+                             stats, control);
+  }
+
+  Result<OfferPage> ReadPage(const OfferFilter& filter, uint32_t page, uint32_t items_per_page, CallStats* stats,
+                             const CallControl& control) override {
+    return Await<OfferPage>(
+        [&](Callback<OfferPage> done) { return AsyncReadPage(filter, page, items_per_page, control, std::move(done)); },
+        stats, control);
+  }
+
+  std::shared_ptr<CallHandle> AsyncCount(const OfferFilter& filter, CallControl control,
+                                         Callback<OfferCount> done) override {
+    return StartCall<OfferCount>("product_offer/count", "", FilterBody(filter), std::move(control), &ParseCountResponse,
+                                 std::move(done));
+  }
+
+  std::shared_ptr<CallHandle> AsyncReadPage(const OfferFilter& filter, uint32_t page, uint32_t items_per_page,
+                                            CallControl control, Callback<OfferPage> done) override {
+    const std::string where = "page " + std::to_string(page);
+    std::optional<Status> invalid;
+    if (page < 1) invalid = Status::InvalidArgument(core_->Where("product_offer/read", where) + ": pages start at 1");
+    if (items_per_page < 1 || items_per_page > 100) {
+      invalid = Status::InvalidArgument(core_->Where("product_offer/read", where) + ": items per page must be 1..100");
+    }
+    if (invalid) {
+      net::post(core_->options.io->context(), [done = std::move(done), s = *invalid] { done(s, CallStats{}); });
+      return std::make_shared<NoCall>();
+    }
+    json::object body = FilterBody(filter);
+    body["currentPage"] = page;
+    body["itemsPerPage"] = items_per_page;
+    return StartCall<OfferPage>("product_offer/read", where, body, std::move(control), &ParseReadResponse,
+                                std::move(done));
+  }
+
+  void AbortInFlight() override {
+    std::vector<std::shared_ptr<CallHandle>> calls;
+    {
+      std::lock_guard lk(core_->mu);
+      for (auto& [ptr, weak] : core_->calls) {
+        if (auto c = weak.lock()) calls.push_back(std::move(c));
+      }
+    }
+    for (auto& c : calls) c->Abort();
+    core_->transport->AbortAll();
+  }
+
+  const std::string& account_name() const override { return core_->account.name; }
+  const std::string& base_url() const override { return core_->account.base_url; }
+  RateLimiter& rate_limiter() override { return core_->limiter; }
+
+ private:
+  struct NoCall final : CallHandle {
+    void Abort() override {}
+  };
+
   template <typename T>
-  Result<T> Call(std::string_view resource, std::string_view detail, const json::object& body,
-                 CallStats* stats, const CallControl& control, Result<T> (*parse)(std::string_view)) {
-    CallStats local;
-    if (stats == nullptr) stats = &local;
-    const std::string where = Where(resource, detail);
-    const std::string path = url_.path + "/" + std::string(resource);
-    const std::string text = json::serialize(body);
-    const auto started = options_.clock->Now();
-    auto finish = [&] {
-      stats->latency_us = static_cast<uint64_t>(
-          std::chrono::duration_cast<std::chrono::microseconds>(options_.clock->Now() - started).count());
-    };
-    auto cancelled = [&] { return control.cancel != nullptr && control.cancel->load(); };
-    Status last;
-    for (uint32_t attempt = 1; attempt <= std::max<uint32_t>(1, options_.retry.max_attempts); ++attempt) {
-      const SteadyTime slot = attempt == 1 && control.first_slot ? *control.first_slot : limiter_.Reserve();
-      if (Status wait = WaitToSend(slot, control, where); !wait.ok()) {
-        finish();
-        return wait;
-      }
-      Attempt a = Send(path, text, stats, where);
-      if (cancelled()) {
-        finish();
-        return Status::Cancelled(where + ": cancelled");
-      }
-      if (a.kind == Attempt::Kind::kOk) {
-        Result<T> parsed = parse(a.body);
-        if (parsed.ok()) {
-          finish();
-          return parsed;
-        }
-        if (parsed.status().code() == Status::Code::kFailedPrecondition) {
-          // isError at HTTP 200: auth and IP refusals are fatal, as is everything else.
-          finish();
-          const std::string& m = parsed.status().message();
-          if (Contains(m, "Invalid vendor ip")) {
-            return Status::PermissionDenied(where + ": eMAG refused this machine's IP address (" + m + ")");
-          }
-          if (Contains(m, "not allowed to use this API")) {
-            return Status::PermissionDenied(where + ": eMAG refused the credentials (" + m + ")");
-          }
-          return Status::FailedPrecondition(where + ": " + m);
-        }
-        last = Status::Unavailable(where + ": truncated or malformed body (" + parsed.status().message() + ")");
-      } else if (a.kind == Attempt::Kind::kFatal) {
-        finish();
-        return a.status;
-      } else {
-        last = a.status;
-      }
-      if (attempt == options_.retry.max_attempts) break;
-      ++stats->retries;
-      const auto wait = options_.retry.Backoff(attempt, Random());
-      const auto until = options_.clock->Now() + wait;
-      if (control.deadline && until > *control.deadline) {
-        finish();
-        return Status::DeadlineExceeded(where + ": the deadline passed during backoff after: " + last.message());
-      }
-      if (!options_.clock->SleepUntil(until, control.cancel)) {
-        finish();
-        return Status::Cancelled(where + ": cancelled");
-      }
-    }
-    finish();
-    return Status::Unavailable(last.message() + " (gave up after " +
-                               std::to_string(options_.retry.max_attempts) + " attempts)");
+  std::shared_ptr<CallHandle> StartCall(std::string_view resource, std::string_view detail, const json::object& body,
+                                        CallControl control, Result<T> (*parse)(std::string_view), Callback<T> done) {
+    auto op = std::make_shared<CallOp<T>>(core_, core_->Where(resource, detail),
+                                          core_->url.path + "/" + std::string(resource), json::serialize(body),
+                                          std::move(control), parse, std::move(done));
+    op->Begin();
+    return op;
   }
 
-  const Account account_;
-  const ClientOptions options_;
-  const ParsedUrl url_;
-  RateLimiter limiter_;
-
-  std::mutex pool_mu_;  // guards idle_ and busy_
-  std::vector<std::unique_ptr<httplib::Client>> idle_;
-  std::set<httplib::Client*> busy_;
-
-  std::mutex rng_mu_;  // guards rng_
-  std::mt19937_64 rng_{std::random_device{}()};
+  const std::shared_ptr<ClientCore> core_;
 };
 
 }  // namespace
@@ -320,7 +385,17 @@ Result<std::unique_ptr<EmagClient>> EmagClient::Create(Account account, ClientOp
   auto url = ParseBaseUrl(account.base_url);
   if (!url.ok()) return url.status().WithContext("account " + account.name);
   if (options.clock == nullptr) options.clock = &SystemClock();
-  return std::unique_ptr<EmagClient>(std::make_unique<HttpClient>(std::move(account), std::move(options), std::move(*url)));
+  if (options.io == nullptr) options.io = &DefaultIoPool();
+  HttpTransportOptions t;
+  t.connect_timeout = options.connect_timeout;
+  t.io_timeout = options.read_timeout;
+  t.ca_file = options.ca_file;
+  IoPool& io = *options.io;
+  auto core = std::make_shared<ClientCore>(std::move(account), std::move(options), std::move(*url));
+  auto transport = HttpTransport::Create(io, core->url.endpoint, std::move(t));
+  if (!transport.ok()) return transport.status().WithContext("account " + core->account.name);
+  core->transport = std::move(*transport);
+  return std::unique_ptr<EmagClient>(std::make_unique<HttpClient>(std::move(core)));
 }
 
 }  // namespace marketsync::emag

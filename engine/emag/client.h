@@ -2,7 +2,9 @@
 
 // EmagClient: product_offer/count and product_offer/read for one seller account, over real HTTP
 // (HTTPS for eMAG, plain HTTP for the simulator), paced by the account's rate limiter and retried
-// by the retry policy. No httplib in this header: the HTTP side lives in client.cc.
+// by the retry policy. Asynchronous: a call is a small state machine on the IoPool (its waits
+// are timers, its request an HttpTransport exchange), so any number of accounts share a few
+// threads. The blocking Count/ReadPage wait for the same calls. No Asio in this header.
 
 #include <atomic>
 #include <chrono>
@@ -12,6 +14,7 @@
 #include <optional>
 #include <string>
 
+#include "engine/emag/io_pool.h"
 #include "engine/emag/offer.h"
 #include "engine/emag/rate_limiter.h"
 #include "base/status.h"
@@ -37,6 +40,7 @@ struct ClientOptions {
   std::function<double()> random;       // uniform [0, 1) for jitter; defaults to a seeded PRNG
   // PEM file of the CAs that HTTPS certificates are checked against; empty: the system's.
   std::string ca_file;
+  IoPool* io = nullptr;                 // drives the calls; defaults to DefaultIoPool(); borrowed
 };
 
 // Filters of product_offer/read and /count.
@@ -55,7 +59,9 @@ struct CallStats {
   uint64_t latency_us = 0;       // from the first slot to the final answer
 };
 
-// Cancellation and deadline for one call. `cancel` may be null and must outlive the call.
+// Cancellation and deadline for one call. `cancel` may be null and must outlive the call; a
+// call sees it at each of its steps, and at once when the call is aborted (Abort on its handle,
+// AbortInFlight, or a blocking call whose flag turns true).
 struct CallControl {
   const std::atomic<bool>* cancel = nullptr;
   std::optional<SteadyTime> deadline;
@@ -75,10 +81,21 @@ struct CallControl {
 // Every message names the account, the resource and the page.
 bool IsFatalEmagError(const Status& s);
 
+// A call in flight: Abort ends it at once (kCancelled), whatever it is waiting for.
+class CallHandle {
+ public:
+  virtual ~CallHandle() = default;
+  virtual void Abort() = 0;
+};
+
 // Thread safety: every method is thread-safe; concurrent calls use separate connections and
-// share the account's rate limiter.
+// share the account's rate limiter. Callbacks run once, on an IoPool thread; the blocking calls
+// must not be made on one.
 class EmagClient {
  public:
+  template <typename T>
+  using Callback = std::function<void(Result<T>, CallStats)>;
+
   // Errors: kInvalidArgument for a base URL that is not http(s)://host[:port]/path or that
   // carries credentials.
   static Result<std::unique_ptr<EmagClient>> Create(Account account, ClientOptions options = {});
@@ -90,8 +107,13 @@ class EmagClient {
   virtual Result<OfferPage> ReadPage(const OfferFilter& filter, uint32_t page,
                                      uint32_t items_per_page, CallStats* stats,
                                      const CallControl& control = {}) = 0;
-  // Closes every connection that has a request in flight, so those calls fail at once (their
-  // callers see kCancelled when their cancel flag is set). Used to abandon a cancelled run.
+  // The same calls, asynchronous: `done` gets the result and what the call cost.
+  virtual std::shared_ptr<CallHandle> AsyncCount(const OfferFilter& filter, CallControl control,
+                                                 Callback<OfferCount> done) = 0;
+  virtual std::shared_ptr<CallHandle> AsyncReadPage(const OfferFilter& filter, uint32_t page,
+                                                    uint32_t items_per_page, CallControl control,
+                                                    Callback<OfferPage> done) = 0;
+  // Aborts every call in flight (they end kCancelled at once). Used to abandon a cancelled run.
   virtual void AbortInFlight() = 0;
 
   virtual const std::string& account_name() const = 0;

@@ -1,20 +1,161 @@
 #include "engine/emag/page_stream.h"
 
-#include "base/thread_name.h"
+#include <atomic>
+#include <condition_variable>
+#include <map>
+#include <mutex>
 
 namespace marketsync::emag {
 
+// What the calls' callbacks share with the stream: they hold it, so an answer that comes after
+// the stream is gone finds it stopped and is dropped.
+struct PageStream::State : std::enable_shared_from_this<State> {
+  State(EmagClient& c, OfferFilter f, const PageStreamOptions& o, CallControl control)
+      : client(c), account(c.account_name()), filter(std::move(f)), items_per_page(std::max<uint32_t>(o.items_per_page, 1)),
+        window(std::max<uint32_t>(o.window, 1)), outer(std::move(control)), last(o.last),
+        last_before_count(o.count ? o.last_before_count : kOpenEnded), count_pending(o.count),
+        next_start(o.first), next_hand(o.first) {}
+
+  bool Stopped() const { return stop.load() || (outer.cancel != nullptr && outer.cancel->load()); }
+  uint32_t EndLocked() const { return std::min(last, last_before_count); }
+
+  // The count's slot is taken before any page's, so no page request goes first.
+  void Begin(bool with_count) {
+    std::unique_lock lk(mu);
+    if (with_count) {
+      CallControl c{&stop, outer.deadline, client.rate_limiter().Reserve(), nullptr};
+      client.AsyncCount(filter, c, [self = shared_from_this()](Result<OfferCount> r, CallStats s) {
+        self->Counted(std::move(r), s);
+      });
+    }
+    StartPagesLocked();
+  }
+
+  // Starts page requests while the window and the end allow. A page past the end waits while
+  // the count may still move the end.
+  void StartPagesLocked() {
+    while (!Stopped() && next_start <= EndLocked() && next_start < next_hand + window) {
+      const uint32_t page = next_start++;
+      ++in_flight;
+      // Reserved under mu: lower pages get earlier slots. The end may move while the page waits
+      // for its slot (the count answered, a short page came in): a page past it is never sent.
+      CallControl c{&stop, outer.deadline, client.rate_limiter().Reserve(),
+                    [weak = weak_from_this(), page] {
+                      auto self = weak.lock();
+                      if (!self) return false;
+                      std::lock_guard lk(self->mu);
+                      return page <= self->EndLocked();
+                    }};
+      client.AsyncReadPage(filter, page, items_per_page, c,
+                           [self = shared_from_this(), page](Result<OfferPage> r, CallStats s) {
+                             self->Fetched(page, std::move(r), s);
+                           });
+    }
+  }
+
+  void Counted(Result<OfferCount> result, CallStats stats) {
+    FetchedCount fetched{std::move(result), stats};
+    if (Stopped() && !fetched.result.ok()) {
+      fetched.result = Status::Cancelled("account " + account + ", product_offer/count: cancelled");
+    }
+    std::unique_lock lk(mu);
+    if (fetched.result.ok()) {
+      const uint64_t pages = (fetched.result->items + items_per_page - 1) / items_per_page;
+      last = static_cast<uint32_t>(std::min<uint64_t>({last, pages, kOpenEnded}));
+      last_before_count = kOpenEnded;
+    }
+    count_pending = false;
+    count = std::move(fetched);
+    StartPagesLocked();
+    DeliverLocked(lk);
+  }
+
+  void Fetched(uint32_t page, Result<OfferPage> result, CallStats stats) {
+    FetchedPage fetched{page, std::move(result), stats};
+    if (Stopped() && !fetched.result.ok()) {
+      fetched.result = Status::Cancelled("account " + account + ", product_offer/read page " +
+                                         std::to_string(page) + ": cancelled");
+    }
+    std::unique_lock lk(mu);
+    --in_flight;
+    // Given up unsent because the end moved before it: as if it had never been started.
+    const bool unneeded = fetched.stats.requests == 0 && page > EndLocked();
+    if (!unneeded) ready.emplace(page, std::move(fetched));
+    StartPagesLocked();
+    DeliverLocked(lk);
+  }
+
+  // What the consumer may take now: an item, the end (nullopt), or nothing yet (false).
+  bool TakeLocked(std::optional<Item>* out) {
+    if (count) {
+      *out = std::move(*count);
+      count.reset();
+      return true;
+    }
+    if (Stopped()) {
+      *out = std::nullopt;
+      return true;
+    }
+    if (next_hand <= EndLocked()) {
+      auto it = ready.find(next_hand);
+      if (it == ready.end()) return false;
+      *out = std::move(it->second);
+      ready.erase(it);
+      ++next_hand;
+      StartPagesLocked();
+      return true;
+    }
+    if (count_pending) return false;
+    *out = std::nullopt;
+    return true;
+  }
+
+  // Hands the waiting consumer what it may take, if anything; unlocks.
+  void DeliverLocked(std::unique_lock<std::mutex>& lk) {
+    cv.notify_all();
+    if (!waiter) return;
+    std::optional<Item> item;
+    if (!TakeLocked(&item)) return;
+    Handler h = std::move(waiter);
+    waiter = nullptr;
+    lk.unlock();
+    h(std::move(item));
+  }
+
+  void Stop() {
+    bool abandon = false;
+    {
+      std::unique_lock lk(mu);
+      if (!stop.exchange(true)) abandon = in_flight > 0 || count_pending;
+      DeliverLocked(lk);
+    }
+    if (abandon) client.AbortInFlight();
+  }
+
+  EmagClient& client;  // touched only while not stopped: late answers may outlive it
+  const std::string account;
+  const OfferFilter filter;
+  const uint32_t items_per_page;
+  const uint32_t window;
+  const CallControl outer;
+  std::atomic<bool> stop{false};
+
+  std::mutex mu;  // guards everything below
+  std::condition_variable cv;
+  uint32_t last;
+  uint32_t last_before_count;  // lifted (kOpenEnded) once the count answered
+  bool count_pending;          // asked, not answered
+  std::optional<FetchedCount> count;  // answered, not handed out yet
+  uint32_t next_start;
+  uint32_t next_hand;
+  uint32_t in_flight = 0;
+  std::map<uint32_t, FetchedPage> ready;
+  Handler waiter;  // AsyncNext's, waiting for an item
+};
+
 PageStream::PageStream(EmagClient& client, OfferFilter filter, PageStreamOptions options, CallControl control)
-    : client_(client), filter_(std::move(filter)), items_per_page_(std::max<uint32_t>(options.items_per_page, 1)),
-      window_(std::max<uint32_t>(options.window, 1)), outer_(control), last_(options.last),
-      last_before_count_(options.count ? options.last_before_count : kOpenEnded), count_pending_(options.count),
-      next_start_(options.first), next_hand_(options.first) {
-  const uint32_t pages = options.last >= options.first ? options.last - options.first + 1 : 0;  // huge when open-ended
-  const uint32_t threads = std::min(window_, pages);
-  workers_.reserve(threads + 1);
-  // The count's slot is taken before any page worker exists, so no page request goes first.
-  if (options.count) workers_.emplace_back([this, slot = client_.rate_limiter().Reserve()] { CountWork(slot); });
-  for (uint32_t i = 0; i < threads; ++i) workers_.emplace_back([this] { Work(); });
+    : state_(std::make_shared<State>(client, std::move(filter), options, std::move(control))) {
+  state_->Begin(options.count);
 }
 
 namespace {
@@ -32,137 +173,33 @@ PageStream::PageStream(EmagClient& client, OfferFilter filter, uint32_t first, u
                        uint32_t window, CallControl control)
     : PageStream(client, std::move(filter), PagesOnly(first, last, items_per_page, window), control) {}
 
-PageStream::~PageStream() {
-  Stop();
-  for (auto& w : workers_) w.join();
-}
+PageStream::~PageStream() { Stop(); }
 
-bool PageStream::Stopped() const {
-  return stop_.load() || (outer_.cancel != nullptr && outer_.cancel->load());
-}
-
-uint32_t PageStream::EndLocked() const { return std::min(last_, last_before_count_); }
-
-void PageStream::Stop() {
-  bool abandon = false;
-  {
-    std::lock_guard lk(mu_);
-    if (stop_.exchange(true)) return;
-    abandon = in_flight_ > 0 || count_pending_;
-  }
-  cv_.notify_all();
-  if (abandon) client_.AbortInFlight();
-}
-
-void PageStream::CountWork(SteadyTime slot) {
-  SetThreadName("ms-count");
-  FetchedCount fetched;
-  CallControl control{&stop_, outer_.deadline, slot, nullptr};
-  fetched.result = client_.Count(filter_, &fetched.stats, control);
-  if (Stopped() && !fetched.result.ok()) {
-    fetched.result = Status::Cancelled("account " + client_.account_name() + ", product_offer/count: cancelled");
-  }
-  {
-    std::lock_guard lk(mu_);
-    if (fetched.result.ok()) {
-      const uint64_t pages = (fetched.result->items + items_per_page_ - 1) / items_per_page_;
-      last_ = static_cast<uint32_t>(std::min<uint64_t>({last_, pages, kOpenEnded}));
-      last_before_count_ = kOpenEnded;
-    }
-    count_pending_ = false;
-    count_ = std::move(fetched);
-  }
-  cv_.notify_all();
-}
-
-void PageStream::Work() {
-  SetThreadName("ms-fetch");
-  while (true) {
-    uint32_t page = 0;
-    SteadyTime slot;
-    {
-      std::unique_lock lk(mu_);
-      // A page past the end waits while the count may still move the end.
-      cv_.wait(lk, [&] {
-        return Stopped() || (next_start_ <= EndLocked() && next_start_ < next_hand_ + window_) ||
-               (next_start_ > EndLocked() && !count_pending_);
-      });
-      if (Stopped() || next_start_ > EndLocked()) return;
-      page = next_start_++;
-      slot = client_.rate_limiter().Reserve();  // under mu_: lower pages get earlier slots
-      ++in_flight_;
-    }
-    // The end may have moved while this page waited for its slot (the count answered, a short
-    // page came in): a page past it is never sent.
-    // (A slot past the run's deadline is not waited for: ReadPage says so at once.)
-    const bool past_deadline = outer_.deadline && slot > *outer_.deadline;
-    const bool waited = past_deadline || client_.rate_limiter().clock().SleepUntil(slot, &stop_);
-    {
-      std::lock_guard lk(mu_);
-      if (!waited || page > EndLocked()) {
-        --in_flight_;
-        cv_.notify_all();
-        continue;
-      }
-    }
-    FetchedPage fetched;
-    fetched.page = page;
-    CallControl control{&stop_, outer_.deadline, slot, [this, page] {
-                          std::lock_guard lk(mu_);
-                          return page <= EndLocked();
-                        }};
-    fetched.result = client_.ReadPage(filter_, page, items_per_page_, &fetched.stats, control);
-    if (Stopped() && !fetched.result.ok()) {
-      fetched.result = Status::Cancelled("account " + client_.account_name() + ", product_offer/read page " +
-                                         std::to_string(page) + ": cancelled");
-    }
-    {
-      std::lock_guard lk(mu_);
-      --in_flight_;
-      // Given up unsent because the end moved before it: as if it had never been started.
-      const bool unneeded = fetched.stats.requests == 0 && page > EndLocked();
-      if (!unneeded) ready_.emplace(page, std::move(fetched));
-    }
-    cv_.notify_all();
-  }
-}
+void PageStream::Stop() { state_->Stop(); }
 
 void PageStream::SetLastPage(uint32_t last) {
-  {
-    std::lock_guard lk(mu_);
-    last_ = std::min(last_, last);
-  }
-  cv_.notify_all();
+  std::unique_lock lk(state_->mu);
+  state_->last = std::min(state_->last, last);
+  state_->DeliverLocked(lk);
+}
+
+void PageStream::AsyncNext(Handler handler) {
+  std::unique_lock lk(state_->mu);
+  state_->waiter = std::move(handler);
+  state_->DeliverLocked(lk);
 }
 
 std::optional<PageStream::Item> PageStream::Next() {
-  std::unique_lock lk(mu_);
+  std::unique_lock lk(state_->mu);
   while (true) {
-    if (count_) {
-      Item out = std::move(*count_);
-      count_.reset();
-      return out;
-    }
-    if (next_hand_ <= EndLocked()) {
-      auto it = ready_.find(next_hand_);
-      if (it != ready_.end()) {
-        Item out = std::move(it->second);
-        ready_.erase(it);
-        ++next_hand_;
-        lk.unlock();
-        cv_.notify_all();
-        return out;
-      }
-    } else if (!count_pending_) {
-      return std::nullopt;
-    }
-    if (Stopped()) {
-      // An outer cancel also abandons what is in flight.
+    std::optional<Item> item;
+    if (state_->TakeLocked(&item)) {
+      const bool stopped = !item && state_->Stopped() && !state_->stop.load();
       lk.unlock();
-      Stop();
-      return std::nullopt;
+      if (stopped) Stop();  // an outer cancel also abandons what is in flight
+      return item;
     }
-    cv_.wait_for(lk, std::chrono::milliseconds(20));
+    state_->cv.wait_for(lk, std::chrono::milliseconds(20));
   }
 }
 

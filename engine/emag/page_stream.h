@@ -6,15 +6,11 @@
 // every page (its rate-limit slot is reserved before the first page's), and hands the count
 // out as soon as it answers, between pages.
 
-#include <atomic>
-#include <condition_variable>
 #include <cstdint>
-#include <map>
-#include <mutex>
+#include <functional>
+#include <memory>
 #include <optional>
-#include <thread>
 #include <variant>
-#include <vector>
 
 #include "engine/emag/client.h"
 
@@ -44,10 +40,13 @@ struct PageStreamOptions {
   uint32_t last_before_count = kOpenEnded;
 };
 
-// Thread safety: Next() and Stop() from one consumer thread; the workers are internal.
+// Thread safety: one consumer takes items (Next or AsyncNext, one at a time); Stop and
+// SetLastPage from any thread. No thread of its own: its requests are the client's
+// asynchronous calls, and their answers move the stream on.
 class PageStream {
  public:
   using Item = std::variant<FetchedCount, FetchedPage>;
+  using Handler = std::function<void(std::optional<Item>)>;
   static constexpr uint32_t kOpenEnded = PageStreamOptions::kOpenEnded;
 
   // `client` and `control.cancel` must outlive the stream.
@@ -55,47 +54,29 @@ class PageStream {
   // Pages first..last, no count.
   PageStream(EmagClient& client, OfferFilter filter, uint32_t first, uint32_t last, uint32_t items_per_page,
              uint32_t window, CallControl control);
-  // Stops: abandons requests in flight and joins the workers.
+  // Stops: abandons requests in flight (their late answers are dropped).
   ~PageStream();
   PageStream(const PageStream&) = delete;
   PageStream& operator=(const PageStream&) = delete;
 
   // The count as soon as it answers (once, successful or not), otherwise the next page in
-  // order, blocking until one of them is in. nullopt after the last page (and the count, when
-  // asked) or once stopped. A successful count ends the stream at its last page.
+  // order. nullopt after the last page (and the count, when asked) or once stopped. A
+  // successful count ends the stream at its last page.
+  // AsyncNext: `handler` runs once with it, at once when it is in, else on the client's pool
+  // when it comes in. Next: blocks until it is in (never on the client's pool).
+  void AsyncNext(Handler handler);
   std::optional<Item> Next();
   // Next() for a stream without a count: only pages.
   std::optional<FetchedPage> NextPage();
-  // Starts no more requests and abandons those in flight.
+  // Starts no more requests, abandons those in flight, and ends the stream.
   void Stop();
   // Ends the stream after `last` (lowering it only), e.g. once a short page showed where the
-  // catalogue ends. Thread-safe.
+  // catalogue ends.
   void SetLastPage(uint32_t last);
 
  private:
-  void Work();
-  void CountWork(SteadyTime slot);
-  bool Stopped() const;
-  uint32_t EndLocked() const;  // the last page the stream may start or hand out now
-
-  EmagClient& client_;
-  const OfferFilter filter_;
-  const uint32_t items_per_page_;
-  const uint32_t window_;
-  const CallControl outer_;
-  std::atomic<bool> stop_{false};
-
-  std::mutex mu_;  // guards everything below but the threads
-  std::condition_variable cv_;
-  uint32_t last_;
-  uint32_t last_before_count_;  // lifted (kOpenEnded) once the count answered
-  bool count_pending_ = false;  // asked, not answered
-  std::optional<FetchedCount> count_;  // answered, not handed out yet
-  uint32_t next_start_;
-  uint32_t next_hand_;
-  uint32_t in_flight_ = 0;
-  std::map<uint32_t, FetchedPage> ready_;
-  std::vector<std::thread> workers_;
+  struct State;
+  std::shared_ptr<State> state_;
 };
 
 }  // namespace marketsync::emag

@@ -35,16 +35,28 @@ class RunJournal {
   // Several steps of the run, in order, usually in one synced write (each still atomic).
   Status AppendAll(RunState& state, std::vector<RunStep> items);
 
+  // AppendAll in two halves, for a writer elsewhere: the log's steps (the run's events copied
+  // for the fold), then the fold of what the log answered into the record and the index.
+  struct Prepared {
+    std::vector<Step> steps;
+    std::vector<std::vector<NewEvent>> run_events;
+    std::vector<std::vector<RawHashIndex::Change>> product_changes;
+  };
+  static Prepared Prepare(const RunState& state, std::vector<RunStep> items);
+  Status Fold(RunState& state, Prepared& prepared, std::vector<Result<AppendResult>> results);
+
   // The run's totals so far, for its terminal event.
   static SyncTotals Totals(const RunRecord& r, uint64_t extra_requests, uint64_t removed);
   // The terminal step's own writes: release the account (expecting this run to hold it).
   static Step ReleaseStep(const RunRecord& r);
 
   // Terminal steps: SyncCancelled, SyncFailed (both release the account).
-  Status FinishCancelled(RunState& st, uint64_t extra_requests);
+  static RunStep CancelledStep(const RunState& st, uint64_t extra_requests);
+  static RunStep FailedStep(const RunState& st, uint64_t extra_requests, ErrorClass error_class, std::string message);
+  // A stop at a page boundary; the lease stays, so the next start resumes the run.
+  static RunStep InterruptStep(const RunState& st, std::string reason);
+  // FailedStep, appended (recovery's: a run that cannot go on).
   Status FinishFailed(RunState& st, uint64_t extra_requests, ErrorClass error_class, std::string message);
-  // Records a stop at a page boundary; the lease stays, so the next start resumes the run.
-  Status Interrupt(RunState& st, std::string reason);
 
  private:
   EventLog& log_;

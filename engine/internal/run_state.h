@@ -4,6 +4,8 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
+#include <mutex>
 #include <string>
 #include <utility>
 #include <vector>
@@ -13,12 +15,31 @@
 
 namespace marketsync {
 
-// Flags the commands and the shutdown set for a run that a worker executes.
-// Shared by the worker job and the command paths (either may outlive the other's look-up).
+// Flags the commands and the shutdown set for a run that the engine executes.
+// Shared by the run and the command paths (either may outlive the other's look-up).
 struct RunFlags {
   std::atomic<bool> cancel{false};
   std::atomic<bool> interrupt{false};
   std::atomic<bool> stop{false};  // cancel || interrupt: what the page stream watches
+
+  // Sets cancel (or interrupt) and stop, and wakes the run wherever it waits.
+  void Stop(bool is_cancel) {
+    (is_cancel ? cancel : interrupt) = true;
+    stop = true;
+    std::lock_guard lk(mu);
+    if (on_stop) on_stop();
+  }
+  // What wakes the run (its page stream's Stop); runs at once if already stopped. Cleared with
+  // nullptr; once that returns, the hook is not running and will not run.
+  void SetStopHook(std::function<void()> hook) {
+    std::lock_guard lk(mu);
+    on_stop = std::move(hook);
+    if (on_stop && stop) on_stop();
+  }
+
+ private:
+  std::mutex mu;  // guards on_stop, and holds while it runs
+  std::function<void()> on_stop;
 };
 
 // A run reloaded from its stream: the record and the offers its pages held. This attempt also

@@ -1,10 +1,7 @@
 #pragma once
 
-#include <condition_variable>
-#include <deque>
 #include <functional>
-#include <mutex>
-#include <thread>
+#include <memory>
 #include <vector>
 
 #include "base/status.h"
@@ -18,36 +15,33 @@ struct RunStep {
   Step step;
 };
 
-// Appends a run's page steps in order on a thread of its own, so that preparing the next pages
-// (product state reads, fingerprints) overlaps the synced writes, and the steps that queue up
-// meanwhile share one write (each still its own atomic step). At most kDepth steps wait. After
-// a failed append it takes no more steps and reports that failure.
+// The page steps of one run on their way to the log, so that preparing the next pages (product
+// state reads, fingerprints) overlaps the synced writes: each step is handed to `write` (the
+// engine's StepWriter, through the run's journal) as soon as it is pushed, where steps of every
+// run that queue up meanwhile share one write; at most kDepth wait. After a failed write it
+// takes no more steps and reports that failure. No thread of its own; callbacks run where
+// `write` completes.
+// Thread safety: Push and Drain from the run (one at a time); `write` may complete on any thread.
+// The owner drains before destroying it (write's callbacks fold into the run's state).
 class StepPipeline {
  public:
   static constexpr size_t kDepth = 8;
-  using AppendFn = std::function<Status(std::vector<RunStep>)>;
-  explicit StepPipeline(AppendFn append);
-  // Drains, then stops and joins the thread.
-  ~StepPipeline();
+  using Callback = std::function<void(Status)>;
+  using WriteFn = std::function<void(std::vector<RunStep>, Callback)>;
+
+  explicit StepPipeline(WriteFn write);
   StepPipeline(const StepPipeline&) = delete;
   StepPipeline& operator=(const StepPipeline&) = delete;
 
-  // Queues a step (waits while kDepth steps wait). Errors: an earlier append's failure.
-  Status Push(std::vector<NewEvent> run_events, Step step);
-  // Waits until every pushed step is written; the first failure, if any.
-  Status Drain();
+  // Hands the step on; `ready` runs once fewer than kDepth steps wait (at once, or when a write
+  // completes), with an earlier write's failure if there was one (the step is then dropped).
+  void Push(RunStep step, Callback ready);
+  // `done` runs once every pushed step is written, with the first failure.
+  void Drain(Callback done);
 
  private:
-  void Loop();
-
-  AppendFn append_;
-  std::mutex mu_;  // guards queue_, busy_, stop_, error_
-  std::condition_variable cv_;
-  std::deque<RunStep> queue_;
-  bool busy_ = false;
-  bool stop_ = false;
-  Status error_;
-  std::thread thread_;  // last: starts after the rest is built
+  struct Shared;
+  std::shared_ptr<Shared> shared_;
 };
 
 }  // namespace marketsync

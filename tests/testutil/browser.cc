@@ -18,7 +18,7 @@
 #include <stdexcept>
 #include <thread>
 
-#include "tools/marketsync/base64.h"
+#include "base/base64.h"
 
 namespace marketsync::testing {
 

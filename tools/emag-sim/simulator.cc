@@ -13,6 +13,7 @@
 #include <random>
 #include <thread>
 
+#include "base/base64.h"
 #include "base/worker_pool.h"
 #include "tools/emag-sim/faults.h"
 
@@ -35,26 +36,6 @@ std::string Envelope(bool is_error, const std::vector<std::string>& messages, st
 }
 
 std::string ErrorBody(const std::string& message) { return Envelope(true, {message}, "[]"); }
-
-std::optional<std::string> DecodeBase64(std::string_view in) {
-  static constexpr std::string_view kAlphabet =
-      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::string out;
-  uint32_t buffer = 0;
-  int bits = 0;
-  for (char c : in) {
-    if (c == '=') break;
-    const size_t v = kAlphabet.find(c);
-    if (v == std::string_view::npos) return std::nullopt;
-    buffer = (buffer << 6) | static_cast<uint32_t>(v);
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      out.push_back(static_cast<char>((buffer >> bits) & 0xFF));
-    }
-  }
-  return out;
-}
 
 std::string UrlDecode(std::string_view s) {
   std::string out;
@@ -341,7 +322,7 @@ class HttpSimulator final : public Simulator {
   AccountState* Authenticate(const httplib::Request& req, httplib::Response& res, std::unique_lock<std::mutex>& lk) {
     const std::string auth = req.get_header_value("Authorization");
     std::optional<std::string> decoded;
-    if (auth.starts_with("Basic ")) decoded = DecodeBase64(std::string_view(auth).substr(6));
+    if (auth.starts_with("Basic ")) decoded = Base64Decode(std::string_view(auth).substr(6));
     if (!decoded || decoded->find(':') == std::string::npos) {
       res.status = 401;
       res.set_content(ErrorBody(kNotAllowed), "application/json");

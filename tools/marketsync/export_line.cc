@@ -3,7 +3,7 @@
 #include <boost/json/parse.hpp>
 #include <boost/json/value.hpp>
 
-#include "tools/marketsync/base64.h"
+#include "base/base64.h"
 
 namespace marketsync {
 

@@ -30,7 +30,7 @@
 #include "projections/all.h"
 #include "projections/history.h"
 #include "projections/json_views.h"
-#include "tools/marketsync/base64.h"
+#include "base/base64.h"
 #include "tools/marketsync/export_line.h"
 
 namespace ms = marketsync;

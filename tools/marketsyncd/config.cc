@@ -27,7 +27,7 @@ void AddFlags(CLI::App& app, Config& c) {
   c.operator_token = Env("MARKETSYNC_OPERATOR_TOKEN");
   c.auditor_token = Env("MARKETSYNC_AUDITOR_TOKEN");
   c.schedule_minutes = static_cast<uint32_t>(std::atoi(Env("MARKETSYNC_SCHEDULE_MINUTES", "0").c_str()));
-  c.max_runs = static_cast<uint32_t>(std::atoi(Env("MARKETSYNC_MAX_RUNS", "8").c_str()));
+  c.max_runs = static_cast<uint32_t>(std::atoi(Env("MARKETSYNC_MAX_RUNS", "256").c_str()));
   c.console_dir = Env("MARKETSYNC_CONSOLE_DIR");
   c.ca_file = Env("EMAG_CA_FILE");
   c.tls_cert = Env("MARKETSYNC_TLS_CERT");
@@ -49,7 +49,8 @@ void AddFlags(CLI::App& app, Config& c) {
   app.add_option("--run-deadline-minutes", c.deadline_minutes, "A run that takes longer fails")->capture_default_str();
   app.add_option("--page-window", c.page_window, "Page requests in flight per run")->capture_default_str();
   app.add_option("--max-runs", c.max_runs,
-                 "Runs executing at once, over every account; more wait queued (status queued_syncs) "
+                 "Runs executing at once, over every account (a waiting run holds no thread); more wait "
+                 "queued (status queued_syncs) "
                  "(env MARKETSYNC_MAX_RUNS)")
       ->check(CLI::Range(1u, 4096u))
       ->capture_default_str();

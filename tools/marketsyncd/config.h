@@ -36,7 +36,7 @@ struct Config {
   std::string previous_secret_key_file;  // else MARKETSYNC_PREVIOUS_SECRET_KEY
   bool generate_secret_key = false;
   uint32_t page_window = 16;
-  uint32_t max_runs = 8;
+  uint32_t max_runs = 256;
   std::string log_format = "text";
   bool demo = false;
   uint32_t demo_offers = 1275;

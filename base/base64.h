@@ -1,6 +1,6 @@
 #pragma once
 
-// Standard base64 (RFC 4648, with padding), for the stored bytes in exports.
+// Standard base64 (RFC 4648, with padding): the stored bytes in exports, HTTP Basic credentials.
 
 #include <optional>
 #include <string>

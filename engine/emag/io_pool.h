@@ -1,0 +1,49 @@
+#pragma once
+
+// IoPool: one Boost.Asio io_context run by a small fixed set of threads. Every account's
+// requests, rate-limit waits, backoffs and runs are driven by it: no thread belongs to an
+// account, a run or a request in flight. No Asio in this header.
+
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace boost::asio {
+class io_context;
+}  // namespace boost::asio
+
+namespace marketsync::emag {
+
+// Thread safety: context() is Asio's (thread-safe for posting work); the pool is built and
+// destroyed by one owner.
+class IoPool {
+ public:
+  // Starts `threads` (at least 1) threads named `name`.
+  IoPool(unsigned threads, const std::string& name);
+  // Stops the context (work still queued is dropped) and joins the threads. Whatever the
+  // handlers refer to must outlive this.
+  ~IoPool();
+  IoPool(const IoPool&) = delete;
+  IoPool& operator=(const IoPool&) = delete;
+
+  boost::asio::io_context& context() { return *context_; }
+  unsigned threads() const { return static_cast<unsigned>(threads_.size()); }
+  // True on one of this pool's threads, where a blocking wait for the pool would stall it.
+  bool InPool() const;
+
+ private:
+  struct Guard;
+  std::unique_ptr<boost::asio::io_context> context_;
+  std::unique_ptr<Guard> guard_;  // keeps run() going while idle
+  std::vector<std::thread> threads_;
+};
+
+// About the core count: at least 2, at most 8.
+unsigned DefaultIoThreads();
+
+// The pool of clients made without one (tests, tools): DefaultIoThreads() threads named
+// "ms-io", made on first use and kept for the life of the process.
+IoPool& DefaultIoPool();
+
+}  // namespace marketsync::emag
