@@ -14,7 +14,7 @@ struct PageStream::State : std::enable_shared_from_this<State> {
       : client(c), account(c.account_name()), filter(std::move(f)), items_per_page(std::max<uint32_t>(o.items_per_page, 1)),
         window(std::max<uint32_t>(o.window, 1)), outer(std::move(control)), last(o.last),
         last_before_count(o.count ? o.last_before_count : kOpenEnded), count_pending(o.count),
-        next_start(o.first), next_hand(o.first) {}
+        first(o.first), next_start(o.first), next_hand(o.first) {}
 
   bool Stopped() const { return stop.load() || (outer.cancel != nullptr && outer.cancel->load()); }
   uint32_t EndLocked() const { return std::min(last, last_before_count); }
@@ -32,9 +32,12 @@ struct PageStream::State : std::enable_shared_from_this<State> {
   }
 
   // Starts page requests while the window and the end allow. A page past the end waits while
-  // the count may still move the end.
+  // the count may still move the end; until the count answers, no page past the first window
+  // starts either (a busy machine can hand pages out before the count's answer is read: the
+  // pages asked past the end of a small catalogue stay within one window).
   void StartPagesLocked() {
-    while (!Stopped() && next_start <= EndLocked() && next_start < next_hand + window) {
+    while (!Stopped() && next_start <= EndLocked() && next_start < next_hand + window &&
+           (!count_pending || next_start < first + window)) {
       const uint32_t page = next_start++;
       ++in_flight;
       // Reserved under mu: lower pages get earlier slots. The end may move while the page waits
@@ -145,6 +148,7 @@ struct PageStream::State : std::enable_shared_from_this<State> {
   uint32_t last;
   uint32_t last_before_count;  // lifted (kOpenEnded) once the count answered
   bool count_pending;          // asked, not answered
+  const uint32_t first;
   std::optional<FetchedCount> count;  // answered, not handed out yet
   uint32_t next_start;
   uint32_t next_hand;

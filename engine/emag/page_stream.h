@@ -32,7 +32,7 @@ struct PageStreamOptions {
   uint32_t first = 1;
   uint32_t last = kOpenEnded;  // inclusive; kOpenEnded: until the count, a short page or SetLastPage
   uint32_t items_per_page = 100;
-  uint32_t window = 4;         // requests in flight, and pages fetched ahead of the consumer
+  uint32_t window = 4;  // requests in flight, pages fetched ahead of the consumer, pages before the count
   bool count = false;          // ask product_offer/count first; its answer ends the stream
   // While the count has not answered, no page past this one is started: it bounds the pages
   // requested past the end of a catalogue that is smaller than the window (say, the pages

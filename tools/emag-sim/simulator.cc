@@ -3,6 +3,7 @@
 #include <httplib.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <atomic>
 #include <boost/json.hpp>
 #include <charconv>
@@ -262,7 +263,7 @@ class HttpSimulator final : public Simulator {
     const auto started = Clock::now();
     std::string account_name = "?";
     uint32_t page = 0;
-    Answer(req, res, resource, &account_name, &page);
+    Answer(req, res, resource, started, &account_name, &page);
     if (options_.log_requests) {
       spdlog::info("emag-sim {} {} {}{} -> {} ({} ms)", account_name, req.method, req.path,
                    page > 0 ? " page=" + std::to_string(page) : "", res.status == -1 ? 200 : res.status,
@@ -270,8 +271,9 @@ class HttpSimulator final : public Simulator {
     }
   }
 
+  // `arrived`: when the request was read, before any lock: what eMAG's limits count.
   void Answer(const httplib::Request& req, httplib::Response& res, const std::string& resource,
-              std::string* account_name, uint32_t* page_out) {
+              Clock::time_point arrived, std::string* account_name, uint32_t* page_out) {
     std::unique_lock lk(mu_, std::defer_lock);
     AccountState* account = Authenticate(req, res, lk);
     if (account == nullptr) return;
@@ -282,7 +284,7 @@ class HttpSimulator final : public Simulator {
       res.set_content(ErrorBody("ERROR: Invalid vendor ip [" + req.remote_addr + "]"), "application/json");
       return;
     }
-    if (!Admit(*account)) {
+    if (!Admit(*account, arrived)) {
       ++account->rate_limited;
       lk.unlock();
       RateLimited(res, 0);
@@ -345,9 +347,8 @@ class HttpSimulator final : public Simulator {
 
   // eMAG's limits, counted at arrival over every route of the account: true when the request
   // is within them (and counted). Requires mu_.
-  bool Admit(AccountState& account) {
+  bool Admit(AccountState& account, Clock::time_point now) {
     if (!options_.rate_limit) return true;
-    const auto now = Clock::now();
     while (!account.accepted.empty() && now - account.accepted.front() >= std::chrono::seconds(60)) {
       account.accepted.pop_front();
     }
@@ -357,7 +358,8 @@ class HttpSimulator final : public Simulator {
       ++in_second;
     }
     if (in_second >= options_.per_second || in_minute >= options_.per_minute) return false;
-    account.accepted.push_back(now);
+    // Stamped before the lock, so a later stamp may have got here first: kept in order.
+    account.accepted.insert(std::upper_bound(account.accepted.begin(), account.accepted.end(), now), now);
     return true;
   }
 
