@@ -28,118 +28,13 @@
 #include "projections/all.h"
 #include "schema/event_type.h"
 #include "schema/stream_ids.h"
+#include "tools/bench/engine_harness.h"
 #include "tools/bench/pull.h"
 
 namespace marketsync::bench {
 namespace {
 
 using namespace std::chrono_literals;
-
-// emag-sim as a child process.
-class SimProcess {
- public:
-  SimProcess(const std::string& binary, std::vector<std::string> args) {
-    int fds[2];
-    if (::pipe(fds) != 0) throw std::runtime_error("pipe");
-    pid_ = ::fork();
-    if (pid_ == 0) {
-      ::dup2(fds[1], STDOUT_FILENO);
-      ::close(fds[0]);
-      ::close(fds[1]);
-      std::vector<char*> argv{const_cast<char*>(binary.c_str())};
-      for (auto& a : args) argv.push_back(a.data());
-      argv.push_back(nullptr);
-      ::execv(binary.c_str(), argv.data());
-      ::_exit(127);
-    }
-    ::close(fds[1]);
-    std::string line;
-    char c;
-    while (::read(fds[0], &c, 1) == 1 && c != '\n') line += c;
-    ::close(fds[0]);
-    const size_t at = line.find("http://");
-    const size_t end = line.find(' ', at);
-    if (at == std::string::npos) throw std::runtime_error("emag-sim did not start: " + line);
-    base_url_ = line.substr(at, end - at);
-  }
-  ~SimProcess() {
-    ::kill(pid_, SIGTERM);
-    ::waitpid(pid_, nullptr, 0);
-  }
-  const std::string& base_url() const { return base_url_; }
-
-  // API requests the simulator answered for `account` (abandoned ones included).
-  uint64_t Requests(const std::string& account) const {
-    const size_t host_end = base_url_.find('/', 7);
-    httplib::Client c(base_url_.substr(0, host_end));
-    auto res = c.Get("/_sim/accounts/" + account + "/stats");
-    if (!res || res->status != 200) throw std::runtime_error("emag-sim stats for " + account + ": no answer");
-    return boost::json::parse(res->body).as_object().at("requests").to_number<uint64_t>();
-  }
-
- private:
-  pid_t pid_ = -1;
-  std::string base_url_;
-};
-
-EngineOptions Options(const std::string& url, std::vector<std::string> accounts, bool limits, uint32_t window) {
-  EngineOptions o;
-  for (const auto& a : accounts) o.accounts.push_back({a, "demo-" + a, "demo-" + a + "-secret", url});
-  if (!limits) o.client.rate_limit = emag::RateLimit{1'000'000, 1'000'000'000, 0ms};
-  o.page_window = window;
-  return o;
-}
-
-struct Opened {
-  std::unique_ptr<EventLog> log;
-  std::unique_ptr<SyncEngine> engine;
-};
-
-// As marketsyncd runs: every projection folded in each step's batch (--no-projections: none).
-bool g_projections = true;
-
-Opened Open(const std::string& dir, EngineOptions options) {
-  EventLogOptions lo = SyncLogOptions();
-  lo.projections.clear();  // registered below when the bench asks for them
-  if (g_projections) lo.projections = MakeAllProjections();
-  auto log = EventLog::Open(dir, std::move(lo));
-  if (!log.ok()) throw std::runtime_error(log.status().ToString());
-  auto engine = SyncEngine::Create(**log, std::move(options));
-  if (!engine.ok()) throw std::runtime_error(engine.status().ToString());
-  if (Status s = (*engine)->Start(); !s.ok()) throw std::runtime_error(s.ToString());
-  return {std::move(log).value(), std::move(engine).value()};
-}
-
-std::vector<RunRecord> SyncAndWait(SyncEngine& engine, const std::string& account) {
-  StartSyncRequest r;
-  r.account_type = account;
-  r.include_inactive = true;
-  r.triggered_by = "bench";
-  auto started = engine.StartSync(r);
-  if (!started.ok()) throw std::runtime_error(started.status().ToString());
-  std::vector<RunRecord> out;
-  for (const auto& run : started->runs) {
-    auto rec = engine.WaitForRun(run.run_id, 3600s);
-    if (!rec.ok() || rec->status != kRunCompleted) throw std::runtime_error("run " + run.run_id + " did not complete");
-    out.push_back(*rec);
-  }
-  return out;
-}
-
-// Returns freed heap to the system first, so the peak is this section's, not the last one's.
-void ResetPeakRss() {
-  malloc_trim(0);
-  std::ofstream("/proc/self/clear_refs") << "5";
-}
-
-double PeakRssMb() {
-  std::ifstream in("/proc/self/status");
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.starts_with("VmHWM:")) return std::stod(line.substr(6)) / 1024.0;
-  }
-  return 0;
-}
 
 // When a run's progress became durable, in seconds after its SyncRequested: SyncStarted, the
 // first and the last PageCommitted.
