@@ -46,6 +46,9 @@ struct Connection {
     } else {
       plain.emplace(strand);
     }
+    // Room for a page per read: a small buffer made Beast read a 150 KB answer in dozens of
+    // reads, each a syscall and a trip through the composed operation.
+    buffer.reserve(size_t{64} << 10);
   }
   beast::tcp_stream& lowest() { return tls ? beast::get_lowest_layer(*tls) : *plain; }
   void Close() {
