@@ -28,7 +28,9 @@ struct HttpTransportOptions {
   std::chrono::milliseconds io_timeout{30000};       // sending the request, reading the answer
   // PEM file of the CAs that certificates are checked against; empty: the system's store.
   std::string ca_file;
-  size_t max_idle = 32;                   // kept-alive connections kept for reuse
+  // Kept-alive connections kept for reuse. An account sends 3 requests a second: a few carry
+  // them; more only hold the server's workers (a thread each in many servers) while idle.
+  size_t max_idle = 4;
   size_t max_body = size_t{256} << 20;    // a longer answer is an error
 };
 

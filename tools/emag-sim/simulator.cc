@@ -13,6 +13,7 @@
 #include <mutex>
 #include <random>
 #include <thread>
+#include <unordered_map>
 
 #include "base/base64.h"
 #include "base/worker_pool.h"
@@ -102,7 +103,9 @@ Result<json::object> RequestParams(const httplib::Request& req) {
 }
 
 struct AccountState {
-  SimAccount login;
+  AccountState(SimAccount l, Catalog c) : login(std::move(l)), catalog(std::move(c)) {}
+  const SimAccount login;
+  mutable std::mutex mu;  // guards the rest: accounts are answered in parallel
   Catalog catalog;
   uint64_t requests = 0;
   uint64_t rate_limited = 0;
@@ -133,7 +136,8 @@ class HttpSimulator final : public Simulator {
     }
     uint32_t index = 0;
     for (const auto& a : options_.accounts) {
-      accounts_.emplace(a.name, AccountState{a, Catalog(options_.seed, index++, options_.offers), 0, 0, 0, 0, {}});
+      auto [it, fresh] = accounts_.try_emplace(a.name, a, Catalog(options_.seed, index++, options_.offers));
+      if (fresh) by_username_[a.username] = &it->second;
     }
   }
 
@@ -147,7 +151,7 @@ class HttpSimulator final : public Simulator {
     const size_t threads = std::max<size_t>(options_.threads, 4);
     // httplib owns the queue it is handed. A worker per connection, grown as connections come
     // (as eMAG's front does not stall behind idle keep-alive connections, neither does this).
-    server_->new_task_queue = [threads] { return new GrowingQueue(threads, std::max<size_t>(threads, 4096)); };
+    server_->new_task_queue = [threads] { return new GrowingQueue(threads, std::max<size_t>(threads, 16384)); };
     server_->set_tcp_nodelay(true);
     server_->set_keep_alive_max_count(100000);
     server_->set_read_timeout(30, 0);
@@ -189,25 +193,25 @@ class HttpSimulator final : public Simulator {
   }
 
   Result<TickChanges> Tick(const std::string& account) override {
-    std::lock_guard lk(mu_);
     auto it = accounts_.find(account);
     if (it == accounts_.end()) return Status::NotFound("no account " + account);
+    std::lock_guard lk(it->second.mu);
     return it->second.catalog.Tick();
   }
 
   Status SetFaults(std::string_view text) override { return faults_.Load(text); }
 
   Result<AccountStats> Stats(const std::string& account) const override {
-    std::lock_guard lk(mu_);
     auto it = accounts_.find(account);
     if (it == accounts_.end()) return Status::NotFound("no account " + account);
+    std::lock_guard lk(it->second.mu);
     return AccountStats{it->second.requests, it->second.rate_limited, it->second.max_in_flight};
   }
 
   Result<std::vector<std::pair<uint64_t, std::string>>> OffersForTest(const std::string& account) const override {
-    std::lock_guard lk(mu_);
     auto it = accounts_.find(account);
     if (it == accounts_.end()) return Status::NotFound("no account " + account);
+    std::lock_guard lk(it->second.mu);
     std::vector<std::pair<uint64_t, std::string>> out;
     for (const auto& o : it->second.catalog.offers()) out.emplace_back(o.id, it->second.catalog.RenderJson(o));
     return out;
@@ -253,6 +257,11 @@ class HttpSimulator final : public Simulator {
     res.set_content(json::serialize(body), "application/json");
   }
 
+  uint32_t Jitter() {
+    std::lock_guard lk(rng_mu_);
+    return static_cast<uint32_t>(rng_() % (options_.jitter_ms + 1));
+  }
+
   // Waits, cut short by Stop().
   void Sleep(std::chrono::milliseconds d) {
     std::unique_lock lk(stop_mu_);
@@ -274,7 +283,7 @@ class HttpSimulator final : public Simulator {
   // `arrived`: when the request was read, before any lock: what eMAG's limits count.
   void Answer(const httplib::Request& req, httplib::Response& res, const std::string& resource,
               Clock::time_point arrived, std::string* account_name, uint32_t* page_out) {
-    std::unique_lock lk(mu_, std::defer_lock);
+    std::unique_lock<std::mutex> lk;
     AccountState* account = Authenticate(req, res, lk);
     if (account == nullptr) return;
     *account_name = account->login.name;
@@ -305,7 +314,7 @@ class HttpSimulator final : public Simulator {
     // Render under the lock (the catalogue may drift), answer outside it.
     std::string body = Render(account->catalog, resource, *query);
     const std::optional<FaultRule> fault = faults_.Match({account->login.name, resource, *page_out, nth});
-    const uint32_t jitter = options_.jitter_ms > 0 ? static_cast<uint32_t>(rng_() % (options_.jitter_ms + 1)) : 0;
+    const uint32_t jitter = options_.jitter_ms > 0 ? Jitter() : 0;
     account->max_in_flight = std::max(account->max_in_flight, ++account->in_flight);
     lk.unlock();
 
@@ -319,7 +328,7 @@ class HttpSimulator final : public Simulator {
     --account->in_flight;
   }
 
-  // The account whose Basic credentials the request carries, with `lk` (on mu_) locked; nullptr
+  // The account whose Basic credentials the request carries, with `lk` on its mutex; nullptr
   // after answering 401 or 403.
   AccountState* Authenticate(const httplib::Request& req, httplib::Response& res, std::unique_lock<std::mutex>& lk) {
     const std::string auth = req.get_header_value("Authorization");
@@ -332,21 +341,19 @@ class HttpSimulator final : public Simulator {
     }
     const std::string username = decoded->substr(0, decoded->find(':'));
     const std::string password = decoded->substr(decoded->find(':') + 1);
-    lk.lock();
-    AccountState* account = nullptr;
-    for (auto& [name, state] : accounts_) {
-      if (state.login.username == username) account = &state;
-    }
+    auto found = by_username_.find(username);
+    AccountState* account = found == by_username_.end() ? nullptr : found->second;
     if (account == nullptr || account->login.password != password) {
       res.status = 403;
       res.set_content(ErrorBody(kNotAllowed), "application/json");
       return nullptr;
     }
+    lk = std::unique_lock(account->mu);
     return account;
   }
 
   // eMAG's limits, counted at arrival over every route of the account: true when the request
-  // is within them (and counted). Requires mu_.
+  // is within them (and counted). Requires the account's mutex.
   bool Admit(AccountState& account, Clock::time_point now) {
     if (!options_.rate_limit) return true;
     while (!account.accepted.empty() && now - account.accepted.front() >= std::chrono::seconds(60)) {
@@ -392,7 +399,8 @@ class HttpSimulator final : public Simulator {
     return q;
   }
 
-  // The answer's body: the count of matching offers, or the page of them. Requires mu_.
+  // The answer's body: the count of matching offers, or the page of them. Requires the
+  // account's mutex.
   static std::string Render(const Catalog& catalog, const std::string& resource, const OfferQuery& q) {
     std::vector<const SimOffer*> matching;
     for (const auto& o : catalog.offers()) {
@@ -492,8 +500,10 @@ class HttpSimulator final : public Simulator {
   int port_ = 0;
   FaultScript faults_;
 
-  mutable std::mutex mu_;  // guards accounts_ and rng_
+  // Built before the server starts, never changed after: read without a lock.
   std::map<std::string, AccountState> accounts_;
+  std::unordered_map<std::string, AccountState*> by_username_;
+  std::mutex rng_mu_;  // guards rng_
   std::mt19937_64 rng_;
 
   std::mutex stop_mu_;  // guards stopped_
