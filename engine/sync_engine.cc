@@ -14,8 +14,8 @@
 #include <set>
 
 #include "base/clock.h"
-#include "engine/internal/account_book.h"
 #include "engine/emag/io_pool.h"
+#include "engine/internal/account_book.h"
 #include "engine/internal/commands.h"
 #include "engine/internal/coro.h"
 #include "engine/internal/raw_hash_index.h"
@@ -37,8 +37,8 @@ constexpr std::chrono::milliseconds kScheduleTick = std::chrono::minutes(1);
 
 // The engine: commands in, runs out as coroutines on its run pool (one RunExecutor per run job,
 // at most max_runs_in_flight at once, the rest queued in order), their steps through one
-// StepWriter, recovery and the scheduler at Start. The rules of each part live in their own files (commands.h,
-// run_executor.h, recovery.h, scheduler.h); this class holds them together.
+// StepWriter, recovery and the scheduler at Start. The rules of each part live in their own
+// files (commands.h, run_executor.h, recovery.h, scheduler.h); this class holds them together.
 class Engine final : public SyncEngine {
  public:
   Engine(EventLog& log, EngineOptions options)
