@@ -323,8 +323,10 @@ class Engine final : public SyncEngine {
   StepWriter writer_;
   // The runs' own threads. Preparing pages is CPU work; on the IoPool it queued ahead of the
   // network's handlers, whose reactor then ran seconds apart at 1,000 accounts (answers sat
-  // unread in their sockets, connections were held, more were opened). Last: joined first.
-  emag::IoPool runs_{emag::DefaultIoThreads(), "ms-run"};
+  // unread in their sockets, connections were held, more were opened). A little nicer than the
+  // IoPool, so the network's schedule goes on while pages wait to be prepared (accounts_bench,
+  // 1,000 accounts: 80 s -> 65 s, 5,274 -> 4,066 requests). Last: joined first.
+  emag::IoPool runs_{emag::DefaultIoThreads(), "ms-run", 5};
   std::atomic<bool> ready_{false};
 
   // guards active_, queued_, running_, started_, shutting_down_, scheduler_, next_scheduled_

@@ -1,5 +1,8 @@
 #include "engine/emag/io_pool.h"
 
+#include <sys/resource.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
@@ -16,13 +19,14 @@ struct IoPool::Guard {
   boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work;
 };
 
-IoPool::IoPool(unsigned threads, const std::string& name)
+IoPool::IoPool(unsigned threads, const std::string& name, int nice)
     : context_(std::make_unique<boost::asio::io_context>(static_cast<int>(std::max(threads, 1u)))),
       guard_(std::make_unique<Guard>(*context_)) {
   threads_.reserve(std::max(threads, 1u));
   for (unsigned i = 0; i < std::max(threads, 1u); ++i) {
-    threads_.emplace_back([this, name] {
+    threads_.emplace_back([this, name, nice] {
       SetThreadName(name);
+      if (nice != 0) ::setpriority(PRIO_PROCESS, static_cast<id_t>(::gettid()), nice);
       current_pool = this;
       context_->run();
     });

@@ -19,8 +19,9 @@ namespace marketsync::emag {
 // destroyed by one owner.
 class IoPool {
  public:
-  // Starts `threads` (at least 1) threads named `name`.
-  IoPool(unsigned threads, const std::string& name);
+  // Starts `threads` (at least 1) threads named `name`, at `nice` (Linux: per thread; a pool
+  // of CPU work yields to the pool that answers the network).
+  IoPool(unsigned threads, const std::string& name, int nice = 0);
   // Stops the context (work still queued is dropped) and joins the threads. Whatever the
   // handlers refer to must outlive this.
   ~IoPool();
