@@ -8,10 +8,14 @@ struct StepPipeline::Shared {
   // Called with mu held: the waiters that may go now, taken out.
   std::vector<Callback> Waking() {
     std::vector<Callback> out;
-    if (push_waiter && (outstanding < kDepth || !error.ok())) out.push_back(std::move(push_waiter));
-    if (drain_waiter && outstanding == 0) out.push_back(std::move(drain_waiter));
-    push_waiter = nullptr;
-    if (outstanding == 0) drain_waiter = nullptr;
+    if (push_waiter && (outstanding < kDepth || !error.ok())) {
+      out.push_back(std::move(push_waiter));
+      push_waiter = nullptr;
+    }
+    if (drain_waiter && outstanding == 0) {
+      out.push_back(std::move(drain_waiter));
+      drain_waiter = nullptr;
+    }
     return out;
   }
 

@@ -226,10 +226,7 @@ class Engine final : public SyncEngine {
     auto active = std::make_shared<RunFlags>();
     {
       std::lock_guard lk(mu_);
-      if (shutting_down_) {
-        active->interrupt = true;
-        active->stop = true;
-      }
+      if (shutting_down_) active->Stop(false);
       active_[run_id] = active;
       if (running_ >= options_.max_runs_in_flight && !shutting_down_) {
         queued_.push_back(run_id);

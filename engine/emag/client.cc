@@ -172,15 +172,15 @@ class CallOp final : public CallHandle, public std::enable_shared_from_this<Call
     }
     Result<T> outcome = Classify(reply);
     if (outcome.ok() || outcome.status().code() != Status::Code::kUnavailable) return Finish(std::move(outcome));
-    last_ = outcome.status();
+    const Status& last = outcome.status();
     const uint32_t max_attempts = std::max<uint32_t>(1, core_->options.retry.max_attempts);
     if (attempt_ >= max_attempts) {
-      return Finish(Status::Unavailable(last_.message() + " (gave up after " + std::to_string(max_attempts) + " attempts)"));
+      return Finish(Status::Unavailable(last.message() + " (gave up after " + std::to_string(max_attempts) + " attempts)"));
     }
     ++stats_.retries;
     const auto until = core_->options.clock->Now() + core_->options.retry.Backoff(attempt_, core_->Random());
     if (PastDeadline(until)) {
-      return Finish(Status::DeadlineExceeded(where_ + ": the deadline passed during backoff after: " + last_.message()));
+      return Finish(Status::DeadlineExceeded(where_ + ": the deadline passed during backoff after: " + last.message()));
     }
     WaitThen(until, &CallOp::NextAttempt);
   }
@@ -264,7 +264,6 @@ class CallOp final : public CallHandle, public std::enable_shared_from_this<Call
   CallStats stats_;
   SteadyTime started_{};
   uint32_t attempt_ = 0;
-  Status last_;
   bool finished_ = false;
 };
 

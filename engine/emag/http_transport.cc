@@ -159,11 +159,6 @@ class Transport final : public HttpTransport, public std::enable_shared_from_thi
     }
   }
 
-  size_t connections() const override {
-    std::lock_guard lk(mu_);
-    return idle_.size() + busy_.size();
-  }
-
   // An idle connection to reuse (marked busy), or null.
   std::shared_ptr<Connection> TakeIdle() {
     std::lock_guard lk(mu_);
@@ -215,7 +210,7 @@ class Transport final : public HttpTransport, public std::enable_shared_from_thi
   const HttpTransportOptions options_;
   std::optional<ssl::context> tls_context_;
 
-  mutable std::mutex mu_;  // guards idle_, busy_, endpoints_
+  std::mutex mu_;  // guards idle_, busy_, endpoints_
   std::deque<std::shared_ptr<Connection>> idle_;
   std::set<std::shared_ptr<Connection>> busy_;
   std::optional<tcp::resolver::results_type> endpoints_;
@@ -331,14 +326,14 @@ void Exchange::Failed(const error_code& ec, std::string_view step) {
     reply.failure = HttpReply::Failure::kAborted;
     reply.error = "abandoned";
   } else if (timed_out) {
-    reply.failure = HttpReply::Failure::kTimeout;
+    reply.failure = HttpReply::Failure::kFailed;
     reply.error = std::string(step) + " timed out";
   } else if (ec.category() == net::error::get_ssl_category() &&
              ERR_GET_REASON(static_cast<unsigned long>(ec.value())) == SSL_R_CERTIFICATE_VERIFY_FAILED) {
     reply.failure = HttpReply::Failure::kUntrusted;
     reply.error = "certificate verify failed";
   } else {
-    reply.failure = step == "resolve" || step == "connect" ? HttpReply::Failure::kConnect : HttpReply::Failure::kIo;
+    reply.failure = HttpReply::Failure::kFailed;
     reply.error = std::string(step) + " failed: " + ec.message();
   }
   Finish(std::move(reply));

@@ -38,10 +38,8 @@ struct HttpTransportOptions {
 struct HttpReply {
   enum class Failure : uint8_t {
     kNone,       // an answer came
-    kConnect,    // resolve or connect failed
-    kTimeout,    // a timeout passed
+    kFailed,     // resolve, connect, send or receive failed or timed out (`error` says which)
     kUntrusted,  // the server's certificate failed verification
-    kIo,         // the connection failed mid-exchange, or the answer was malformed
     kAborted,    // AbortAll
   };
   Failure failure = Failure::kNone;
@@ -75,8 +73,6 @@ class HttpTransport {
                     std::function<void(HttpReply)> done) = 0;
   // Ends every exchange in flight at once (their replies say kAborted).
   virtual void AbortAll() = 0;
-  // Connections open now: idle and busy.
-  virtual size_t connections() const = 0;
 };
 
 }  // namespace marketsync::emag

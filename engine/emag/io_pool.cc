@@ -10,9 +10,6 @@
 #include "base/thread_name.h"
 
 namespace marketsync::emag {
-namespace {
-thread_local const IoPool* current_pool = nullptr;
-}  // namespace
 
 struct IoPool::Guard {
   explicit Guard(boost::asio::io_context& c) : work(boost::asio::make_work_guard(c)) {}
@@ -27,7 +24,6 @@ IoPool::IoPool(unsigned threads, const std::string& name, int nice)
     threads_.emplace_back([this, name, nice] {
       SetThreadName(name);
       if (nice != 0) ::setpriority(PRIO_PROCESS, static_cast<id_t>(::gettid()), nice);
-      current_pool = this;
       context_->run();
     });
   }
@@ -38,8 +34,6 @@ IoPool::~IoPool() {
   context_->stop();
   for (auto& t : threads_) t.join();
 }
-
-bool IoPool::InPool() const { return current_pool == this; }
 
 unsigned DefaultIoThreads() { return std::clamp(std::thread::hardware_concurrency(), 2u, 8u); }
 

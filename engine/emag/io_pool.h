@@ -29,9 +29,6 @@ class IoPool {
   IoPool& operator=(const IoPool&) = delete;
 
   boost::asio::io_context& context() { return *context_; }
-  unsigned threads() const { return static_cast<unsigned>(threads_.size()); }
-  // True on one of this pool's threads, where a blocking wait for the pool would stall it.
-  bool InPool() const;
 
  private:
   struct Guard;
