@@ -167,9 +167,9 @@ class CallOp final : public CallHandle, public std::enable_shared_from_this<Call
   void Answered(HttpReply reply) {
     if (finished_) return;
     ++stats_.requests;
-    if (CancelFlag() || reply.failure == HttpReply::Failure::kAborted) {
-      return Finish(Status::Cancelled(where_ + ": cancelled"));
-    }
+    // An abort meant for this call finished it already (Abort); one that reaches it otherwise
+    // closed its connection under it, a transport failure like any other (retried).
+    if (CancelFlag()) return Finish(Status::Cancelled(where_ + ": cancelled"));
     Result<T> outcome = Classify(reply);
     if (outcome.ok() || outcome.status().code() != Status::Code::kUnavailable) return Finish(std::move(outcome));
     const Status& last = outcome.status();

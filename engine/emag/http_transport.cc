@@ -150,13 +150,13 @@ class Transport final : public HttpTransport, public std::enable_shared_from_thi
   void AbortAll() override {
     std::vector<std::shared_ptr<Connection>> busy;
     {
+      // Marked under the lock GiveBack takes: a connection busy now is never handed to a later
+      // call (marked after the lock, one could go idle and carry the next call into the abort).
       std::lock_guard lk(mu_);
       busy.assign(busy_.begin(), busy_.end());
+      for (auto& c : busy) c->aborted = true;
     }
-    for (auto& c : busy) {
-      c->aborted = true;
-      net::post(c->strand, [c] { c->Close(); });
-    }
+    for (auto& c : busy) net::post(c->strand, [c] { c->Close(); });
   }
 
   // An idle connection to reuse (marked busy), or null.
