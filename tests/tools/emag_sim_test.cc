@@ -1,7 +1,14 @@
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <httplib.h>
+#include <netinet/in.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <boost/json.hpp>
+#include <filesystem>
+#include <fstream>
 #include <map>
 #include <set>
 
@@ -164,6 +171,103 @@ TEST(SimulatorTest, ControlRoutesOverHttp) {
   EXPECT_EQ(stats->status, 200);
   (*sim)->Stop();
   (*sim)->Stop();  // idempotent
+}
+
+// A connected TCP socket to the simulator, or -1.
+int Connect(int port) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
+    ::close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+// Sends `request` on a new connection and reads until the server closes it or `want` bytes came.
+std::string Exchange(int port, const std::string& request, size_t want = SIZE_MAX) {
+  const int fd = Connect(port);
+  if (fd < 0) return "";
+  timeval tv{5, 0};
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+  ::send(fd, request.data(), request.size(), MSG_NOSIGNAL);
+  std::string out;
+  char buf[4096];
+  for (ssize_t n; out.size() < want && (n = ::recv(fd, buf, sizeof(buf), 0)) > 0;) out.append(buf, static_cast<size_t>(n));
+  ::close(fd);
+  return out;
+}
+
+int ThreadsNamed(std::string_view prefix) {
+  int n = 0;
+  for (const auto& task : std::filesystem::directory_iterator("/proc/self/task")) {
+    std::ifstream in(task.path() / "comm");
+    std::string name;
+    std::getline(in, name);
+    if (name.starts_with(prefix)) ++n;
+  }
+  return n;
+}
+
+TEST(SimulatorTest, BadRequestsGetAClearAnswerAndTheConnectionCloses) {
+  SimulatorOptions o;
+  o.offers = 10;
+  o.log_requests = false;
+  auto sim = Simulator::Start(o, "127.0.0.1", 0);
+  ASSERT_OK(sim);
+  const int port = (*sim)->port();
+  EXPECT_TRUE(Exchange(port, "NOT HTTP AT ALL\r\n\r\n").starts_with("HTTP/1.1 400")) << "garbage";
+  // Refused on its header alone (the body is not sent: a server closing on unread bytes resets).
+  const std::string oversized = "POST /api-3/product_offer/read HTTP/1.1\r\nHost: x\r\nContent-Length: " +
+                                std::to_string(size_t{2} << 20) + "\r\n\r\n";
+  EXPECT_TRUE(Exchange(port, oversized).starts_with("HTTP/1.1 413")) << "a 2 MB body";
+  httplib::Client c("127.0.0.1", port);
+  EXPECT_EQ(c.Get("/nowhere")->status, 404);
+  EXPECT_EQ(c.Post("/_sim/health", "", "application/json")->status, 404) << "a route answers its own method only";
+  EXPECT_EQ(c.Post("/api-3/product_offer/count", "{}", "application/json")->status, 401) << "no credentials";
+  auto stats = (*sim)->Stats("main");
+  ASSERT_OK(stats);
+  EXPECT_EQ(stats->requests, 0u) << "nothing reached an account";
+}
+
+// Connections wait on the front's few threads, not a thread each: a thousand kept-alive
+// connections are all answered, the next request on each too, by the same four threads.
+TEST(SimulatorTest, AThousandConnectionsShareAFewThreads) {
+  SimulatorOptions o;
+  o.offers = 10;
+  o.latency_ms = 200;  // every answer waits on a timer meanwhile
+  o.log_requests = false;
+  struct rlimit files {};
+  ASSERT_EQ(::getrlimit(RLIMIT_NOFILE, &files), 0);
+  files.rlim_cur = files.rlim_max;  // both ends of a thousand connections live in this process
+  ::setrlimit(RLIMIT_NOFILE, &files);
+  if (files.rlim_cur < 2100) GTEST_SKIP() << "needs 2,100 open files, the hard limit is " << files.rlim_max;
+  auto sim = Simulator::Start(o, "127.0.0.1", 0);
+  ASSERT_OK(sim);
+  const int threads = ThreadsNamed("emag-sim");
+  EXPECT_EQ(threads, 4) << "2 readers and 2 workers";
+  const std::string health = "GET /_sim/health HTTP/1.1\r\nHost: x\r\n\r\n";
+  std::vector<int> fds;
+  for (int i = 0; i < 1000; ++i) {
+    const int fd = Connect((*sim)->port());
+    ASSERT_GE(fd, 0) << "connection " << i;
+    fds.push_back(fd);
+  }
+  for (int round = 0; round < 2; ++round) {
+    for (int fd : fds) ASSERT_EQ(::send(fd, health.data(), health.size(), MSG_NOSIGNAL), static_cast<ssize_t>(health.size()));
+    int answered = 0;
+    for (int fd : fds) {
+      char buf[512];
+      const ssize_t n = ::recv(fd, buf, sizeof(buf), 0);
+      if (n > 0 && std::string_view(buf, static_cast<size_t>(n)).starts_with("HTTP/1.1 200")) ++answered;
+    }
+    EXPECT_EQ(answered, 1000) << "round " << round;
+    EXPECT_EQ(ThreadsNamed("emag-sim"), threads);
+  }
+  for (int fd : fds) ::close(fd);
 }
 
 TEST(SimulatorTest, StopCutsLatencyShort) {

@@ -86,11 +86,10 @@ Row ManyAccounts(const std::string& sim, const std::string& scratch, uint32_t ac
   row.accounts = accounts;
   row.cpu_bound = CpuBoundSeconds(sim, scratch, uint64_t{accounts} * offers);
   SimProcess p(sim, {"--port", "0", "--quiet", "--accounts", names, "--offers", std::to_string(offers),
-                     "--latency-ms", std::to_string(latency_ms), "--threads", "256"});
+                     "--latency-ms", std::to_string(latency_ms)});
   std::filesystem::remove_all(scratch);
   ResetPeakRss();
   EngineOptions options = Options(p.base_url(), list, true, 16);
-  options.max_runs_in_flight = accounts;
   Opened o = Open(scratch, std::move(options));
   {
     ThreadSampler threads;

@@ -41,7 +41,7 @@ int main(int argc, char** argv) {
   app.add_option("--ip-allow", options.ip_allow, "Client addresses allowed (others get 'Invalid vendor ip'); default: all")->delimiter(',');
   app.add_option("--faults", faults_file, "Fault script (JSON, see docs/emag-simulator.md) to start with")->check(CLI::ExistingFile);
   app.add_option("--threads", options.threads,
-                 "Workers kept ready; one more is added per connection beyond them, up to 16,384")
+                 "Threads serving every connection (epoll; an answer's delay waits on a timer, not a thread)")
       ->capture_default_str();
   app.add_flag("--quiet", quiet, "No log line per request");
   CLI11_PARSE(app, argc, argv);

@@ -1,13 +1,10 @@
 #include "tools/emag-sim/simulator.h"
 
-#include <httplib.h>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
-#include <atomic>
 #include <boost/json.hpp>
 #include <charconv>
-#include <condition_variable>
 #include <deque>
 #include <map>
 #include <mutex>
@@ -16,7 +13,7 @@
 #include <unordered_map>
 
 #include "base/base64.h"
-#include "base/worker_pool.h"
+#include "tools/emag-sim/http_front.h"
 #include "tools/emag-sim/faults.h"
 
 namespace marketsync::sim {
@@ -76,8 +73,8 @@ std::optional<int64_t> AsInt(const json::value& v) {
 
 // The request's parameters from any of the three body forms: JSON at the top level, JSON under
 // "data", or form-encoded data[...] fields.
-Result<json::object> RequestParams(const httplib::Request& req) {
-  const std::string type = req.get_header_value("Content-Type");
+Result<json::object> RequestParams(const FrontRequest& req) {
+  const std::string& type = req.content_type;
   if (req.body.empty()) return json::object{};
   if (type.find("application/x-www-form-urlencoded") != std::string::npos) {
     json::object params;
@@ -114,26 +111,10 @@ struct AccountState {
   std::deque<Clock::time_point> accepted;  // arrival times inside the last minute
 };
 
-// httplib's task queue on a pool that grows with the connections.
-class GrowingQueue final : public httplib::TaskQueue {
- public:
-  GrowingQueue(size_t base, size_t max) : pool_(base, max, "emag-sim") {}
-  void enqueue(std::function<void()> fn) override { pool_.Enqueue(std::move(fn)); }
-  void shutdown() override { pool_.Shutdown(); }
-
- private:
-  GrowingWorkerPool pool_;
-};
-
 class HttpSimulator final : public Simulator {
  public:
   HttpSimulator(SimulatorOptions options, std::string host)
       : options_(std::move(options)), host_(std::move(host)), faults_(options_.seed), rng_(options_.seed) {
-    if (options_.tls_cert.empty()) {
-      server_ = std::make_unique<httplib::Server>();
-    } else {
-      server_ = std::make_unique<httplib::SSLServer>(options_.tls_cert.c_str(), options_.tls_key.c_str());
-    }
     uint32_t index = 0;
     for (const auto& a : options_.accounts) {
       auto [it, fresh] = accounts_.try_emplace(a.name, a, Catalog(options_.seed, index++, options_.offers));
@@ -143,36 +124,34 @@ class HttpSimulator final : public Simulator {
 
   ~HttpSimulator() override { Stop(); }
 
+  // Every offer rendered before the first request, a thread per core: eMAG's answers cost its
+  // servers, not the machine whose engine is being measured (the first pages of a thousand
+  // accounts would otherwise queue behind their first rendering).
+  void Prerender() {
+    std::vector<AccountState*> all;
+    for (auto& [name, account] : accounts_) all.push_back(&account);
+    const size_t n = std::clamp<size_t>(std::thread::hardware_concurrency(), 1, 8);
+    std::vector<std::thread> threads;
+    for (size_t t = 0; t < n; ++t) {
+      threads.emplace_back([&all, t, n] {
+        for (size_t i = t; i < all.size(); i += n) {
+          std::lock_guard lk(all[i]->mu);
+          for (const auto& offer : all[i]->catalog.offers()) all[i]->catalog.RenderJson(offer);
+        }
+      });
+    }
+    for (auto& thread : threads) thread.join();
+  }
+
   Status Bind(int port) {
-    if (!server_->is_valid()) {
-      return Status::InvalidArgument("emag-sim cannot serve TLS with certificate " + options_.tls_cert + " and key " +
-                                     options_.tls_key);
-    }
-    const size_t threads = std::max<size_t>(options_.threads, 4);
-    // httplib owns the queue it is handed. A worker per connection, grown as connections come
-    // (as eMAG's front does not stall behind idle keep-alive connections, neither does this).
-    server_->new_task_queue = [threads] { return new GrowingQueue(threads, std::max<size_t>(threads, 16384)); };
-    server_->set_tcp_nodelay(true);
-    server_->set_keep_alive_max_count(100000);
-    server_->set_read_timeout(30, 0);
-    server_->set_payload_max_length(1 << 20);
-    server_->set_socket_options([this](socket_t sock) {
-      int yes = 1;
-      ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
-      listen_fd_ = sock;
-    });
-    Routes();
-    if (port == 0) {
-      port_ = server_->bind_to_any_port(host_);
-    } else {
-      port_ = server_->bind_to_port(host_, port) ? port : -1;
-    }
-    if (port_ <= 0) return Status::Unavailable("emag-sim cannot bind " + host_ + ":" + std::to_string(port));
-    // httplib listens with a backlog of 5: a burst of new connections (hundreds of accounts
-    // starting at once) overflows it, the kernel drops SYNs and clients connect a second later,
-    // which bunches their requests' arrivals into a later second. Listen again with room.
-    if (listen_fd_ >= 0) ::listen(listen_fd_, 4096);
-    thread_ = std::thread([this] { server_->listen_after_bind(); });
+    Prerender();
+    FrontOptions o;
+    o.threads = std::max<size_t>(options_.threads, 1);
+    o.tls_cert = options_.tls_cert;
+    o.tls_key = options_.tls_key;
+    MS_ASSIGN_OR_RETURN(front_, HttpFront::Start(std::move(o), host_, port,
+                                                 [this](const FrontRequest& req) { return Route(req); }));
+    port_ = front_->port();
     return Status::Ok();
   }
 
@@ -182,14 +161,7 @@ class HttpSimulator final : public Simulator {
   }
 
   void Stop() override {
-    {
-      std::lock_guard lk(stop_mu_);
-      if (stopped_) return;
-      stopped_ = true;
-    }
-    stop_cv_.notify_all();
-    server_->stop();
-    if (thread_.joinable()) thread_.join();
+    if (front_) front_->Stop();
   }
 
   Result<TickChanges> Tick(const std::string& account) override {
@@ -218,125 +190,121 @@ class HttpSimulator final : public Simulator {
   }
 
  private:
-  void Routes() {
-    server_->Post(R"(/api-3/product_offer/(read|count))", [this](const httplib::Request& req, httplib::Response& res) {
-      ServeApi(req, res, req.matches[1].str());
-    });
-    server_->Post(R"(/_sim/accounts/([^/]+)/tick)", [this](const httplib::Request& req, httplib::Response& res) {
-      auto changes = Tick(req.matches[1].str());
-      if (!changes.ok()) return Json(res, 404, json::object{{"error", changes.status().message()}});
-      auto ids = [](const std::vector<uint64_t>& v) { return json::value_from(v); };
-      Json(res, 200, json::object{{"created", ids(changes->created)}, {"updated", ids(changes->updated)},
-                                  {"removed", ids(changes->removed)}});
-    });
-    server_->Get(R"(/_sim/accounts/([^/]+)/stats)", [this](const httplib::Request& req, httplib::Response& res) {
-      auto stats = Stats(req.matches[1].str());
-      if (!stats.ok()) return Json(res, 404, json::object{{"error", stats.status().message()}});
-      Json(res, 200, json::object{{"requests", stats->requests}, {"rate_limited", stats->rate_limited},
-                                  {"max_in_flight", stats->max_in_flight}});
-    });
-    server_->Get("/_sim/faults", [this](const httplib::Request&, httplib::Response& res) {
-      res.set_content(faults_.ToJson(), "application/json");
-    });
-    server_->Put("/_sim/faults", [this](const httplib::Request& req, httplib::Response& res) {
-      Status s = faults_.Load(req.body);
-      if (!s.ok()) return Json(res, 400, json::object{{"error", s.message()}});
-      res.set_content(faults_.ToJson(), "application/json");
-    });
-    server_->Delete("/_sim/faults", [this](const httplib::Request&, httplib::Response& res) {
-      faults_.Clear();
-      res.set_content(faults_.ToJson(), "application/json");
-    });
-    server_->Get("/_sim/health", [](const httplib::Request&, httplib::Response& res) {
-      res.set_content(R"({"status":"ok"})", "application/json");
-    });
+  // The reply to one request: the API, or a control route.
+  FrontReply Route(const FrontRequest& req) {
+    const std::string_view path = req.path;
+    const bool post = req.method == "POST", get = req.method == "GET";
+    if (post && (path == "/api-3/product_offer/read" || path == "/api-3/product_offer/count")) {
+      return ServeApi(req, std::string(path.substr(path.rfind('/') + 1)));
+    }
+    constexpr std::string_view kAccounts = "/_sim/accounts/";
+    if (path.starts_with(kAccounts)) {
+      const std::string_view rest = path.substr(kAccounts.size());
+      const size_t slash = rest.find('/');
+      const std::string account(rest.substr(0, slash));
+      const std::string_view action = slash == std::string_view::npos ? "" : rest.substr(slash);
+      if (post && action == "/tick") {
+        auto changes = Tick(account);
+        if (!changes.ok()) return Json(404, json::object{{"error", changes.status().message()}});
+        auto ids = [](const std::vector<uint64_t>& v) { return json::value_from(v); };
+        return Json(200, json::object{{"created", ids(changes->created)}, {"updated", ids(changes->updated)},
+                                      {"removed", ids(changes->removed)}});
+      }
+      if (get && action == "/stats") {
+        auto stats = Stats(account);
+        if (!stats.ok()) return Json(404, json::object{{"error", stats.status().message()}});
+        return Json(200, json::object{{"requests", stats->requests}, {"rate_limited", stats->rate_limited},
+                                      {"max_in_flight", stats->max_in_flight}});
+      }
+    }
+    if (path == "/_sim/faults") {
+      if (req.method == "PUT") {
+        Status s = faults_.Load(req.body);
+        if (!s.ok()) return Json(400, json::object{{"error", s.message()}});
+      } else if (req.method == "DELETE") {
+        faults_.Clear();
+      } else if (!get) {
+        return Reply(405, ErrorBody("method not allowed"));
+      }
+      return Reply(200, faults_.ToJson());
+    }
+    if (get && path == "/_sim/health") return Reply(200, R"({"status":"ok"})");
+    return Reply(404, ErrorBody("no route " + req.method + " " + req.path));
   }
 
-  static void Json(httplib::Response& res, int status, const json::object& body) {
-    res.status = status;
-    res.set_content(json::serialize(body), "application/json");
+  static FrontReply Reply(int status, std::string body) {
+    FrontReply r;
+    r.status = status;
+    r.body = std::move(body);
+    return r;
   }
+  static FrontReply Json(int status, const json::object& body) { return Reply(status, json::serialize(body)); }
 
   uint32_t Jitter() {
     std::lock_guard lk(rng_mu_);
     return static_cast<uint32_t>(rng_() % (options_.jitter_ms + 1));
   }
 
-  // Waits, cut short by Stop().
-  void Sleep(std::chrono::milliseconds d) {
-    std::unique_lock lk(stop_mu_);
-    stop_cv_.wait_for(lk, d, [&] { return stopped_; });
-  }
-
-  void ServeApi(const httplib::Request& req, httplib::Response& res, const std::string& resource) {
-    const auto started = Clock::now();
+  FrontReply ServeApi(const FrontRequest& req, const std::string& resource) {
     std::string account_name = "?";
     uint32_t page = 0;
-    Answer(req, res, resource, started, &account_name, &page);
+    FrontReply reply = Answer(req, resource, req.arrived, &account_name, &page);
     if (options_.log_requests) {
-      spdlog::info("emag-sim {} {} {}{} -> {} ({} ms)", account_name, req.method, req.path,
-                   page > 0 ? " page=" + std::to_string(page) : "", res.status == -1 ? 200 : res.status,
-                   std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started).count());
+      spdlog::info("emag-sim {} {} {}{} -> {}{}", account_name, req.method, req.path,
+                   page > 0 ? " page=" + std::to_string(page) : "", reply.status,
+                   reply.delay.count() > 0 ? " after " + std::to_string(reply.delay.count()) + " ms" : "");
     }
+    return reply;
   }
 
-  // `arrived`: when the request was read, before any lock: what eMAG's limits count.
-  void Answer(const httplib::Request& req, httplib::Response& res, const std::string& resource,
-              Clock::time_point arrived, std::string* account_name, uint32_t* page_out) {
+  // `arrived`: when the request's header was read: what eMAG's limits count.
+  FrontReply Answer(const FrontRequest& req, const std::string& resource, Clock::time_point arrived,
+                    std::string* account_name, uint32_t* page_out) {
     std::unique_lock<std::mutex> lk;
-    AccountState* account = Authenticate(req, res, lk);
-    if (account == nullptr) return;
+    FrontReply refused;
+    AccountState* account = Authenticate(req, lk, &refused);
+    if (account == nullptr) return refused;
     *account_name = account->login.name;
     const uint64_t nth = ++account->requests;
     if (!options_.ip_allow.empty() &&
         std::find(options_.ip_allow.begin(), options_.ip_allow.end(), req.remote_addr) == options_.ip_allow.end()) {
-      res.set_content(ErrorBody("ERROR: Invalid vendor ip [" + req.remote_addr + "]"), "application/json");
-      return;
+      return Reply(200, ErrorBody("ERROR: Invalid vendor ip [" + req.remote_addr + "]"));
     }
     if (!Admit(*account, arrived)) {
       ++account->rate_limited;
-      lk.unlock();
-      RateLimited(res, 0);
-      return;
+      return RateLimited(0);
     }
     auto query = ParseQuery(req);
-    if (!query.ok()) {
-      res.status = 400;
-      res.set_content(ErrorBody(query.status().message()), "application/json");
-      return;
-    }
+    if (!query.ok()) return Reply(400, ErrorBody(query.status().message()));
     if (query->current_page < 1 || query->per_page < 1) {
-      res.set_content(ErrorBody("Invalid currentPage or itemsPerPage"), "application/json");
-      return;
+      return Reply(200, ErrorBody("Invalid currentPage or itemsPerPage"));
     }
     query->per_page = std::min<int64_t>(query->per_page, 100);  // capped silently
     *page_out = resource == "read" ? static_cast<uint32_t>(query->current_page) : 0;
-    // Render under the lock (the catalogue may drift), answer outside it.
+    // Rendered under the lock (the catalogue may drift), answered after the delay outside it.
     std::string body = Render(account->catalog, resource, *query);
     const std::optional<FaultRule> fault = faults_.Match({account->login.name, resource, *page_out, nth});
     const uint32_t jitter = options_.jitter_ms > 0 ? Jitter() : 0;
     account->max_in_flight = std::max(account->max_in_flight, ++account->in_flight);
     lk.unlock();
 
-    if (options_.latency_ms + jitter > 0) Sleep(std::chrono::milliseconds(options_.latency_ms + jitter));
-    if (fault) {
-      ApplyFault(*fault, req, res, std::move(body));
-    } else {
-      res.set_content(std::move(body), "application/json");
-    }
-    lk.lock();
-    --account->in_flight;
+    FrontReply reply = fault ? ApplyFault(*fault, req, std::move(body)) : Reply(200, std::move(body));
+    reply.delay += std::chrono::milliseconds(options_.latency_ms + jitter);
+    reply.on_delay_over = [account] {
+      std::lock_guard in_flight_lk(account->mu);
+      --account->in_flight;
+    };
+    return reply;
   }
 
   // The account whose Basic credentials the request carries, with `lk` on its mutex; nullptr
-  // after answering 401 or 403.
-  AccountState* Authenticate(const httplib::Request& req, httplib::Response& res, std::unique_lock<std::mutex>& lk) {
-    const std::string auth = req.get_header_value("Authorization");
+  // with *refused set to the 401 or 403 answer.
+  AccountState* Authenticate(const FrontRequest& req, std::unique_lock<std::mutex>& lk, FrontReply* refused) {
+    const std::string& auth = req.authorization;
     std::optional<std::string> decoded;
     if (auth.starts_with("Basic ")) decoded = Base64Decode(std::string_view(auth).substr(6));
     if (!decoded || decoded->find(':') == std::string::npos) {
-      res.status = 401;
-      res.set_content(ErrorBody(kNotAllowed), "application/json");
+      *refused = Reply(401, ErrorBody(kNotAllowed));
       return nullptr;
     }
     const std::string username = decoded->substr(0, decoded->find(':'));
@@ -344,8 +312,7 @@ class HttpSimulator final : public Simulator {
     auto found = by_username_.find(username);
     AccountState* account = found == by_username_.end() ? nullptr : found->second;
     if (account == nullptr || account->login.password != password) {
-      res.status = 403;
-      res.set_content(ErrorBody(kNotAllowed), "application/json");
+      *refused = Reply(403, ErrorBody(kNotAllowed));
       return nullptr;
     }
     lk = std::unique_lock(account->mu);
@@ -378,7 +345,7 @@ class HttpSimulator final : public Simulator {
     std::optional<std::string> part_number, part_number_key;
   };
 
-  static Result<OfferQuery> ParseQuery(const httplib::Request& req) {
+  static Result<OfferQuery> ParseQuery(const FrontRequest& req) {
     MS_ASSIGN_OR_RETURN(json::object params, RequestParams(req));
     OfferQuery q;
     for (const auto& [key, value] : params) {
@@ -431,72 +398,52 @@ class HttpSimulator final : public Simulator {
     return Envelope(false, {}, results);
   }
 
-  void RateLimited(httplib::Response& res, int retry_after) {
-    res.status = 429;
-    res.set_header("X-RateLimit-Limit-3second", std::to_string(options_.per_second * 3));
-    res.set_header("X-RateLimit-Remaining-3second", "0");
-    if (retry_after > 0) res.set_header("Retry-After", std::to_string(retry_after));
-    res.set_content(R"({"message":"API rate limit exceeded"})", "application/json");
+  FrontReply RateLimited(int retry_after) const {
+    FrontReply r = Reply(429, R"({"message":"API rate limit exceeded"})");
+    r.headers.emplace_back("X-RateLimit-Limit-3second", std::to_string(options_.per_second * 3));
+    r.headers.emplace_back("X-RateLimit-Remaining-3second", "0");
+    if (retry_after > 0) r.headers.emplace_back("Retry-After", std::to_string(retry_after));
+    return r;
   }
 
-  void ApplyFault(const FaultRule& fault, const httplib::Request& req, httplib::Response& res, std::string body) {
+  FrontReply ApplyFault(const FaultRule& fault, const FrontRequest& req, std::string body) const {
     auto status_page = [&](int code, const char* text) {
-      res.status = code;
-      res.set_content(std::string("<html><body><h1>") + std::to_string(code) + " " + text + "</h1></body></html>", "text/html");
+      FrontReply r = Reply(code, std::string("<html><body><h1>") + std::to_string(code) + " " + text + "</h1></body></html>");
+      r.content_type = "text/html";
+      return r;
     };
     switch (fault.fault) {
       case FaultKind::kHttp500: return status_page(500, "Internal Server Error");
       case FaultKind::kHttp502: return status_page(502, "Bad Gateway");
       case FaultKind::kHttp504: return status_page(504, "Gateway Time-out");
       case FaultKind::kHttp408: return status_page(408, "Request Timeout");
-      case FaultKind::kHttp400:
-        res.status = 400;
-        res.set_content(ErrorBody(fault.message.empty() ? "Bad request" : fault.message), "application/json");
-        return;
-      case FaultKind::kHttp429: return RateLimited(res, static_cast<int>(fault.retry_after_s));
-      case FaultKind::kHttp401:
-        res.status = 401;
-        res.set_content(ErrorBody(kNotAllowed), "application/json");
-        return;
-      case FaultKind::kHttp403:
-        res.status = 403;
-        res.set_content(ErrorBody(kNotAllowed), "application/json");
-        return;
-      case FaultKind::kSlow:
-        Sleep(std::chrono::milliseconds(fault.delay_ms));
-        res.set_content(std::move(body), "application/json");
-        return;
+      case FaultKind::kHttp400: return Reply(400, ErrorBody(fault.message.empty() ? "Bad request" : fault.message));
+      case FaultKind::kHttp429: return RateLimited(static_cast<int>(fault.retry_after_s));
+      case FaultKind::kHttp401: return Reply(401, ErrorBody(kNotAllowed));
+      case FaultKind::kHttp403: return Reply(403, ErrorBody(kNotAllowed));
+      case FaultKind::kSlow: {
+        FrontReply r = Reply(200, std::move(body));
+        r.delay = std::chrono::milliseconds(fault.delay_ms);
+        return r;
+      }
       case FaultKind::kReset: {
-        // Announce the whole body, send half, then drop the connection.
-        auto shared = std::make_shared<std::string>(std::move(body));
-        res.set_content_provider(shared->size(), "application/json",
-                                 [shared](size_t offset, size_t, httplib::DataSink& sink) {
-                                   if (offset == 0) sink.write(shared->data(), shared->size() / 2);
-                                   return offset == 0 ? true : false;
-                                 });
-        return;
+        FrontReply r = Reply(200, std::move(body));
+        r.reset_halfway = true;  // announce the whole body, send half, drop the connection
+        return r;
       }
       case FaultKind::kTruncated:
         body.resize(body.size() / 2);
-        res.set_content(std::move(body), "application/json");
-        return;
-      case FaultKind::kMalformed:
-        res.set_content(R"({"isError":false,,"results":[{"id":)", "application/json");
-        return;
+        return Reply(200, std::move(body));
+      case FaultKind::kMalformed: return Reply(200, R"({"isError":false,,"results":[{"id":)");
       case FaultKind::kIsError:
-        res.set_content(ErrorBody(fault.message.empty() ? "Simulated error" : fault.message), "application/json");
-        return;
-      case FaultKind::kInvalidIp:
-        res.set_content(ErrorBody("ERROR: Invalid vendor ip [" + req.remote_addr + "]"), "application/json");
-        return;
+        return Reply(200, ErrorBody(fault.message.empty() ? "Simulated error" : fault.message));
+      case FaultKind::kInvalidIp: return Reply(200, ErrorBody("ERROR: Invalid vendor ip [" + req.remote_addr + "]"));
     }
+    return Reply(500, ErrorBody("unknown fault"));
   }
 
   const SimulatorOptions options_;
   const std::string host_;
-  std::unique_ptr<httplib::Server> server_;  // an SSLServer when options_ name a certificate
-  int listen_fd_ = -1;
-  std::thread thread_;
   int port_ = 0;
   FaultScript faults_;
 
@@ -506,9 +453,7 @@ class HttpSimulator final : public Simulator {
   std::mutex rng_mu_;  // guards rng_
   std::mt19937_64 rng_;
 
-  std::mutex stop_mu_;  // guards stopped_
-  std::condition_variable stop_cv_;
-  bool stopped_ = false;
+  std::unique_ptr<HttpFront> front_;  // last: stopped and gone before what it calls into
 };
 
 }  // namespace

@@ -43,7 +43,7 @@ struct SimulatorOptions {
   std::vector<std::string> ip_allow;  // empty: every address is allowed
   std::string faults_json;            // a fault script to start with
   bool log_requests = true;           // one log line per request
-  size_t threads = 64;                // workers kept ready; more are added per connection, up to 16,384
+  size_t threads = 2;                 // threads serving every connection (answers wait on timers)
   // HTTPS with this certificate and key (PEM files); empty: plain HTTP.
   std::string tls_cert;
   std::string tls_key;
