@@ -1,13 +1,14 @@
 // accounts_bench: many accounts on one node (issue 16). N accounts x 300 offers in emag-sim (a
 // process of its own) with eMAG's limits (3 requests a second per account) and 300 ms per
-// answer; one `both` start of every account, all running at once; the time until every run
-// has ended, against the larger of two bounds measured in the same run: one account's floor
+// answer; one `both` start of every account, as many running at once as the engine's cap on
+// runs in flight lets (the rest queued); the time until every run has ended, against the
+// larger of two bounds measured in the same run: one account's floor
 // (its 4 requests at 3 a second, plus one answer's latency: 1.3 s) and the engine's CPU-bound
 // time for the same offers (one account with N x 300 offers, limits and latency off: a first
 // sync). Also: requests at the simulator against those needed, 429 answers, this process's peak
 // threads and peak RSS.
 //
-//   accounts_bench [--accounts N,N,...] [--offers N] [--latency-ms MS] [--sim PATH]
+//   accounts_bench [--accounts N,N,...] [--offers N] [--latency-ms MS] [--max-runs N] [--sim PATH]
 
 #include <sys/resource.h>
 
@@ -75,7 +76,7 @@ struct Row {
 };
 
 Row ManyAccounts(const std::string& sim, const std::string& scratch, uint32_t accounts, uint32_t offers,
-                 uint32_t latency_ms) {
+                 uint32_t latency_ms, uint32_t max_runs) {
   std::string names;
   std::vector<std::string> list;
   for (uint32_t i = 0; i < accounts; ++i) {
@@ -90,6 +91,7 @@ Row ManyAccounts(const std::string& sim, const std::string& scratch, uint32_t ac
   std::filesystem::remove_all(scratch);
   ResetPeakRss();
   EngineOptions options = Options(p.base_url(), list, true, 16);
+  if (max_runs > 0) options.max_runs_in_flight = max_runs;
   Opened o = Open(scratch, std::move(options));
   {
     ThreadSampler threads;
@@ -127,6 +129,8 @@ int main(int argc, char** argv) {
   app.add_option("--accounts", counts, "Account counts to run, comma separated")->delimiter(',')->capture_default_str();
   app.add_option("--offers", offers, "Offers per account")->capture_default_str();
   app.add_option("--latency-ms", latency_ms, "Delay of every answer")->capture_default_str();
+  uint32_t max_runs = 0;
+  app.add_option("--max-runs", max_runs, "Runs in flight at once (0: the engine's default)")->capture_default_str();
   app.add_option("--sim", sim, "The emag-sim binary")->capture_default_str();
   app.add_option("--scratch", scratch, "A directory it may delete and fill")->capture_default_str();
   CLI11_PARSE(app, argc, argv);
@@ -136,12 +140,13 @@ int main(int argc, char** argv) {
     files.rlim_cur = files.rlim_max;
     ::setrlimit(RLIMIT_NOFILE, &files);
   }
-  fmt::print("## Many accounts: N x {} offers, 3 req/s per account, {} ms per answer, every account at once\n\n", offers,
-             latency_ms);
+  fmt::print("## Many accounts: N x {} offers, 3 req/s per account, {} ms per answer, one start of every account, {} runs in "
+             "flight at most\n\n",
+             offers, latency_ms, max_runs > 0 ? max_runs : marketsync::EngineOptions{}.max_runs_in_flight);
   Table t({"accounts", "all runs ended", "bound (floor / CPU-bound)", "x bound", "requests (needed)", "429s",
            "peak threads", "peak RSS"});
   for (uint32_t n : counts) {
-    const Row r = ManyAccounts(sim, scratch, n, offers, latency_ms);
+    const Row r = ManyAccounts(sim, scratch, n, offers, latency_ms, max_runs);
     t.Add({Thousands(n), fmt::format("{:.2f} s", r.seconds),
            fmt::format("{:.2f} s ({:.2f} / {:.2f})", r.bound, r.floor, r.cpu_bound),
            fmt::format("{:.2f}x", r.seconds / r.bound), fmt::format("{} ({})", Thousands(r.requests), Thousands(r.needed)),
