@@ -3,10 +3,8 @@
 // request from someone else is answered at once (before: with 16 workers and a 30 s keep-alive,
 // /healthz behind 100 idle connections waited more than two minutes).
 
-#include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <httplib.h>
-#include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -15,6 +13,7 @@
 #include "http/metrics.h"
 #include "http/server.h"
 #include "tests/testutil/engine_fixture.h"
+#include "tests/testutil/loopback.h"
 #include "tests/testutil/status_matchers.h"
 
 namespace marketsync {
@@ -23,12 +22,8 @@ namespace {
 using namespace std::chrono_literals;
 
 int Connect(int port) {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(static_cast<uint16_t>(port));
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  EXPECT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
+  const int fd = testing::ConnectLoopback(port);
+  EXPECT_GE(fd, 0) << "connect to port " << port;
   return fd;
 }
 

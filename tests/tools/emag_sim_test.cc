@@ -1,7 +1,5 @@
-#include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <httplib.h>
-#include <netinet/in.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -12,6 +10,7 @@
 #include <map>
 #include <set>
 
+#include "tests/testutil/loopback.h"
 #include "tests/testutil/status_matchers.h"
 #include "tools/emag-sim/catalog.h"
 #include "tools/emag-sim/faults.h"
@@ -173,23 +172,9 @@ TEST(SimulatorTest, ControlRoutesOverHttp) {
   (*sim)->Stop();  // idempotent
 }
 
-// A connected TCP socket to the simulator, or -1.
-int Connect(int port) {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(static_cast<uint16_t>(port));
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
-    ::close(fd);
-    return -1;
-  }
-  return fd;
-}
-
 // Sends `request` on a new connection and reads until the server closes it or `want` bytes came.
 std::string Exchange(int port, const std::string& request, size_t want = SIZE_MAX) {
-  const int fd = Connect(port);
+  const int fd = testing::ConnectLoopback(port);
   if (fd < 0) return "";
   timeval tv{5, 0};
   ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
@@ -252,7 +237,7 @@ TEST(SimulatorTest, AThousandConnectionsShareAFewThreads) {
   const std::string health = "GET /_sim/health HTTP/1.1\r\nHost: x\r\n\r\n";
   std::vector<int> fds;
   for (int i = 0; i < 1000; ++i) {
-    const int fd = Connect((*sim)->port());
+    const int fd = testing::ConnectLoopback((*sim)->port());
     ASSERT_GE(fd, 0) << "connection " << i;
     fds.push_back(fd);
   }
