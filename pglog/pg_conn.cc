@@ -1,0 +1,123 @@
+#include "pglog/pg_conn.h"
+
+#include <libpq-fe.h>
+
+namespace marketsync::pglog {
+namespace {
+
+struct ResultDeleter {
+  void operator()(PGresult* r) const { PQclear(r); }
+};
+using PgResult = std::unique_ptr<PGresult, ResultDeleter>;
+
+// libpq's message without its trailing newline.
+std::string Trimmed(const char* text) {
+  std::string s = text != nullptr ? text : "";
+  while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
+  return s;
+}
+
+// A bytea column's text form ("\x0a1b…", the server's default output) as its bytes.
+std::optional<std::string> FromHex(std::string_view text) {
+  if (!text.starts_with("\\x") || text.size() % 2 != 0) return std::nullopt;
+  auto nibble = [](char c) -> int {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+  };
+  std::string out;
+  out.reserve((text.size() - 2) / 2);
+  for (size_t i = 2; i < text.size(); i += 2) {
+    const int hi = nibble(text[i]), lo = nibble(text[i + 1]);
+    if (hi < 0 || lo < 0) return std::nullopt;
+    out.push_back(static_cast<char>(hi << 4 | lo));
+  }
+  return out;
+}
+
+constexpr unsigned kByteaOid = 17;
+
+}  // namespace
+
+Status StatusForSqlState(std::string_view sqlstate, std::string message) {
+  std::string text = std::move(message) + " (SQLSTATE " + std::string(sqlstate) + ")";
+  if (sqlstate.starts_with("23")) return Status::FailedPrecondition(std::move(text));
+  if (sqlstate.starts_with("08") || sqlstate.starts_with("57P") || sqlstate == "25006" || sqlstate == "40001" ||
+      sqlstate == "40P01") {
+    return Status::Unavailable(std::move(text));
+  }
+  if (sqlstate.starts_with("42") || sqlstate.starts_with("22")) return Status::InvalidArgument(std::move(text));
+  return Status::IOError(std::move(text));
+}
+
+Result<std::unique_ptr<PgConn>> PgConn::Connect(const std::string& conninfo) {
+  PGconn* conn = PQconnectdb(conninfo.c_str());
+  if (conn == nullptr) return Status::Unavailable("PostgreSQL: out of memory for a connection");
+  if (PQstatus(conn) != CONNECTION_OK) {
+    // libpq's reason names the host and port, never the password.
+    Status s = Status::Unavailable("PostgreSQL: cannot connect: " + Trimmed(PQerrorMessage(conn)));
+    PQfinish(conn);
+    return s;
+  }
+  return std::unique_ptr<PgConn>(new PgConn(conn));
+}
+
+PgConn::~PgConn() { PQfinish(conn_); }
+
+bool PgConn::ok() const { return PQstatus(conn_) == CONNECTION_OK; }
+
+Result<PgRows> PgConn::Query(std::string_view sql, const std::vector<PgParam>& params) {
+  std::vector<const char*> values;
+  std::vector<int> lengths, formats;
+  for (const PgParam& p : params) {
+    values.push_back(p.value ? p.value->data() : nullptr);
+    lengths.push_back(p.value ? static_cast<int>(p.value->size()) : 0);
+    formats.push_back(p.binary ? 1 : 0);
+  }
+  const std::string statement(sql);
+  // Without parameters, the simple protocol: it takes several statements at once (a schema).
+  PgResult r(params.empty() ? PQexec(conn_, statement.c_str())
+                            : PQexecParams(conn_, statement.c_str(), static_cast<int>(params.size()), nullptr,
+                                           values.data(), lengths.data(), formats.data(), 0));
+  if (!r) return Status::Unavailable("PostgreSQL: " + Trimmed(PQerrorMessage(conn_)));
+  const ExecStatusType st = PQresultStatus(r.get());
+  if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
+    const char* state = PQresultErrorField(r.get(), PG_DIAG_SQLSTATE);
+    // No SQLSTATE: libpq's own failure, the connection lost mid-statement.
+    if (state == nullptr) return Status::Unavailable("PostgreSQL: " + Trimmed(PQerrorMessage(conn_)));
+    return StatusForSqlState(state, "PostgreSQL: " + Trimmed(PQresultErrorMessage(r.get())));
+  }
+  PgRows out;
+  const int columns = PQnfields(r.get());
+  for (int c = 0; c < columns; ++c) out.columns.emplace_back(PQfname(r.get(), c));
+  const int rows = PQntuples(r.get());
+  out.rows.reserve(static_cast<size_t>(rows));
+  for (int i = 0; i < rows; ++i) {
+    auto& row = out.rows.emplace_back();
+    row.reserve(static_cast<size_t>(columns));
+    for (int c = 0; c < columns; ++c) {
+      if (PQgetisnull(r.get(), i, c)) {
+        row.emplace_back();
+        continue;
+      }
+      std::string_view text(PQgetvalue(r.get(), i, c), static_cast<size_t>(PQgetlength(r.get(), i, c)));
+      if (PQftype(r.get(), c) == kByteaOid) {
+        std::optional<std::string> bytes = FromHex(text);
+        if (!bytes) return Status::Corruption("PostgreSQL: a bytea column came back as " + std::string(text.substr(0, 16)));
+        row.push_back(std::move(bytes));
+      } else {
+        row.emplace_back(std::string(text));
+      }
+    }
+  }
+  const char* affected = PQcmdTuples(r.get());
+  if (affected != nullptr && *affected != '\0') out.affected = std::stoull(affected);
+  return out;
+}
+
+Status PgConn::Exec(std::string_view sql, const std::vector<PgParam>& params) {
+  return Query(sql, params).status();
+}
+
+}  // namespace marketsync::pglog

@@ -1,0 +1,95 @@
+// The PostgreSQL backend's connection and schema (issue 17), against a real server the test
+// starts on loopback.
+#include "pglog/pg_conn.h"
+
+#include <gtest/gtest.h>
+
+#include "pglog/schema.h"
+#include "tests/testutil/pg_server.h"
+#include "tests/testutil/status_matchers.h"
+
+namespace marketsync::pglog {
+namespace {
+
+class PgConnTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (auto why = testing::PgServer::Unavailable()) GTEST_SKIP() << *why;
+    auto server = testing::PgServer::Start();
+    ASSERT_OK(server);
+    server_ = std::move(server).value();
+    auto conn = PgConn::Connect(server_->conninfo());
+    ASSERT_OK(conn);
+    conn_ = std::move(conn).value();
+  }
+
+  std::unique_ptr<testing::PgServer> server_;
+  std::unique_ptr<PgConn> conn_;
+};
+
+TEST_F(PgConnTest, TheSchemaIsCreatedOnceWithAnEmptyHead) {
+  ASSERT_OK(EnsureSchema(*conn_));
+  ASSERT_OK(EnsureSchema(*conn_));  // a second time changes nothing
+  auto head = ReadHead(*conn_);
+  ASSERT_OK(head);
+  EXPECT_EQ(head->seq, 0u);
+  EXPECT_EQ(head->hash, std::string(32, '\0'));
+  auto other = PgConn::Connect(server_->conninfo());
+  ASSERT_OK(other);
+  ASSERT_OK(EnsureSchema(**other));  // another node starting on the same database
+
+  ASSERT_OK(conn_->Exec("UPDATE ms_schema SET version = 99"));
+  Status s = EnsureSchema(*conn_);
+  EXPECT_EQ(s.code(), Status::Code::kFailedPrecondition) << s.ToString();
+  EXPECT_NE(s.message().find("version 99"), std::string::npos) << s.message();
+}
+
+TEST_F(PgConnTest, BytesGoInAndComeBackExactly) {
+  ASSERT_OK(EnsureSchema(*conn_));
+  std::string bytes;
+  for (int i = 0; i < 256; ++i) bytes.push_back(static_cast<char>(i));  // NULs and high bytes too
+  ASSERT_OK(conn_->Exec("INSERT INTO ms_kv (family, key, value) VALUES ($1, $2, $3)",
+                        {PgParam::Text("meta"), PgParam::Bytes(std::string("k\0ey", 4)), PgParam::Bytes(bytes)}));
+  auto rows = conn_->Query("SELECT key, value, family FROM ms_kv WHERE family = $1", {PgParam::Text("meta")});
+  ASSERT_OK(rows);
+  ASSERT_EQ(rows->rows.size(), 1u);
+  EXPECT_EQ(rows->rows[0][0], std::string("k\0ey", 4));
+  EXPECT_EQ(rows->rows[0][1], bytes);
+  EXPECT_EQ(rows->rows[0][2], "meta");
+  auto updated = conn_->Query("UPDATE ms_kv SET value = $1 WHERE family = 'meta'", {PgParam::Bytes("v")});
+  ASSERT_OK(updated);
+  EXPECT_EQ(updated->affected, 1u);
+  auto nulls = conn_->Query("SELECT NULL::text");
+  ASSERT_OK(nulls);
+  EXPECT_FALSE(nulls->rows[0][0].has_value());
+}
+
+TEST_F(PgConnTest, ErrorsMapToWhatACallerCanDo) {
+  ASSERT_OK(EnsureSchema(*conn_));
+  const std::vector<PgParam> row{PgParam::Text("meta"), PgParam::Bytes("k"), PgParam::Bytes("v")};
+  ASSERT_OK(conn_->Exec("INSERT INTO ms_kv (family, key, value) VALUES ($1, $2, $3)", row));
+  Status dup = conn_->Exec("INSERT INTO ms_kv (family, key, value) VALUES ($1, $2, $3)", row);
+  EXPECT_EQ(dup.code(), Status::Code::kFailedPrecondition) << dup.ToString();
+  EXPECT_NE(dup.message().find("23505"), std::string::npos) << dup.message();
+  EXPECT_EQ(conn_->Exec("SELEKT 1").code(), Status::Code::kInvalidArgument);
+  EXPECT_EQ(conn_->Exec("INSERT INTO ms_head (id, seq, hash) VALUES (2, 0, '\\x00')").code(),
+            Status::Code::kFailedPrecondition) << "one head row only";
+  EXPECT_TRUE(conn_->ok());
+
+  server_->Kill();
+  Status gone = conn_->Exec("SELECT 1");
+  EXPECT_EQ(gone.code(), Status::Code::kUnavailable) << gone.ToString();
+  EXPECT_FALSE(conn_->ok());
+  auto refused = PgConn::Connect(server_->conninfo());
+  EXPECT_EQ(refused.status().code(), Status::Code::kUnavailable);
+}
+
+TEST(PgConnConnectTest, APasswordInTheConnectionStringIsNotRepeated) {
+  auto c = PgConn::Connect("host=127.0.0.1 port=1 user=u password=sekrit-123 connect_timeout=2");
+  ASSERT_FALSE(c.ok());
+  EXPECT_EQ(c.status().code(), Status::Code::kUnavailable);
+  EXPECT_EQ(c.status().message().find("sekrit-123"), std::string::npos) << c.status().message();
+}
+
+}  // namespace
+}  // namespace marketsync::pglog
