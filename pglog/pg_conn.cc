@@ -111,6 +111,7 @@ Result<PgRows> PgConn::Query(std::string_view sql, const std::vector<PgParam>& p
       }
     }
   }
+  out.command = PQcmdStatus(r.get());
   const char* affected = PQcmdTuples(r.get());
   if (affected != nullptr && *affected != '\0') out.affected = std::stoull(affected);
   return out;

@@ -21,6 +21,8 @@ struct PgRows {
   std::vector<std::string> columns;
   std::vector<std::vector<std::optional<std::string>>> rows;
   uint64_t affected = 0;  // rows an INSERT, UPDATE or DELETE touched
+  std::string command;    // the command tag: "INSERT 0 1", "COMMIT", or "ROLLBACK" for a COMMIT
+                          // of a transaction an error had aborted
 };
 
 // A parameter: text, or raw bytes for a bytea column; nullopt is NULL.
