@@ -13,8 +13,8 @@
 #include <unordered_map>
 
 #include "base/base64.h"
-#include "tools/emag-sim/http_front.h"
 #include "tools/emag-sim/faults.h"
+#include "tools/emag-sim/http_front.h"
 
 namespace marketsync::sim {
 namespace {
