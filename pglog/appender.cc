@@ -1,7 +1,11 @@
 #include "pglog/appender.h"
 
 #include <cstring>
+#include <map>
+#include <set>
 #include <string>
+#include <unordered_map>
+#include <utility>
 
 #include "events/envelope.h"
 #include "events/envelope_codec.h"
@@ -10,95 +14,201 @@
 namespace marketsync::pglog {
 namespace {
 
-// The stream's version now (0: no such stream), as this transaction sees it.
-Result<uint64_t> StreamVersionNow(PgConn& conn, const std::string& stream_id) {
-  MS_ASSIGN_OR_RETURN(PgRows r, conn.Query("SELECT version FROM ms_streams WHERE stream_id = $1",
-                                           {PgParam::Text(stream_id)}));
-  return r.rows.empty() ? 0 : std::stoull(*r.rows[0][0]);
+// Array literals for unnest(): every row of a kind goes in one parameter, one statement.
+std::string TextArray(const std::vector<std::string>& items) {
+  std::string out = "{";
+  for (const std::string& s : items) {
+    if (out.size() > 1) out += ',';
+    out += '"';
+    for (char c : s) {
+      if (c == '"' || c == '\\') out += '\\';
+      out += c;
+    }
+    out += '"';
+  }
+  return out + "}";
 }
 
-// Whether the step's conditions hold: *refusal names the first that does not (ok when all
-// hold). The returned error is the database's.
-Status Check(PgConn& conn, const Step& step, Status* refusal) {
-  *refusal = Status::Ok();
-  for (const StreamAppend& s : step.streams) {
-    if (s.expected_version == kAnyVersion) continue;
-    MS_ASSIGN_OR_RETURN(uint64_t now, StreamVersionNow(conn, s.stream_id));
-    if (now != s.expected_version) {
-      *refusal = Status::FailedPrecondition("stream " + s.stream_id + " is at version " + std::to_string(now) +
-                                            ", expected " + std::to_string(s.expected_version));
-      return Status::Ok();
+std::string ByteaArray(const std::vector<std::string>& items) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out = "{";
+  for (const std::string& s : items) {
+    if (out.size() > 1) out += ',';
+    out += "\"\\\\x";  // the element's text is \x…, its backslash escaped for the array
+    for (unsigned char c : s) {
+      out += kHex[c >> 4];
+      out += kHex[c & 15];
     }
+    out += '"';
   }
-  for (const KeyExpectation& e : step.expect) {
-    MS_ASSIGN_OR_RETURN(PgRows r, conn.Query("SELECT value FROM ms_kv WHERE family = $1 AND key = $2",
-                                             {PgParam::Text(e.column_family), PgParam::Bytes(e.key)}));
-    const std::optional<std::string> now = r.rows.empty() ? std::nullopt : r.rows[0][0];
-    if (now != e.value) {
-      *refusal = Status::FailedPrecondition("key " + e.column_family + "/" + e.key + " is not as expected");
-      return Status::Ok();
-    }
-  }
-  return Status::Ok();
+  return out + "}";
 }
 
-std::string HashBytes(const Hash256& h) { return std::string(reinterpret_cast<const char*>(h.data()), h.size()); }
-
-// The step's envelopes, validated (kInvalidArgument: the step is refused, nothing written).
-Result<std::vector<Envelope>> Prepare(PgConn& conn, const EventTypeRegistry& types, Step& step, int64_t now_us) {
-  std::vector<Envelope> envelopes;
-  for (StreamAppend& s : step.streams) {
-    MS_ASSIGN_OR_RETURN(uint64_t version, StreamVersionNow(conn, s.stream_id));
-    for (NewEvent& ev : s.events) {
-      Envelope e;
-      e.stream_id = s.stream_id;
-      e.stream_version = ++version;
-      e.type = ev.type;
-      e.payload_version = ev.payload_version;
-      e.recorded_at_us = now_us;
-      e.correlation_id = step.correlation_id;
-      e.payload = std::move(ev.payload);
-      MS_RETURN_IF_ERROR(ValidateEnvelopeFields(e, types));
-      envelopes.push_back(std::move(e));
-    }
+std::string IntArray(const std::vector<uint64_t>& items) {
+  std::string out = "{";
+  for (uint64_t v : items) {
+    if (out.size() > 1) out += ',';
+    out += std::to_string(v);
   }
-  return envelopes;
+  return out + "}";
 }
 
-// Writes a prepared step, moving `head` on. Any error fails the whole group.
-Result<AppendResult> Write(PgConn& conn, const Step& step, std::vector<Envelope>& envelopes, PgHead& head) {
-  AppendResult result;
-  std::string bytes;
-  for (Envelope& e : envelopes) {
-    e.seq = head.seq + 1;
-    std::memcpy(e.prev_hash.data(), head.hash.data(), e.prev_hash.size());
-    bytes.clear();
-    SealAndEncodeEnvelope(e, &bytes);
-    MS_RETURN_IF_ERROR(conn.Exec("INSERT INTO ms_events (seq, stream_id, version, envelope) VALUES ($1, $2, $3, $4)",
-                                 {PgParam::Text(std::to_string(e.seq)), PgParam::Text(e.stream_id),
-                                  PgParam::Text(std::to_string(e.stream_version)), PgParam::Bytes(bytes)}));
-    MS_RETURN_IF_ERROR(conn.Exec(
-        "INSERT INTO ms_streams (stream_id, version) VALUES ($1, $2) "
-        "ON CONFLICT (stream_id) DO UPDATE SET version = EXCLUDED.version",
-        {PgParam::Text(e.stream_id), PgParam::Text(std::to_string(e.stream_version))}));
-    head.seq = e.seq;
-    head.hash = HashBytes(e.hash);
-    if (result.first_seq == 0) result.first_seq = e.seq;
-    result.last_seq = e.seq;
+using KvKey = std::pair<std::string, std::string>;  // (family, key)
+
+// One group: the rows its steps read loaded in a few statements, the steps applied in memory
+// (each sees what earlier ones wrote), and everything written in a few more. Round trips per
+// group, not per event.
+class Group {
+ public:
+  Group(PgConn& conn, const EventTypeRegistry& types) : conn_(conn), types_(types) {}
+
+  // The head (locked to COMMIT: appends from every node queue here, one group at a time), the
+  // versions of every stream the steps append to, the values of every key they expect.
+  Status Load(const std::vector<Step>& steps) {
+    MS_ASSIGN_OR_RETURN(PgRows h, conn_.Query("SELECT seq, hash FROM ms_head WHERE id = 1 FOR UPDATE"));
+    if (h.rows.size() != 1 || !h.rows[0][1] || h.rows[0][1]->size() != 32) {
+      return Status::Corruption("PostgreSQL: the log's head row is missing or malformed");
+    }
+    head_ = {std::stoull(*h.rows[0][0]), std::move(*h.rows[0][1])};
+    first_ = head_.seq;
+    std::set<std::string> streams;
+    std::set<KvKey> keys;
+    for (const Step& step : steps) {
+      for (const StreamAppend& s : step.streams) streams.insert(s.stream_id);
+      for (const KeyExpectation& e : step.expect) keys.emplace(e.column_family, e.key);
+    }
+    for (const std::string& s : streams) versions_[s] = 0;
+    if (!streams.empty()) {
+      MS_ASSIGN_OR_RETURN(PgRows r, conn_.Query("SELECT stream_id, version FROM ms_streams WHERE stream_id = ANY($1::text[])",
+                                                {PgParam::Text(TextArray({streams.begin(), streams.end()}))}));
+      for (auto& row : r.rows) versions_[*row[0]] = std::stoull(*row[1]);
+    }
+    if (!keys.empty()) {
+      std::vector<std::string> families, names;
+      for (const auto& [family, key] : keys) {
+        families.push_back(family);
+        names.push_back(key);
+        kv_[{family, key}] = std::nullopt;
+      }
+      MS_ASSIGN_OR_RETURN(PgRows r, conn_.Query("SELECT family, key, value FROM ms_kv WHERE (family, key) IN "
+                                                "(SELECT * FROM unnest($1::text[], $2::bytea[]))",
+                                                {PgParam::Text(TextArray(families)), PgParam::Text(ByteaArray(names))}));
+      for (auto& row : r.rows) kv_[{*row[0], *row[1]}] = std::move(row[2]);
+    }
+    return Status::Ok();
   }
-  for (const KeyValueWrite& w : step.writes) {
-    if (w.value) {
-      MS_RETURN_IF_ERROR(conn.Exec(
-          "INSERT INTO ms_kv (family, key, value) VALUES ($1, $2, $3) "
+
+  // Applies one step in memory: its result, or its refusal (kFailedPrecondition: a condition
+  // does not hold; kInvalidArgument: a field is invalid), which changes nothing.
+  Result<AppendResult> Apply(Step& step, int64_t now_us) {
+    for (const StreamAppend& s : step.streams) {
+      const uint64_t now = versions_.at(s.stream_id);
+      if (s.expected_version != kAnyVersion && now != s.expected_version) {
+        return Status::FailedPrecondition("stream " + s.stream_id + " is at version " + std::to_string(now) +
+                                          ", expected " + std::to_string(s.expected_version));
+      }
+    }
+    for (const KeyExpectation& e : step.expect) {
+      if (kv_.at({e.column_family, e.key}) != e.value) {
+        return Status::FailedPrecondition("key " + e.column_family + "/" + e.key + " is not as expected");
+      }
+    }
+    std::vector<Envelope> envelopes;  // every one validated before the step changes anything
+    std::unordered_map<std::string, uint64_t> versions;
+    for (StreamAppend& s : step.streams) {
+      uint64_t& version = versions.try_emplace(s.stream_id, versions_.at(s.stream_id)).first->second;
+      for (NewEvent& ev : s.events) {
+        Envelope& e = envelopes.emplace_back();
+        e.stream_id = s.stream_id;
+        e.stream_version = ++version;
+        e.type = ev.type;
+        e.payload_version = ev.payload_version;
+        e.recorded_at_us = now_us;
+        e.correlation_id = step.correlation_id;
+        e.payload = std::move(ev.payload);
+        MS_RETURN_IF_ERROR(ValidateEnvelopeFields(e, types_));
+      }
+    }
+    AppendResult result;
+    for (Envelope& e : envelopes) {
+      e.seq = head_.seq + 1;
+      std::memcpy(e.prev_hash.data(), head_.hash.data(), e.prev_hash.size());
+      std::string bytes;
+      SealAndEncodeEnvelope(e, &bytes);
+      event_seqs_.push_back(e.seq);
+      event_streams_.push_back(e.stream_id);
+      event_versions_.push_back(e.stream_version);
+      event_bytes_.push_back(std::move(bytes));
+      head_ = {e.seq, std::string(reinterpret_cast<const char*>(e.hash.data()), e.hash.size())};
+      if (result.first_seq == 0) result.first_seq = e.seq;
+      result.last_seq = e.seq;
+    }
+    for (const auto& [stream, version] : versions) versions_[stream] = version;
+    for (const auto& [stream, version] : versions) dirty_streams_.insert(stream);
+    for (const KeyValueWrite& w : step.writes) {
+      kv_[{w.column_family, w.key}] = w.value;
+      dirty_kv_.emplace(w.column_family, w.key);
+    }
+    return result;
+  }
+
+  // Writes what the applied steps changed: events, stream versions, key-value rows, the head.
+  Status Flush() {
+    if (!event_seqs_.empty()) {
+      MS_RETURN_IF_ERROR(conn_.Exec(
+          "INSERT INTO ms_events (seq, stream_id, version, envelope) "
+          "SELECT * FROM unnest($1::bigint[], $2::text[], $3::bigint[], $4::bytea[])",
+          {PgParam::Text(IntArray(event_seqs_)), PgParam::Text(TextArray(event_streams_)),
+           PgParam::Text(IntArray(event_versions_)), PgParam::Text(ByteaArray(event_bytes_))}));
+    }
+    if (!dirty_streams_.empty()) {
+      std::vector<std::string> ids;
+      std::vector<uint64_t> versions;
+      for (const std::string& s : dirty_streams_) {
+        ids.push_back(s);
+        versions.push_back(versions_.at(s));
+      }
+      MS_RETURN_IF_ERROR(conn_.Exec(
+          "INSERT INTO ms_streams (stream_id, version) SELECT * FROM unnest($1::text[], $2::bigint[]) "
+          "ON CONFLICT (stream_id) DO UPDATE SET version = EXCLUDED.version",
+          {PgParam::Text(TextArray(ids)), PgParam::Text(IntArray(versions))}));
+    }
+    std::vector<std::string> put_families, put_keys, put_values, del_families, del_keys;
+    for (const KvKey& k : dirty_kv_) {  // each key once, with its last value
+      const std::optional<std::string>& v = kv_.at(k);
+      (v ? put_families : del_families).push_back(k.first);
+      (v ? put_keys : del_keys).push_back(k.second);
+      if (v) put_values.push_back(*v);
+    }
+    if (!put_keys.empty()) {
+      MS_RETURN_IF_ERROR(conn_.Exec(
+          "INSERT INTO ms_kv (family, key, value) SELECT * FROM unnest($1::text[], $2::bytea[], $3::bytea[]) "
           "ON CONFLICT (family, key) DO UPDATE SET value = EXCLUDED.value",
-          {PgParam::Text(w.column_family), PgParam::Bytes(w.key), PgParam::Bytes(*w.value)}));
-    } else {
-      MS_RETURN_IF_ERROR(conn.Exec("DELETE FROM ms_kv WHERE family = $1 AND key = $2",
-                                   {PgParam::Text(w.column_family), PgParam::Bytes(w.key)}));
+          {PgParam::Text(TextArray(put_families)), PgParam::Text(ByteaArray(put_keys)),
+           PgParam::Text(ByteaArray(put_values))}));
     }
+    if (!del_keys.empty()) {
+      MS_RETURN_IF_ERROR(conn_.Exec(
+          "DELETE FROM ms_kv WHERE (family, key) IN (SELECT * FROM unnest($1::text[], $2::bytea[]))",
+          {PgParam::Text(TextArray(del_families)), PgParam::Text(ByteaArray(del_keys))}));
+    }
+    if (head_.seq == first_) return Status::Ok();
+    return conn_.Exec("UPDATE ms_head SET seq = $1, hash = $2 WHERE id = 1",
+                      {PgParam::Text(std::to_string(head_.seq)), PgParam::Bytes(head_.hash)});
   }
-  return result;
-}
+
+ private:
+  PgConn& conn_;
+  const EventTypeRegistry& types_;
+  PgHead head_;
+  uint64_t first_ = 0;
+  std::unordered_map<std::string, uint64_t> versions_;  // every stream of the group, as applied so far
+  std::map<KvKey, std::optional<std::string>> kv_;       // expected and written keys, as applied so far
+  std::vector<uint64_t> event_seqs_, event_versions_;
+  std::vector<std::string> event_streams_, event_bytes_;
+  std::set<std::string> dirty_streams_;
+  std::set<KvKey> dirty_kv_;
+};
 
 }  // namespace
 
@@ -106,34 +216,11 @@ Result<std::vector<Result<AppendResult>>> AppendGroup(PgConn& conn, const EventT
                                                       std::vector<Step>& steps, const std::function<int64_t()>& now_us) {
   MS_RETURN_IF_ERROR(conn.Exec("BEGIN"));
   auto group = [&]() -> Result<std::vector<Result<AppendResult>>> {
-    // The head row, held to COMMIT: appends from every node queue here, one group at a time.
-    MS_ASSIGN_OR_RETURN(PgRows r, conn.Query("SELECT seq, hash FROM ms_head WHERE id = 1 FOR UPDATE"));
-    if (r.rows.size() != 1 || !r.rows[0][1] || r.rows[0][1]->size() != 32) {
-      return Status::Corruption("PostgreSQL: the log's head row is missing or malformed");
-    }
-    PgHead head{std::stoull(*r.rows[0][0]), std::move(*r.rows[0][1])};
-    const uint64_t first = head.seq;
+    Group g(conn, types);
+    MS_RETURN_IF_ERROR(g.Load(steps));
     std::vector<Result<AppendResult>> results;
-    for (Step& step : steps) {
-      Status refusal;
-      MS_RETURN_IF_ERROR(Check(conn, step, &refusal));
-      if (!refusal.ok()) {
-        results.emplace_back(std::move(refusal));
-        continue;
-      }
-      Result<std::vector<Envelope>> envelopes = Prepare(conn, types, step, now_us());
-      if (!envelopes.ok() && envelopes.status().code() == Status::Code::kInvalidArgument) {
-        results.emplace_back(envelopes.status());  // refused before it wrote anything
-        continue;
-      }
-      if (!envelopes.ok()) return envelopes.status();
-      MS_ASSIGN_OR_RETURN(AppendResult written, Write(conn, step, *envelopes, head));
-      results.emplace_back(written);
-    }
-    if (head.seq != first) {
-      MS_RETURN_IF_ERROR(conn.Exec("UPDATE ms_head SET seq = $1, hash = $2 WHERE id = 1",
-                                   {PgParam::Text(std::to_string(head.seq)), PgParam::Bytes(head.hash)}));
-    }
+    for (Step& step : steps) results.push_back(g.Apply(step, now_us()));
+    MS_RETURN_IF_ERROR(g.Flush());
     MS_ASSIGN_OR_RETURN(PgRows commit, conn.Query("COMMIT"));
     if (commit.command != "COMMIT") return Status::IOError("PostgreSQL: the group was rolled back (" + commit.command + ")");
     return results;

@@ -144,6 +144,39 @@ TEST_F(PgAppenderTest, KeyExpectationsAreCheckedWhereTheWriteHappens) {
   EXPECT_EQ(VerifiedLog().size(), 2u);
 }
 
+// Stream ids and keys go to the server in array literals: quotes, backslashes, commas, braces
+// and raw bytes must all come back as they went.
+TEST_F(PgAppenderTest, AwkwardNamesAndBytesSurviveTheBatch) {
+  const std::string stream = "run-\"a\\b,{c} d";
+  constexpr char kKey[] = "lease/\"x\\,{}\0y";
+  const std::string key(kKey, sizeof(kKey) - 1);
+  std::string value;
+  for (int i = 0; i < 256; ++i) value.push_back(static_cast<char>(i));
+  Step s = OneStream(stream, kNoStream, 2);
+  s.writes.push_back({"meta", key, value});
+  std::vector<Step> steps;
+  steps.push_back(std::move(s));
+  Step next = OneStream(stream, 2, 1);
+  next.expect.push_back({"meta", key, value});
+  steps.push_back(std::move(next));
+  auto results = Append(*conn_, std::move(steps));
+  ASSERT_EQ(results.size(), 2u);
+  ASSERT_OK(results[0]);
+  ASSERT_OK(results[1]);  // it saw the first step's stream version and key
+  const std::vector<Envelope> log = VerifiedLog();
+  ASSERT_EQ(log.size(), 3u);
+  EXPECT_EQ(log[2].stream_id, stream);
+  EXPECT_EQ(log[2].stream_version, 3u);
+  auto stored = conn_->Query("SELECT key, value FROM ms_kv WHERE family = 'meta'");
+  ASSERT_OK(stored);
+  ASSERT_EQ(stored->rows.size(), 1u);
+  EXPECT_EQ(stored->rows[0][0], key);
+  EXPECT_EQ(stored->rows[0][1], value);
+  auto version = conn_->Query("SELECT version FROM ms_streams WHERE stream_id = $1", {PgParam::Text(stream)});
+  ASSERT_OK(version);
+  EXPECT_EQ(version->rows.at(0).at(0), "3");
+}
+
 // Four connections appending at once, as four nodes would: the head row makes them take
 // turns, so the seqs have no gap and the chain no fork.
 TEST_F(PgAppenderTest, AppendersOnSeveralConnectionsShareOneGapFreeChain) {
