@@ -10,7 +10,7 @@
 
 #include "events/envelope_codec.h"
 #include "pglog/schema.h"
-#include "tests/testutil/pg_server.h"
+#include "tests/pglog/pg_fixture.h"
 #include "tests/testutil/status_matchers.h"
 
 namespace marketsync::pglog {
@@ -29,21 +29,8 @@ Step OneStream(std::string stream, uint64_t expected, int events, std::string ta
 
 int64_t Now() { return 1'700'000'000'000'000; }
 
-class PgAppenderTest : public ::testing::Test {
+class PgAppenderTest : public PgFixture {
  protected:
-  void SetUp() override {
-    if (auto why = testing::PgServer::Unavailable()) GTEST_SKIP() << *why;
-    auto server = testing::PgServer::Start();
-    ASSERT_OK(server);
-    server_ = std::move(server).value();
-    conn_ = Connect();
-    ASSERT_OK(EnsureSchema(*conn_));
-  }
-  std::unique_ptr<PgConn> Connect() {
-    auto c = PgConn::Connect(server_->conninfo());
-    EXPECT_OK(c);
-    return c.ok() ? std::move(c).value() : nullptr;
-  }
   std::vector<Result<AppendResult>> Append(PgConn& conn, std::vector<Step> steps) {
     auto r = AppendGroup(conn, kTypes, steps, Now);
     EXPECT_OK(r);
@@ -73,9 +60,6 @@ class PgAppenderTest : public ::testing::Test {
     EXPECT_EQ(head->hash, std::string(reinterpret_cast<const char*>(prev.data()), prev.size()));
     return out;
   }
-
-  std::unique_ptr<testing::PgServer> server_;
-  std::unique_ptr<PgConn> conn_;
 };
 
 TEST_F(PgAppenderTest, AGroupLandsChainedAndRefusedStepsWriteNothing) {

@@ -5,26 +5,15 @@
 #include <gtest/gtest.h>
 
 #include "pglog/schema.h"
-#include "tests/testutil/pg_server.h"
+#include "tests/pglog/pg_fixture.h"
 #include "tests/testutil/status_matchers.h"
 
 namespace marketsync::pglog {
 namespace {
 
-class PgConnTest : public ::testing::Test {
+class PgConnTest : public PgFixture {
  protected:
-  void SetUp() override {
-    if (auto why = testing::PgServer::Unavailable()) GTEST_SKIP() << *why;
-    auto server = testing::PgServer::Start();
-    ASSERT_OK(server);
-    server_ = std::move(server).value();
-    auto conn = PgConn::Connect(server_->conninfo());
-    ASSERT_OK(conn);
-    conn_ = std::move(conn).value();
-  }
-
-  std::unique_ptr<testing::PgServer> server_;
-  std::unique_ptr<PgConn> conn_;
+  PgConnTest() { with_schema_ = false; }  // the tests create it
 };
 
 TEST_F(PgConnTest, TheSchemaIsCreatedOnceWithAnEmptyHead) {

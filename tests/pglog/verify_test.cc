@@ -7,7 +7,7 @@
 
 #include "pglog/appender.h"
 #include "pglog/schema.h"
-#include "tests/testutil/pg_server.h"
+#include "tests/pglog/pg_fixture.h"
 #include "tests/testutil/status_matchers.h"
 
 namespace marketsync::pglog {
@@ -15,17 +15,11 @@ namespace {
 
 const EventTypeRegistry kTypes({{7, "Seventh", 1}});
 
-class PgVerifyTest : public ::testing::Test {
+class PgVerifyTest : public PgFixture {
  protected:
   void SetUp() override {
-    if (auto why = testing::PgServer::Unavailable()) GTEST_SKIP() << *why;
-    auto server = testing::PgServer::Start();
-    ASSERT_OK(server);
-    server_ = std::move(server).value();
-    auto conn = PgConn::Connect(server_->conninfo());
-    ASSERT_OK(conn);
-    conn_ = std::move(conn).value();
-    ASSERT_OK(EnsureSchema(*conn_));
+    PgFixture::SetUp();
+    if (IsSkipped() || HasFatalFailure()) return;
     for (int group = 0; group < 5; ++group) {  // 25 events in 5 groups
       std::vector<Step> steps;
       for (int s = 0; s < 5; ++s) {
@@ -43,9 +37,6 @@ class PgVerifyTest : public ::testing::Test {
     return r.ok() ? *r : VerifyReport{};
   }
   void Sql(const std::string& sql) { ASSERT_OK(conn_->Exec(sql)); }
-
-  std::unique_ptr<testing::PgServer> server_;
-  std::unique_ptr<PgConn> conn_;
 };
 
 TEST_F(PgVerifyTest, AnUntouchedLogVerifiesWholeAndInRanges) {
