@@ -71,8 +71,10 @@ TEST_F(PgAppenderTest, AGroupLandsChainedAndRefusedStepsWriteNothing) {
   bad.streams[0].events[0].type = 8;  // not registered: refused on its own
   steps.push_back(std::move(bad));
   steps.push_back(OneStream("run-b", kNoStream, 1));
+  steps.push_back(OneStream(std::string("run-\0c", 6), kNoStream, 1));  // no NUL in a stream id
   auto results = Append(*conn_, std::move(steps));
-  ASSERT_EQ(results.size(), 5u);
+  ASSERT_EQ(results.size(), 6u);
+  EXPECT_EQ(results[5].status().code(), Status::Code::kInvalidArgument) << results[5].status().ToString();
   ASSERT_OK(results[0]);
   EXPECT_EQ(results[0]->first_seq, 1u);
   EXPECT_EQ(results[0]->last_seq, 3u);
