@@ -6,8 +6,24 @@
 
 namespace marketsync {
 
-ChainCheck::ChainCheck(const EventTypeRegistry& types, uint64_t from_seq, Hash256 prev)
-    : types_(types), expected_(std::max<uint64_t>(from_seq, 1)), prev_(prev) {}
+ChainCheck::ChainCheck(const EventTypeRegistry& types, uint64_t from_seq)
+    : types_(types), expected_(std::max<uint64_t>(from_seq, 1)) {}
+
+bool ChainCheck::StartAfter(const std::optional<std::string_view>& stored_before) {
+  if (expected_ == 1) return true;  // nothing before seq 1: it chains from zeros
+  const uint64_t before = expected_ - 1;
+  if (!stored_before) {
+    Fail(before, "missing (gap)");
+    return false;
+  }
+  auto e = DecodeEnvelope(*stored_before, before, types_);
+  if (!e.ok()) {
+    Fail(before, e.status().message());
+    return false;
+  }
+  prev_ = e->hash;
+  return true;
+}
 
 void ChainCheck::Fail(uint64_t seq, std::string why) {
   if (!report_.ok) return;  // the first finding stands
@@ -58,11 +74,6 @@ VerifyReport ChainCheck::Finish(const LogHead& head, uint64_t to_seq) {
     Fail(expected_, "missing (gap)");
   }
   return report_;
-}
-
-Result<Hash256> StoredEnvelopeHash(std::string_view bytes, uint64_t key_seq, const EventTypeRegistry& types) {
-  MS_ASSIGN_OR_RETURN(Envelope e, DecodeEnvelope(bytes, key_seq, types));
-  return e.hash;
 }
 
 }  // namespace marketsync

@@ -6,6 +6,7 @@
 // stored bytes in seq order, so `marketsync verify` finds the same things on both.
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -17,8 +18,13 @@ namespace marketsync {
 
 class ChainCheck {
  public:
-  // Checks from `from_seq` (>= 1) on; `prev` is the hash of the envelope before it (zeros at 1).
-  ChainCheck(const EventTypeRegistry& types, uint64_t from_seq, Hash256 prev);
+  // Checks from `from_seq` (>= 1) on.
+  ChainCheck(const EventTypeRegistry& types, uint64_t from_seq);
+
+  // Before the first Next of a range starting past seq 1: the stored envelope at from_seq - 1
+  // (nullopt when there is none), whose hash the range must chain from. False with a finding
+  // when it is missing or does not decode.
+  bool StartAfter(const std::optional<std::string_view>& stored_before);
 
   // The next stored envelope, under the seq its key says. False once a finding is made (the
   // report names it); nothing more is checked after that.
@@ -27,7 +33,7 @@ class ChainCheck {
   // at least head.seq), that nothing is missing before it and its hash is the last envelope's;
   // else that nothing is missing before `to_seq`.
   VerifyReport Finish(const LogHead& head, uint64_t to_seq);
-  // A finding made outside the chain (the envelope before from_seq missing or bad, say).
+  // A finding made outside the chain (a malformed key, say).
   void Fail(uint64_t seq, std::string why);
 
   const VerifyReport& report() const { return report_; }
@@ -36,12 +42,8 @@ class ChainCheck {
  private:
   const EventTypeRegistry& types_;
   uint64_t expected_;
-  Hash256 prev_;
+  Hash256 prev_{};
   VerifyReport report_;
 };
-
-// The hash of a stored envelope, decoded and checked (for the envelope before a range).
-// Errors: kCorruption from the decode.
-Result<Hash256> StoredEnvelopeHash(std::string_view bytes, uint64_t key_seq, const EventTypeRegistry& types);
 
 }  // namespace marketsync

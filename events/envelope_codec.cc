@@ -27,14 +27,19 @@ std::string HashToHex(const Hash256& hash) {
   return out;
 }
 
-Status ValidateEnvelopeFields(const Envelope& e, const EventTypeRegistry& types) {
-  if (e.stream_id.empty() || e.stream_id.size() > kMaxStreamIdBytes) {
+Status ValidateStreamId(std::string_view stream_id) {
+  if (stream_id.empty() || stream_id.size() > kMaxStreamIdBytes) {
     return Status::InvalidArgument("stream id must be 1.." + std::to_string(kMaxStreamIdBytes) +
                                    " bytes");
   }
-  if (e.stream_id.find('\0') != std::string::npos) {
+  if (stream_id.find('\0') != std::string_view::npos) {
     return Status::InvalidArgument("stream id must not contain NUL");
   }
+  return Status::Ok();
+}
+
+Status ValidateEnvelopeFields(const Envelope& e, const EventTypeRegistry& types) {
+  MS_RETURN_IF_ERROR(ValidateStreamId(e.stream_id));
   if (e.correlation_id.size() > kMaxCorrelationIdBytes) {
     return Status::InvalidArgument("correlation id longer than " +
                                    std::to_string(kMaxCorrelationIdBytes) + " bytes");

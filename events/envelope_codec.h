@@ -35,6 +35,8 @@ inline constexpr size_t kMaxStreamIdBytes = 256;
 inline constexpr size_t kMaxCorrelationIdBytes = 256;
 inline constexpr size_t kMaxPayloadBytes = 64u << 20;
 
+// A stream id the log stores: 1..kMaxStreamIdBytes bytes, no NUL. Errors: kInvalidArgument.
+Status ValidateStreamId(std::string_view stream_id);
 // Checks the fields a writer controls: stream id, correlation id and payload sizes, a type and
 // payload version that `types` registers.
 Status ValidateEnvelopeFields(const Envelope& e, const EventTypeRegistry& types);

@@ -12,24 +12,13 @@ Result<VerifyReport> RocksEventLog::Verify(uint64_t from_seq, uint64_t to_seq) c
   from_seq = std::max<uint64_t>(from_seq, 1);
   const LogHead head = Head();
   const uint64_t last = to_seq == 0 ? head.seq : to_seq;
-  Hash256 prev{};
+  ChainCheck check(options_.types, from_seq);
   if (from_seq > 1) {
     std::string value;
     rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), events_, EncodeSeqKey(from_seq - 1), &value);
-    ChainCheck before(options_.types, from_seq - 1, prev);
-    if (s.IsNotFound()) {
-      before.Fail(from_seq - 1, "missing (gap)");
-      return before.report();
-    }
-    if (!s.ok()) return FromRocks(s, "verify");
-    auto hash = StoredEnvelopeHash(value, from_seq - 1, options_.types);
-    if (!hash.ok()) {
-      before.Fail(from_seq - 1, hash.status().message());
-      return before.report();
-    }
-    prev = *hash;
+    if (!s.ok() && !s.IsNotFound()) return FromRocks(s, "verify");
+    if (!check.StartAfter(s.ok() ? std::optional<std::string_view>(value) : std::nullopt)) return check.report();
   }
-  ChainCheck check(options_.types, from_seq, prev);
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), events_));
   for (it->Seek(EncodeSeqKey(from_seq)); it->Valid(); it->Next()) {
     auto key_seq = DecodeSeqKey(std::string_view(it->key().data(), it->key().size()));

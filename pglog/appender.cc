@@ -55,12 +55,6 @@ std::string IntArray(const std::vector<uint64_t>& items) {
 
 using KvKey = std::pair<std::string, std::string>;  // (family, key)
 
-// A stream id the log accepts, and that a text column can hold (no NUL): checked before any
-// query names it, so a bad one refuses its step rather than failing the group's statement.
-bool Storable(const std::string& stream_id) {
-  return !stream_id.empty() && stream_id.size() <= kMaxStreamIdBytes && stream_id.find('\0') == std::string::npos;
-}
-
 // One group: the rows its steps read loaded in a few statements, the steps applied in memory
 // (each sees what earlier ones wrote), and everything written in a few more. Round trips per
 // group, not per event.
@@ -81,7 +75,9 @@ class Group {
     std::set<KvKey> keys;
     for (const Step& step : steps) {
       for (const StreamAppend& s : step.streams) {
-        if (Storable(s.stream_id)) streams.insert(s.stream_id);  // the others are refused by Apply
+        // Only ids the log accepts (a text column cannot hold a NUL): a bad one is refused by
+        // Apply, rather than failing the group's statement.
+        if (ValidateStreamId(s.stream_id).ok()) streams.insert(s.stream_id);
       }
       for (const KeyExpectation& e : step.expect) keys.emplace(e.column_family, e.key);
     }
@@ -109,12 +105,7 @@ class Group {
   // Applies one step in memory: its result, or its refusal (kFailedPrecondition: a condition
   // does not hold; kInvalidArgument: a field is invalid), which changes nothing.
   Result<AppendResult> Apply(Step& step, int64_t now_us) {
-    for (const StreamAppend& s : step.streams) {
-      if (!Storable(s.stream_id)) {
-        return Status::InvalidArgument("stream id must be 1.." + std::to_string(kMaxStreamIdBytes) +
-                                       " bytes without NUL");
-      }
-    }
+    for (const StreamAppend& s : step.streams) MS_RETURN_IF_ERROR(ValidateStreamId(s.stream_id));
     for (const StreamAppend& s : step.streams) {
       const uint64_t now = versions_.at(s.stream_id);
       if (s.expected_version != kAnyVersion && now != s.expected_version) {
@@ -157,8 +148,10 @@ class Group {
       if (result.first_seq == 0) result.first_seq = e.seq;
       result.last_seq = e.seq;
     }
-    for (const auto& [stream, version] : versions) versions_[stream] = version;
-    for (const auto& [stream, version] : versions) dirty_streams_.insert(stream);
+    for (const auto& [stream, version] : versions) {
+      versions_[stream] = version;
+      dirty_streams_.insert(stream);
+    }
     for (const KeyValueWrite& w : step.writes) {
       kv_[{w.column_family, w.key}] = w.value;
       dirty_kv_.emplace(w.column_family, w.key);

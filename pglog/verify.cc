@@ -4,6 +4,7 @@
 #include <string>
 
 #include "events/chain_check.h"
+#include "pglog/reader.h"
 #include "pglog/schema.h"
 
 namespace marketsync::pglog {
@@ -22,34 +23,22 @@ Result<VerifyReport> VerifyIn(PgConn& conn, const EventTypeRegistry& types, uint
   MS_ASSIGN_OR_RETURN(PgHead head, ReadHead(conn));
   const LogHead log_head{head.seq, ToHash(head.hash)};
   const uint64_t last = to_seq == 0 ? head.seq : to_seq;
-  Hash256 prev{};
+  ChainCheck check(types, from_seq);
   if (from_seq > 1) {
-    ChainCheck before(types, from_seq - 1, prev);
-    MS_ASSIGN_OR_RETURN(PgRows r, conn.Query("SELECT envelope FROM ms_events WHERE seq = $1",
-                                             {PgParam::Text(std::to_string(from_seq - 1))}));
-    if (r.rows.empty()) {
-      before.Fail(from_seq - 1, "missing (gap)");
-      return before.report();
+    MS_ASSIGN_OR_RETURN(auto before, ReadStoredPage(conn, from_seq - 1, 1));
+    const bool there = !before.empty() && before[0].first == from_seq - 1;
+    if (!check.StartAfter(there ? std::optional<std::string_view>(before[0].second) : std::nullopt)) {
+      return check.report();
     }
-    auto hash = StoredEnvelopeHash(*r.rows[0][0], from_seq - 1, types);
-    if (!hash.ok()) {
-      before.Fail(from_seq - 1, hash.status().message());
-      return before.report();
-    }
-    prev = *hash;
   }
-  ChainCheck check(types, from_seq, prev);
   for (uint64_t next = from_seq; next <= last;) {
-    MS_ASSIGN_OR_RETURN(PgRows page, conn.Query("SELECT seq, envelope FROM ms_events WHERE seq >= $1 AND seq <= $2 "
-                                                "ORDER BY seq LIMIT $3",
-                                                {PgParam::Text(std::to_string(next)), PgParam::Text(std::to_string(last)),
-                                                 PgParam::Text(std::to_string(kPage))}));
-    for (const auto& row : page.rows) {
-      const uint64_t seq = std::stoull(*row[0]);
-      if (!check.Next(seq, *row[1])) return check.report();
+    MS_ASSIGN_OR_RETURN(auto page, ReadStoredPage(conn, next, kPage));
+    for (const auto& [seq, bytes] : page) {
+      if (seq > last) return check.Finish(log_head, to_seq);
+      if (!check.Next(seq, bytes)) return check.report();
       next = seq + 1;
     }
-    if (page.rows.size() < kPage) break;
+    if (page.size() < kPage) break;
   }
   return check.Finish(log_head, to_seq);
 }
