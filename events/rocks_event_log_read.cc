@@ -199,15 +199,12 @@ Result<std::unique_ptr<LogSnapshot>> RocksEventLog::Snapshot() const {
 
 Result<uint64_t> RocksEventLog::Checkpoint(std::string_view projection) const {
   MS_ASSIGN_OR_RETURN(auto v, Get(kMetaFamily, CheckpointKey(projection)));
-  if (!v.has_value()) return uint64_t{0};
-  if (v->size() != 8) return Status::Corruption("checkpoint of " + std::string(projection) + " is not a seq");
-  return GetFixed64BE(v->data());
+  return DecodeCheckpoint(projection, v);
 }
 
 Result<std::optional<uint32_t>> RocksEventLog::StoredVersion(std::string_view projection) const {
   MS_ASSIGN_OR_RETURN(auto v, Get(kMetaFamily, VersionKey(projection)));
-  if (!v.has_value()) return std::optional<uint32_t>();
-  return std::optional<uint32_t>(v->size() == 4 ? GetFixed32BE(v->data()) : 0);
+  return DecodeVersion(v);
 }
 
 Status RocksEventLog::WriterStatus() const {

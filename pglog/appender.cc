@@ -9,68 +9,93 @@
 
 #include "events/envelope.h"
 #include "events/envelope_codec.h"
+#include "events/event_log.h"
+#include "events/projection_meta.h"
+#include "pglog/pg_arrays.h"
 #include "pglog/schema.h"
 
 namespace marketsync::pglog {
 namespace {
 
-// Array literals for unnest(): every row of a kind goes in one parameter, one statement.
-std::string TextArray(const std::vector<std::string>& items) {
-  std::string out = "{";
-  for (const std::string& s : items) {
-    if (out.size() > 1) out += ',';
-    out += '"';
-    for (char c : s) {
-      if (c == '"' || c == '\\') out += '\\';
-      out += c;
-    }
-    out += '"';
-  }
-  return out + "}";
-}
-
-std::string ByteaArray(const std::vector<std::string>& items) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out = "{";
-  for (const std::string& s : items) {
-    if (out.size() > 1) out += ',';
-    out += "\"\\\\x";  // the element's text is \x…, its backslash escaped for the array
-    for (unsigned char c : s) {
-      out += kHex[c >> 4];
-      out += kHex[c & 15];
-    }
-    out += '"';
-  }
-  return out + "}";
-}
-
-std::string IntArray(const std::vector<uint64_t>& items) {
-  std::string out = "{";
-  for (uint64_t v : items) {
-    if (out.size() > 1) out += ',';
-    out += std::to_string(v);
-  }
-  return out + "}";
-}
-
 using KvKey = std::pair<std::string, std::string>;  // (family, key)
+using KvMap = std::map<KvKey, std::optional<std::string>, std::less<>>;
+
+// A step's writes while it is applied: the projections' and its own, over what the group
+// holds, over the database. Kept apart until the step is accepted, so a refused step leaves
+// nothing behind.
+class StepStore final : public ProjectionStore {
+ public:
+  // `group`: the group's rows as applied so far (reads from the database are cached there).
+  StepStore(PgConn& conn, KvMap& group) : conn_(conn), group_(group) {}
+
+  // The projection whose Apply runs next: its families are the only ones it may touch.
+  void SetOwner(const Projection* owner, const std::vector<std::string>* families) {
+    owner_ = owner;
+    owned_ = families;
+  }
+
+  Result<std::optional<std::string>> Get(std::string_view cf, std::string_view key) override {
+    MS_RETURN_IF_ERROR(CheckOwned(cf));
+    return Read(cf, key);
+  }
+  Status Put(std::string_view cf, std::string_view key, std::string_view value) override {
+    MS_RETURN_IF_ERROR(CheckOwned(cf));
+    writes_[{std::string(cf), std::string(key)}] = std::string(value);
+    return Status::Ok();
+  }
+  Status Delete(std::string_view cf, std::string_view key) override {
+    MS_RETURN_IF_ERROR(CheckOwned(cf));
+    writes_[{std::string(cf), std::string(key)}] = std::nullopt;
+    return Status::Ok();
+  }
+
+  // The value a key has with this step's writes so far, the group's, then the database's.
+  Result<std::optional<std::string>> Read(std::string_view cf, std::string_view key) {
+    const KvKey k{std::string(cf), std::string(key)};
+    if (auto it = writes_.find(k); it != writes_.end()) return it->second;
+    if (auto it = group_.find(k); it != group_.end()) return it->second;
+    MS_ASSIGN_OR_RETURN(PgRows r, conn_.Query("SELECT value FROM ms_kv WHERE family = $1 AND key = $2",
+                                              {PgParam::Text(k.first), PgParam::Bytes(k.second)}));
+    std::optional<std::string> value;
+    if (!r.rows.empty()) value = std::move(r.rows[0][0]);
+    group_.emplace(k, value);  // nothing of the group wrote it: the database's value is current
+    return value;
+  }
+  void Write(const std::string& cf, const std::string& key, const std::optional<std::string>& value) {
+    writes_[{cf, key}] = value;
+  }
+  KvMap& writes() { return writes_; }
+
+ private:
+  Status CheckOwned(std::string_view cf) const {
+    if (owned_ == nullptr) return Status::Ok();
+    for (const std::string& f : *owned_) {
+      if (f == cf) return Status::Ok();
+    }
+    return Status::InvalidArgument("projection " + std::string(owner_->name()) + " touched column family " +
+                                   std::string(cf) + ", which it does not own");
+  }
+
+  PgConn& conn_;
+  KvMap& group_;
+  KvMap writes_;
+  const Projection* owner_ = nullptr;
+  const std::vector<std::string>* owned_ = nullptr;
+};
 
 // One group: the rows its steps read loaded in a few statements, the steps applied in memory
 // (each sees what earlier ones wrote), and everything written in a few more. Round trips per
-// group, not per event.
+// group, not per event (but one per projection row read that the group has not seen yet).
 class Group {
  public:
-  Group(PgConn& conn, const EventTypeRegistry& types) : conn_(conn), types_(types) {}
+  Group(PgConn& conn, const AppendContext& context) : conn_(conn), context_(context) {
+    for (Projection* p : context_.projections) owned_.push_back(p->column_families());
+  }
 
   // The head (locked to COMMIT: appends from every node queue here, one group at a time), the
   // versions of every stream the steps append to, the values of every key they expect.
   Status Load(const std::vector<Step>& steps) {
-    MS_ASSIGN_OR_RETURN(PgRows h, conn_.Query("SELECT seq, hash FROM ms_head WHERE id = 1 FOR UPDATE"));
-    if (h.rows.size() != 1 || !h.rows[0][1] || h.rows[0][1]->size() != 32) {
-      return Status::Corruption("PostgreSQL: the log's head row is missing or malformed");
-    }
-    head_ = {std::stoull(*h.rows[0][0]), std::move(*h.rows[0][1])};
-    first_ = head_.seq;
+    MS_RETURN_IF_ERROR(LoadHead());
     std::set<std::string> streams;
     std::set<KvKey> keys;
     for (const Step& step : steps) {
@@ -81,43 +106,73 @@ class Group {
       }
       for (const KeyExpectation& e : step.expect) keys.emplace(e.column_family, e.key);
     }
-    for (const std::string& s : streams) versions_[s] = 0;
-    if (!streams.empty()) {
-      MS_ASSIGN_OR_RETURN(PgRows r, conn_.Query("SELECT stream_id, version FROM ms_streams WHERE stream_id = ANY($1::text[])",
-                                                {PgParam::Text(TextArray({streams.begin(), streams.end()}))}));
-      for (auto& row : r.rows) versions_[*row[0]] = std::stoull(*row[1]);
+    MS_RETURN_IF_ERROR(LoadStreams(streams));
+    if (keys.empty()) return Status::Ok();
+    std::vector<std::string> families, names;
+    for (const auto& [family, key] : keys) {
+      families.push_back(family);
+      names.push_back(key);
+      kv_[{family, key}] = std::nullopt;
     }
-    if (!keys.empty()) {
-      std::vector<std::string> families, names;
-      for (const auto& [family, key] : keys) {
-        families.push_back(family);
-        names.push_back(key);
-        kv_[{family, key}] = std::nullopt;
-      }
-      MS_ASSIGN_OR_RETURN(PgRows r, conn_.Query("SELECT family, key, value FROM ms_kv WHERE (family, key) IN "
-                                                "(SELECT * FROM unnest($1::text[], $2::bytea[]))",
-                                                {PgParam::Text(TextArray(families)), PgParam::Text(ByteaArray(names))}));
-      for (auto& row : r.rows) kv_[{*row[0], *row[1]}] = std::move(row[2]);
-    }
+    MS_ASSIGN_OR_RETURN(PgRows r, conn_.Query("SELECT family, key, value FROM ms_kv WHERE (family, key) IN "
+                                              "(SELECT * FROM unnest($1::text[], $2::bytea[]))",
+                                              {PgParam::Text(TextArray(families)), PgParam::Text(ByteaArray(names))}));
+    for (auto& row : r.rows) kv_[{*row[0], *row[1]}] = std::move(row[2]);
     return Status::Ok();
   }
 
+  // Envelopes exported from another log, as they are (EventLog::Import): each must continue
+  // the chain at the head and its stream; all or none.
+  Result<AppendResult> Import(const std::vector<std::string>& stored) {
+    MS_RETURN_IF_ERROR(LoadHead());
+    std::vector<Envelope> envelopes;
+    std::set<std::string> streams;
+    for (size_t i = 0; i < stored.size(); ++i) {
+      const uint64_t seq = head_.seq + 1 + i;
+      auto decoded = DecodeEnvelope(stored[i], seq, *context_.types);
+      if (!decoded.ok()) return BadImport(i, seq, decoded.status().message());
+      if (Status valid = ValidateEnvelopeFields(*decoded, *context_.types); !valid.ok()) {
+        return BadImport(i, seq, valid.message());
+      }
+      streams.insert(decoded->stream_id);
+      envelopes.push_back(std::move(decoded).value());
+    }
+    MS_RETURN_IF_ERROR(LoadStreams(streams));
+    StepStore store(conn_, kv_);
+    for (size_t i = 0; i < envelopes.size(); ++i) {
+      Envelope& e = envelopes[i];
+      const uint64_t seq = head_.seq + 1;
+      if (e.seq != seq) return BadImport(i, seq, "its seq is " + std::to_string(e.seq) + ", the log continues at " + std::to_string(seq));
+      if (std::string_view(reinterpret_cast<const char*>(e.prev_hash.data()), e.prev_hash.size()) != head_.hash) {
+        return BadImport(i, seq, "its previous hash does not match the head");
+      }
+      if (ComputeStoredBodyHash(stored[i]) != e.hash) return BadImport(i, seq, "its hash does not match its contents");
+      uint64_t& version = versions_.at(e.stream_id);
+      if (e.stream_version != version + 1) {
+        return BadImport(i, seq, "stream " + e.stream_id + " is at version " + std::to_string(version) +
+                                     ", the envelope has version " + std::to_string(e.stream_version));
+      }
+      version = e.stream_version;
+      dirty_streams_.insert(e.stream_id);
+      MS_RETURN_IF_ERROR(Fold(e, store));
+      event_seqs_.push_back(seq);
+      event_streams_.push_back(e.stream_id);
+      event_versions_.push_back(e.stream_version);
+      event_bytes_.push_back(stored[i]);
+      head_ = {seq, std::string(reinterpret_cast<const char*>(e.hash.data()), e.hash.size())};
+    }
+    for (auto& [key, value] : store.writes()) {
+      kv_[key] = std::move(value);
+      dirty_kv_.insert(key);
+    }
+    return AppendResult{first_ + 1, head_.seq};
+  }
+
   // Applies one step in memory: its result, or its refusal (kFailedPrecondition: a condition
-  // does not hold; kInvalidArgument: a field is invalid), which changes nothing.
+  // does not hold; kInvalidArgument: a field is invalid; a projection's error), which changes
+  // nothing.
   Result<AppendResult> Apply(Step& step, int64_t now_us) {
-    for (const StreamAppend& s : step.streams) MS_RETURN_IF_ERROR(ValidateStreamId(s.stream_id));
-    for (const StreamAppend& s : step.streams) {
-      const uint64_t now = versions_.at(s.stream_id);
-      if (s.expected_version != kAnyVersion && now != s.expected_version) {
-        return Status::FailedPrecondition("stream " + s.stream_id + " is at version " + std::to_string(now) +
-                                          ", expected " + std::to_string(s.expected_version));
-      }
-    }
-    for (const KeyExpectation& e : step.expect) {
-      if (kv_.at({e.column_family, e.key}) != e.value) {
-        return Status::FailedPrecondition("key " + e.column_family + "/" + e.key + " is not as expected");
-      }
-    }
+    MS_RETURN_IF_ERROR(CheckConditions(step));
     std::vector<Envelope> envelopes;  // every one validated before the step changes anything
     std::unordered_map<std::string, uint64_t> versions;
     for (StreamAppend& s : step.streams) {
@@ -131,55 +186,154 @@ class Group {
         e.recorded_at_us = now_us;
         e.correlation_id = step.correlation_id;
         e.payload = std::move(ev.payload);
-        MS_RETURN_IF_ERROR(ValidateEnvelopeFields(e, types_));
+        MS_RETURN_IF_ERROR(ValidateEnvelopeFields(e, *context_.types));
       }
     }
+    StepStore store(conn_, kv_);
+    PgHead head = head_;
     AppendResult result;
-    for (Envelope& e : envelopes) {
-      e.seq = head_.seq + 1;
-      std::memcpy(e.prev_hash.data(), head_.hash.data(), e.prev_hash.size());
-      std::string bytes;
-      SealAndEncodeEnvelope(e, &bytes);
-      event_seqs_.push_back(e.seq);
-      event_streams_.push_back(e.stream_id);
-      event_versions_.push_back(e.stream_version);
-      event_bytes_.push_back(std::move(bytes));
-      head_ = {e.seq, std::string(reinterpret_cast<const char*>(e.hash.data()), e.hash.size())};
+    std::vector<std::string> bytes(envelopes.size());
+    for (size_t i = 0; i < envelopes.size(); ++i) {
+      Envelope& e = envelopes[i];
+      e.seq = head.seq + 1;
+      std::memcpy(e.prev_hash.data(), head.hash.data(), e.prev_hash.size());
+      SealAndEncodeEnvelope(e, &bytes[i]);
+      head = {e.seq, std::string(reinterpret_cast<const char*>(e.hash.data()), e.hash.size())};
+      MS_RETURN_IF_ERROR(Fold(e, store));
       if (result.first_seq == 0) result.first_seq = e.seq;
       result.last_seq = e.seq;
     }
+    for (const KeyValueWrite& w : step.writes) store.Write(w.column_family, w.key, w.value);
+    // Accepted: the step's rows join the group's.
+    for (size_t i = 0; i < envelopes.size(); ++i) {
+      event_seqs_.push_back(envelopes[i].seq);
+      event_streams_.push_back(std::move(envelopes[i].stream_id));
+      event_versions_.push_back(envelopes[i].stream_version);
+      event_bytes_.push_back(std::move(bytes[i]));
+    }
+    head_ = std::move(head);
     for (const auto& [stream, version] : versions) {
       versions_[stream] = version;
       dirty_streams_.insert(stream);
     }
-    for (const KeyValueWrite& w : step.writes) {
-      kv_[{w.column_family, w.key}] = w.value;
-      dirty_kv_.emplace(w.column_family, w.key);
+    for (auto& [key, value] : store.writes()) {
+      kv_[key] = std::move(value);
+      dirty_kv_.insert(key);
     }
     return result;
   }
 
-  // Writes what the applied steps changed: events, stream versions, key-value rows, the head.
+  // Writes what the applied steps changed: events, stream versions, key-value rows and the
+  // projections' checkpoints, the head.
   Status Flush() {
-    if (!event_seqs_.empty()) {
+    if (head_.seq == first_) {
+      if (dirty_kv_.empty()) return Status::Ok();
+    } else {
+      const std::string checkpoint = EncodeCheckpoint(head_.seq);
+      for (const Projection* p : context_.projections) {
+        KvKey key{std::string(EventLog::kMetaFamily), CheckpointKey(p->name())};
+        kv_[key] = checkpoint;
+        dirty_kv_.insert(std::move(key));
+      }
       MS_RETURN_IF_ERROR(conn_.Exec(
           "INSERT INTO ms_events (seq, stream_id, version, envelope) "
           "SELECT * FROM unnest($1::bigint[], $2::text[], $3::bigint[], $4::bytea[])",
           {PgParam::Text(IntArray(event_seqs_)), PgParam::Text(TextArray(event_streams_)),
            PgParam::Text(IntArray(event_versions_)), PgParam::Text(ByteaArray(event_bytes_))}));
+      MS_RETURN_IF_ERROR(FlushStreams());
     }
-    if (!dirty_streams_.empty()) {
-      std::vector<std::string> ids;
-      std::vector<uint64_t> versions;
-      for (const std::string& s : dirty_streams_) {
-        ids.push_back(s);
-        versions.push_back(versions_.at(s));
+    MS_RETURN_IF_ERROR(FlushKv());
+    if (head_.seq == first_) return Status::Ok();
+    return conn_.Exec("UPDATE ms_head SET seq = $1, hash = $2 WHERE id = 1",
+                      {PgParam::Text(std::to_string(head_.seq)), PgParam::Bytes(head_.hash)});
+  }
+
+ private:
+  Status LoadHead() {
+    MS_ASSIGN_OR_RETURN(PgRows h, conn_.Query("SELECT seq, hash FROM ms_head WHERE id = 1 FOR UPDATE"));
+    if (h.rows.size() != 1 || !h.rows[0][1] || h.rows[0][1]->size() != 32) {
+      return Status::Corruption("PostgreSQL: the log's head row is missing or malformed");
+    }
+    head_ = {std::stoull(*h.rows[0][0]), std::move(*h.rows[0][1])};
+    first_ = head_.seq;
+    return Status::Ok();
+  }
+
+  Status LoadStreams(const std::set<std::string>& streams) {
+    for (const std::string& s : streams) versions_[s] = 0;
+    if (streams.empty()) return Status::Ok();
+    MS_ASSIGN_OR_RETURN(PgRows r, conn_.Query("SELECT stream_id, version FROM ms_streams WHERE stream_id = ANY($1::text[])",
+                                              {PgParam::Text(TextArray({streams.begin(), streams.end()}))}));
+    for (auto& row : r.rows) versions_[*row[0]] = std::stoull(*row[1]);
+    return Status::Ok();
+  }
+
+  static Status BadImport(size_t i, uint64_t seq, const std::string& why) {
+    return Status::InvalidArgument("imported envelope " + std::to_string(i + 1) + " (seq " + std::to_string(seq) + "): " + why);
+  }
+
+  // The step's families, stream ids, expected versions and key expectations.
+  Status CheckConditions(const Step& step) {
+    for (const KeyValueWrite& w : step.writes) MS_RETURN_IF_ERROR(CheckFamily(w.column_family));
+    for (const KeyExpectation& e : step.expect) MS_RETURN_IF_ERROR(CheckFamily(e.column_family));
+    for (const StreamAppend& s : step.streams) MS_RETURN_IF_ERROR(ValidateStreamId(s.stream_id));
+    for (const StreamAppend& s : step.streams) {
+      const uint64_t now = versions_.at(s.stream_id);
+      if (s.expected_version != kAnyVersion && now != s.expected_version) {
+        return Status::FailedPrecondition("stream " + s.stream_id + " is at version " + std::to_string(now) +
+                                          ", expected " + std::to_string(s.expected_version));
       }
-      MS_RETURN_IF_ERROR(conn_.Exec(
-          "INSERT INTO ms_streams (stream_id, version) SELECT * FROM unnest($1::text[], $2::bigint[]) "
-          "ON CONFLICT (stream_id) DO UPDATE SET version = EXCLUDED.version",
-          {PgParam::Text(TextArray(ids)), PgParam::Text(IntArray(versions))}));
     }
+    for (const KeyExpectation& e : step.expect) {
+      const std::optional<std::string>& current = kv_.at({e.column_family, e.key});
+      if (current != e.value) {
+        return Status::FailedPrecondition(e.column_family + "/" + e.key + " is " +
+                                          (current ? "\"" + *current + "\"" : "absent") + ", expected " +
+                                          (e.value ? "\"" + *e.value + "\"" : "absent"));
+      }
+    }
+    return Status::Ok();
+  }
+
+  Status CheckFamily(std::string_view cf) const {
+    if (cf == EventLog::kEventsFamily || cf == EventLog::kStreamsFamily) {
+      return Status::InvalidArgument("a step may not touch the " + std::string(cf) + " column family directly");
+    }
+    if (context_.families.empty() || context_.families.contains(cf)) return Status::Ok();
+    for (const auto& families : owned_) {
+      for (const std::string& f : families) {
+        if (f == cf) return Status::Ok();
+      }
+    }
+    return Status::InvalidArgument("no column family " + std::string(cf));
+  }
+
+  Status Fold(const Envelope& e, StepStore& store) {
+    for (size_t i = 0; i < context_.projections.size(); ++i) {
+      Projection* p = context_.projections[i];
+      store.SetOwner(p, &owned_[i]);
+      Status s = p->Apply(e, store);
+      if (!s.ok()) return s.WithContext("projection " + std::string(p->name()) + " at seq " + std::to_string(e.seq));
+    }
+    store.SetOwner(nullptr, nullptr);
+    return Status::Ok();
+  }
+
+  Status FlushStreams() {
+    if (dirty_streams_.empty()) return Status::Ok();
+    std::vector<std::string> ids;
+    std::vector<uint64_t> versions;
+    for (const std::string& s : dirty_streams_) {
+      ids.push_back(s);
+      versions.push_back(versions_.at(s));
+    }
+    return conn_.Exec(
+        "INSERT INTO ms_streams (stream_id, version) SELECT * FROM unnest($1::text[], $2::bigint[]) "
+        "ON CONFLICT (stream_id) DO UPDATE SET version = EXCLUDED.version",
+        {PgParam::Text(TextArray(ids)), PgParam::Text(IntArray(versions))});
+  }
+
+  Status FlushKv() {
     std::vector<std::string> put_families, put_keys, put_values, del_families, del_keys;
     for (const KvKey& k : dirty_kv_) {  // each key once, with its last value
       const std::optional<std::string>& v = kv_.at(k);
@@ -194,47 +348,69 @@ class Group {
           {PgParam::Text(TextArray(put_families)), PgParam::Text(ByteaArray(put_keys)),
            PgParam::Text(ByteaArray(put_values))}));
     }
-    if (!del_keys.empty()) {
-      MS_RETURN_IF_ERROR(conn_.Exec(
-          "DELETE FROM ms_kv WHERE (family, key) IN (SELECT * FROM unnest($1::text[], $2::bytea[]))",
-          {PgParam::Text(TextArray(del_families)), PgParam::Text(ByteaArray(del_keys))}));
-    }
-    if (head_.seq == first_) return Status::Ok();
-    return conn_.Exec("UPDATE ms_head SET seq = $1, hash = $2 WHERE id = 1",
-                      {PgParam::Text(std::to_string(head_.seq)), PgParam::Bytes(head_.hash)});
+    if (del_keys.empty()) return Status::Ok();
+    return conn_.Exec("DELETE FROM ms_kv WHERE (family, key) IN (SELECT * FROM unnest($1::text[], $2::bytea[]))",
+                      {PgParam::Text(TextArray(del_families)), PgParam::Text(ByteaArray(del_keys))});
   }
 
- private:
   PgConn& conn_;
-  const EventTypeRegistry& types_;
+  const AppendContext& context_;
+  std::vector<std::vector<std::string>> owned_;  // each projection's families
   PgHead head_;
   uint64_t first_ = 0;
   std::unordered_map<std::string, uint64_t> versions_;  // every stream of the group, as applied so far
-  std::map<KvKey, std::optional<std::string>> kv_;       // expected and written keys, as applied so far
+  KvMap kv_;                                             // keys read or written, as applied so far
   std::vector<uint64_t> event_seqs_, event_versions_;
   std::vector<std::string> event_streams_, event_bytes_;
   std::set<std::string> dirty_streams_;
   std::set<KvKey> dirty_kv_;
 };
 
+// Runs `body` in a transaction that commits when it succeeds; *commit_sent as AppendGroup's.
+template <typename T>
+Result<T> InTransaction(PgConn& conn, bool* commit_sent, const std::function<Result<T>()>& body) {
+  bool sent = false;
+  MS_RETURN_IF_ERROR(conn.Exec("BEGIN"));
+  auto run = [&]() -> Result<T> {
+    MS_ASSIGN_OR_RETURN(T out, body());
+    sent = true;
+    MS_ASSIGN_OR_RETURN(PgRows commit, conn.Query("COMMIT"));
+    if (commit.command != "COMMIT") {
+      sent = false;  // known: nothing landed
+      return Status::IOError("PostgreSQL: the transaction was rolled back (" + commit.command + ")");
+    }
+    return out;
+  };
+  auto out = run();
+  if (!out.ok() && !sent && conn.ok()) (void)conn.Exec("ROLLBACK");
+  if (commit_sent != nullptr) *commit_sent = sent && !out.ok();
+  return out;
+}
+
 }  // namespace
 
-Result<std::vector<Result<AppendResult>>> AppendGroup(PgConn& conn, const EventTypeRegistry& types,
-                                                      std::vector<Step>& steps, const std::function<int64_t()>& now_us) {
-  MS_RETURN_IF_ERROR(conn.Exec("BEGIN"));
-  auto group = [&]() -> Result<std::vector<Result<AppendResult>>> {
-    Group g(conn, types);
+Result<std::vector<Result<AppendResult>>> AppendGroup(PgConn& conn, const AppendContext& context,
+                                                      std::vector<Step>& steps, const std::function<int64_t()>& now_us,
+                                                      bool* commit_sent) {
+  using Results = std::vector<Result<AppendResult>>;
+  return InTransaction<Results>(conn, commit_sent, [&]() -> Result<Results> {
+    Group g(conn, context);
     MS_RETURN_IF_ERROR(g.Load(steps));
-    std::vector<Result<AppendResult>> results;
+    Results results;
     for (Step& step : steps) results.push_back(g.Apply(step, now_us()));
     MS_RETURN_IF_ERROR(g.Flush());
-    MS_ASSIGN_OR_RETURN(PgRows commit, conn.Query("COMMIT"));
-    if (commit.command != "COMMIT") return Status::IOError("PostgreSQL: the group was rolled back (" + commit.command + ")");
     return results;
-  };
-  auto out = group();
-  if (!out.ok() && conn.ok()) (void)conn.Exec("ROLLBACK");
-  return out;
+  });
+}
+
+Result<AppendResult> ImportGroup(PgConn& conn, const AppendContext& context, const std::vector<std::string>& stored,
+                                 bool* commit_sent) {
+  return InTransaction<AppendResult>(conn, commit_sent, [&]() -> Result<AppendResult> {
+    Group g(conn, context);
+    MS_ASSIGN_OR_RETURN(AppendResult r, g.Import(stored));
+    MS_RETURN_IF_ERROR(g.Flush());
+    return r;
+  });
 }
 
 }  // namespace marketsync::pglog

@@ -68,6 +68,7 @@ PgConn::~PgConn() { PQfinish(conn_); }
 bool PgConn::ok() const { return PQstatus(conn_) == CONNECTION_OK; }
 
 Result<PgRows> PgConn::Query(std::string_view sql, const std::vector<PgParam>& params) {
+  std::lock_guard lk(mu_);  // to the end: libpq's error message is the connection's
   std::vector<const char*> values;
   std::vector<int> lengths, formats;
   for (const PgParam& p : params) {

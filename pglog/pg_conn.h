@@ -5,6 +5,7 @@
 // PostgreSQL's errors mapped onto Status by their SQLSTATE. No libpq in this header.
 
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -34,7 +35,8 @@ struct PgParam {
   static PgParam Null() { return {std::nullopt, false}; }
 };
 
-// Thread safety: one thread at a time (libpq's rule for a connection).
+// Thread safety: statements from several threads are serialised (libpq allows one at a time on
+// a connection); a transaction belongs to the connection, whichever thread runs its statements.
 class PgConn {
  public:
   // Connects with a libpq connection string ("host=… port=… dbname=…" or postgres://…).
@@ -61,6 +63,7 @@ class PgConn {
  private:
   explicit PgConn(pg_conn* conn) : conn_(conn) {}
   pg_conn* conn_;
+  std::mutex mu_;  // one statement at a time
 };
 
 // The Status for an SQLSTATE and a message (see PgConn::Query).

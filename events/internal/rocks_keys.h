@@ -1,8 +1,8 @@
 #pragma once
 
-// The RocksDB log's key layout (docs/event-log-format.md): `streams` rows, the head record,
-// checkpoints, rebuild markers and projection versions in `meta`; the mapping of RocksDB's
-// statuses; the streams family's prefix extractor. Internal to events/.
+// The RocksDB log's key layout (docs/event-log-format.md): `streams` rows and the head record
+// (checkpoints, rebuild markers and projection versions: events/projection_meta.h); the
+// mapping of RocksDB's statuses; the streams family's prefix extractor. Internal to events/.
 
 #include <rocksdb/options.h>
 #include <rocksdb/slice_transform.h>
@@ -16,11 +16,11 @@
 #include "base/coding.h"
 #include "base/status.h"
 #include "events/event_log.h"
+#include "events/projection_meta.h"
 
 namespace marketsync::internal {
 
 inline constexpr std::string_view kHeadKey = "head";
-inline constexpr std::string_view kCheckpointPrefix = "checkpoint/";
 // Stream versions cached by the writer; cleared when it grows past this many streams.
 inline constexpr size_t kMaxCachedStreams = 1 << 20;
 // A group's write batch is kept for the next group unless it grew past this.
@@ -114,31 +114,6 @@ inline Result<LogHead> DecodeHead(std::string_view v) {
   head.seq = internal::GetFixed64BE(v.data());
   std::copy(v.begin() + 8, v.end(), head.hash.begin());
   return head;
-}
-
-inline std::string CheckpointKey(std::string_view projection) {
-  return std::string(kCheckpointPrefix) + std::string(projection);
-}
-
-inline std::string RebuildMarkerKey(std::string_view projection) {
-  return "rebuilding/" + std::string(projection);
-}
-
-inline std::string VersionKey(std::string_view projection) {
-  return "projection_version/" + std::string(projection);
-}
-
-// A checkpoint (`meta/checkpoint/<projection>`): the last seq folded, u64 big-endian.
-inline std::string EncodeCheckpoint(uint64_t seq) {
-  std::string out;
-  PutFixed64BE(&out, seq);
-  return out;
-}
-
-inline std::string EncodeVersion(uint32_t v) {
-  std::string out;
-  internal::PutFixed32BE(&out, v);
-  return out;
 }
 
 }  // namespace marketsync::internal
