@@ -4,6 +4,7 @@
 
 #include <vector>
 
+#include "tests/testutil/log_backend.h"
 #include "tests/testutil/log_fixtures.h"
 #include "tests/testutil/raw_db.h"
 #include "tests/testutil/status_matchers.h"
@@ -31,19 +32,26 @@ class SeqRecorder final : public Projection {
 // streams s0..s4.
 constexpr uint64_t kEvents = 5'005;
 
-std::unique_ptr<EventLog> FilledLog(const std::string& path) {
-  auto log = EventLog::Open(path, testing::TestLogOptions());
-  EXPECT_OK(log);
+void Fill(EventLog& log) {
   std::vector<Step> steps;
   for (uint64_t i = 0; i < kEvents / 7; ++i) steps.push_back(MakeStep("s" + std::to_string(i % 5), 7));
-  for (const auto& r : (*log)->AppendAll(std::move(steps))) EXPECT_OK(r);
-  EXPECT_EQ((*log)->Head().seq, kEvents);
-  return std::move(log).value();
+  for (const auto& r : log.AppendAll(std::move(steps))) EXPECT_OK(r);
+  EXPECT_EQ(log.Head().seq, kEvents);
 }
 
-TEST(FoldLogTest, FoldsEveryEventInOrderAcrossManyBatches) {
-  testing::TempDir dir;
-  auto log = FilledLog(dir.Sub("db"));
+// The fold on every backend (it reads through EventLog::Read alone).
+class FoldLogTest : public testing::LogBackendTest {
+ protected:
+  std::unique_ptr<EventLog> FilledLog() {
+    auto log = OpenOrDie();
+    if (log) Fill(*log);
+    return log;
+  }
+};
+MS_ON_EVERY_LOG_BACKEND(FoldLogTest);
+
+TEST_P(FoldLogTest, FoldsEveryEventInOrderAcrossManyBatches) {
+  auto log = FilledLog();
   SeqRecorder recorder;
   CountingProjection counting;
   MemoryStore store;
@@ -63,9 +71,8 @@ TEST(FoldLogTest, FoldsEveryEventInOrderAcrossManyBatches) {
   EXPECT_EQ(total, kEvents);
 }
 
-TEST(FoldLogTest, StopsAtTheLimitSeq) {
-  testing::TempDir dir;
-  auto log = FilledLog(dir.Sub("db"));
+TEST_P(FoldLogTest, StopsAtTheLimitSeq) {
+  auto log = FilledLog();
   for (uint64_t to : {uint64_t{1}, uint64_t{128}, uint64_t{129}, uint64_t{3'333}, kEvents + 10}) {
     SeqRecorder recorder;
     MemoryStore store;
@@ -79,9 +86,8 @@ TEST(FoldLogTest, StopsAtTheLimitSeq) {
   }
 }
 
-TEST(FoldLogTest, StopsAtTheLimitTime) {
-  testing::TempDir dir;
-  auto log = FilledLog(dir.Sub("db"));
+TEST_P(FoldLogTest, StopsAtTheLimitTime) {
+  auto log = FilledLog();
   std::vector<int64_t> times;  // times[seq - 1]
   for (auto it = log->Read(1); it->Valid(); it->Next()) times.push_back(it->envelope().recorded_at_us);
   for (uint64_t seq : {uint64_t{1}, uint64_t{700}, uint64_t{3'000}, kEvents}) {
@@ -100,9 +106,8 @@ TEST(FoldLogTest, StopsAtTheLimitTime) {
   }
 }
 
-TEST(FoldLogTest, EmptyLogFoldsNothing) {
-  testing::TempDir dir;
-  auto log = EventLog::Open(dir.Sub("db"), testing::TestLogOptions());
+TEST_P(FoldLogTest, EmptyLogFoldsNothing) {
+  auto log = Open();
   ASSERT_OK(log);
   SeqRecorder recorder;
   MemoryStore store;
@@ -112,9 +117,8 @@ TEST(FoldLogTest, EmptyLogFoldsNothing) {
   EXPECT_TRUE(recorder.seqs.empty());
 }
 
-TEST(FoldLogTest, AProjectionErrorStopsTheFoldAndNamesTheSeq) {
-  testing::TempDir dir;
-  auto log = FilledLog(dir.Sub("db"));
+TEST_P(FoldLogTest, AProjectionErrorStopsTheFoldAndNamesTheSeq) {
+  auto log = FilledLog();
   ASSERT_OK(log->Append(MakeStep("poison", 1)));
   // More after it than the ring holds, so the reader is waiting for room when the fold stops.
   std::vector<Step> after;
@@ -132,10 +136,12 @@ TEST(FoldLogTest, AProjectionErrorStopsTheFoldAndNamesTheSeq) {
   EXPECT_EQ(recorder.seqs.back(), kEvents + 1);
 }
 
-TEST(FoldLogTest, ACorruptEventFailsTheFoldWithItsSeq) {
+TEST(RocksFoldLogTest, ACorruptEventFailsTheFoldWithItsSeq) {
   testing::TempDir dir;
   {
-    auto log = FilledLog(dir.Sub("db"));
+    auto log = EventLog::Open(dir.Sub("db"), testing::TestLogOptions());
+    ASSERT_OK(log);
+    Fill(**log);
   }
   {
     testing::RawDb raw(dir.Sub("db"));

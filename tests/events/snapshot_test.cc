@@ -1,12 +1,12 @@
 // EventLog::Snapshot: every row a query reads through it is of one durable head, whatever is
-// appended meanwhile; a read-only open gives one too.
+// appended meanwhile; a read-only open gives one too. On RocksDB and on PostgreSQL.
 
 #include <gtest/gtest.h>
 
 #include "events/event_log.h"
+#include "tests/testutil/log_backend.h"
 #include "tests/testutil/log_fixtures.h"
 #include "tests/testutil/status_matchers.h"
-#include "tests/testutil/temp_dir.h"
 
 namespace marketsync {
 namespace {
@@ -25,9 +25,12 @@ size_t Rows(const KvReader& r) {
   return n;
 }
 
-TEST(SnapshotTest, ASnapshotKeepsReadingTheHeadItWasTakenAt) {
-  testing::TempDir dir;
-  auto log = EventLog::Open(dir.Sub("db"), Counting());
+// Snapshots on every backend.
+class SnapshotTest : public testing::LogBackendTest {};
+MS_ON_EVERY_LOG_BACKEND(SnapshotTest);
+
+TEST_P(SnapshotTest, ASnapshotKeepsReadingTheHeadItWasTakenAt) {
+  auto log = Open(Counting());
   ASSERT_OK(log);
   auto empty = (*log)->Snapshot();
   ASSERT_OK(empty);
@@ -54,16 +57,15 @@ TEST(SnapshotTest, ASnapshotKeepsReadingTheHeadItWasTakenAt) {
   EXPECT_FALSE((*snap)->Get("no such family", "k").ok());
 }
 
-TEST(SnapshotTest, AReadOnlyOpenGivesItsFrozenHead) {
-  testing::TempDir dir;
+TEST_P(SnapshotTest, AReadOnlyOpenGivesItsHead) {
   {
-    auto log = EventLog::Open(dir.Sub("db"), Counting());
+    auto log = Open(Counting());
     ASSERT_OK(log);
     ASSERT_OK((*log)->Append(testing::MakeStep("a", 4)));
   }
   EventLogOptions ro = Counting();
   ro.mode = EventLogOptions::Mode::kReadOnly;
-  auto log = EventLog::Open(dir.Sub("db"), std::move(ro));
+  auto log = Open(std::move(ro));
   ASSERT_OK(log);
   auto snap = (*log)->Snapshot();
   ASSERT_OK(snap);
