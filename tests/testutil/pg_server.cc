@@ -130,21 +130,42 @@ Result<std::unique_ptr<PgServer>> PgServer::Start() {
   }
   for (int attempt = 0; attempt < 5; ++attempt) {  // a port taken meanwhile: another one
     server->port_ = FreePort();
-    server->pid_ = Spawn({std::string(kBin) + "postgres", "-D", data, "-p", std::to_string(server->port_), "-k", base,
-                          "-c", "listen_addresses=127.0.0.1", "-c", "fsync=on", "-c", "synchronous_commit=on",
-                          "-c", "shared_buffers=32MB", "-c", "max_connections=100"},
-                         who, log);
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
-    while (std::chrono::steady_clock::now() < deadline) {
-      if (::waitpid(server->pid_, &status, WNOHANG) == server->pid_) break;  // it gave up
-      const ProgramOutput ready = RunProgram(std::string(kBin) + "pg_isready",
-                                             {"-q", "-h", "127.0.0.1", "-p", std::to_string(server->port_)});
-      if (ready.exit_code == 0) return server;
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
-    server->Kill();
+    if (server->Launch().ok()) return server;
   }
   return Status::Unavailable("the postmaster did not start: " + ReadFile(log));
+}
+
+// Starts the postmaster on the data directory and port_, waiting until it accepts connections.
+Status PgServer::Launch() {
+  const Identity who = *ServerIdentity();
+  const std::string data = dir_ + "/data", log = dir_ + "/server.log";
+  pid_ = Spawn({std::string(kBin) + "postgres", "-D", data, "-p", std::to_string(port_), "-k", dir_, "-c",
+                "listen_addresses=127.0.0.1", "-c", "fsync=on", "-c", "synchronous_commit=on", "-c",
+                "shared_buffers=32MB", "-c", "max_connections=100"},
+               who, log);
+  int status = 0;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (::waitpid(pid_, &status, WNOHANG) == pid_) break;  // it gave up
+    const ProgramOutput ready =
+        RunProgram(std::string(kBin) + "pg_isready", {"-q", "-h", "127.0.0.1", "-p", std::to_string(port_)});
+    if (ready.exit_code == 0) return Status::Ok();
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  Kill();
+  return Status::Unavailable("the postmaster did not start: " + ReadFile(log));
+}
+
+Status PgServer::Restart() {
+  Kill();
+  // After a kill -9 the old backends may hold the shared memory a little longer: retry.
+  Status s;
+  for (int attempt = 0; attempt < 20; ++attempt) {
+    s = Launch();
+    if (s.ok()) return s;
+    std::this_thread::sleep_for(std::chrono::milliseconds(250));
+  }
+  return s;
 }
 
 PgServer::~PgServer() {

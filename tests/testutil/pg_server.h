@@ -38,9 +38,13 @@ class PgServer {
 
   // Kills the postmaster with SIGKILL and reaps it (its children exit once it is gone).
   void Kill();
+  // Starts it again on the same directory and port (after Kill: crash recovery first).
+  // Errors: kUnavailable with the server's log.
+  Status Restart();
 
  private:
   PgServer() = default;
+  Status Launch();
 
   std::string dir_;
   std::string user_;

@@ -1,0 +1,238 @@
+// What only the log on PostgreSQL can do: several nodes (here, several PgEventLogs on one
+// database) appending at once, and a log moved from RocksDB to PostgreSQL and back with its
+// chain. The behaviour both backends share is tests/events/'s suites, run on both.
+
+#include "pglog/pg_event_log.h"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <set>
+#include <thread>
+
+#include "events/projection_fold.h"
+#include "pglog/pg_conn.h"
+#include "tests/testutil/log_fixtures.h"
+#include "tests/testutil/pg_server.h"
+#include "tests/testutil/status_matchers.h"
+#include "tests/testutil/temp_dir.h"
+
+namespace marketsync::pglog {
+namespace {
+
+using testing::CountingProjection;
+using testing::MakeStep;
+
+EventLogOptions Counting() {
+  EventLogOptions o = testing::TestLogOptions();
+  o.projections.push_back(std::make_unique<CountingProjection>());
+  return o;
+}
+
+class PgEventLogTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (auto why = testing::PgServer::Unavailable()) GTEST_SKIP() << *why;
+    auto server = testing::PgServer::Start();
+    ASSERT_OK(server);
+    server_ = std::move(server).value();
+  }
+  std::unique_ptr<EventLog> Node(EventLogOptions options = Counting()) {
+    auto log = OpenPgEventLog(server_->conninfo(), std::move(options));
+    EXPECT_OK(log);
+    return log.ok() ? std::move(log).value() : nullptr;
+  }
+  std::unique_ptr<testing::PgServer> server_;
+};
+
+// Three nodes append to shared and own streams at once: one gap-free chain, every step's seqs
+// given once, the projection's counts exact, and each node reads what the others wrote.
+TEST_F(PgEventLogTest, NodesAppendingAtOnceShareOneGapFreeChain) {
+  std::vector<std::unique_ptr<EventLog>> nodes;
+  for (int i = 0; i < 3; ++i) nodes.push_back(Node());
+  constexpr int kThreadsPerNode = 3, kSteps = 60;
+  std::vector<std::vector<uint64_t>> seqs(nodes.size() * kThreadsPerNode);
+  std::vector<std::thread> threads;
+  for (size_t n = 0; n < nodes.size(); ++n) {
+    for (int t = 0; t < kThreadsPerNode; ++t) {
+      threads.emplace_back([&, n, t] {
+        const size_t me = n * kThreadsPerNode + static_cast<size_t>(t);
+        for (int i = 0; i < kSteps; ++i) {
+          Step step = MakeStep("own-" + std::to_string(me), 2, 32, static_cast<uint64_t>(2 * i));
+          step.streams.push_back(MakeStep("shared", 1).streams[0]);
+          auto r = nodes[n]->Append(std::move(step));
+          ASSERT_OK(r);
+          seqs[me].push_back(r->first_seq);
+        }
+      });
+    }
+  }
+  for (auto& t : threads) t.join();
+  const uint64_t total = nodes.size() * kThreadsPerNode * kSteps * 3;
+  std::set<uint64_t> firsts;
+  for (const auto& v : seqs) {
+    for (uint64_t s : v) EXPECT_TRUE(firsts.insert(s).second) << "seq " << s << " given twice";
+  }
+  for (const auto& node : nodes) {
+    EXPECT_EQ(node->Head().seq, total);
+    EXPECT_EQ(node->Head().hash, nodes[0]->Head().hash);
+    EXPECT_EQ(**node->Get(CountingProjection::kFamily, "shared"), std::to_string(nodes.size() * kThreadsPerNode * kSteps));
+    EXPECT_EQ(*node->Checkpoint("counting"), total);
+  }
+  auto v = nodes[1]->Verify();
+  ASSERT_OK(v);
+  EXPECT_TRUE(v->ok) << v->first_bad_seq << ": " << v->reason;
+  EXPECT_EQ(v->events_checked, total);
+}
+
+// A stream created by two nodes at once (the single-flight primitive across nodes): one wins.
+TEST_F(PgEventLogTest, AcrossNodesAnExpectedVersionHasOneWinner) {
+  auto a = Node(), b = Node();
+  for (int round = 0; round < 20; ++round) {
+    const std::string stream = "run-" + std::to_string(round);
+    std::atomic<int> won{0}, refused{0};
+    std::vector<std::thread> threads;
+    for (int t = 0; t < 8; ++t) {
+      threads.emplace_back([&, t] {
+        Step step = MakeStep(stream, 1, 0, kNoStream);
+        step.expect.push_back({"meta", "lease/" + std::to_string(round), std::nullopt});
+        step.writes.push_back({"meta", "lease/" + std::to_string(round), std::to_string(t)});
+        auto r = (t % 2 == 0 ? a : b)->Append(std::move(step));
+        (r.ok() ? won : refused)++;
+        if (!r.ok()) {
+          EXPECT_TRUE(r.status().IsFailedPrecondition()) << r.status().ToString();
+        }
+      });
+    }
+    for (auto& t : threads) t.join();
+    EXPECT_EQ(won.load(), 1);
+    EXPECT_EQ(refused.load(), 7);
+    EXPECT_EQ(*b->StreamVersion(stream), 1u);
+  }
+}
+
+// WaitForSeq on one node wakes for another node's append (by polling the head).
+TEST_F(PgEventLogTest, WaitForSeqSeesAnotherNodesAppend) {
+  auto a = Node(), b = Node();
+  std::thread writer([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    ASSERT_OK(b->Append(MakeStep("s", 2)));
+  });
+  EXPECT_EQ(a->WaitForSeq(0, std::chrono::seconds(30)), 2u);
+  writer.join();
+}
+
+std::vector<std::string> Export(const EventLog& log) {
+  std::vector<std::string> out;
+  auto it = log.ReadStored(1);
+  for (; it->Valid(); it->Next()) out.emplace_back(it->bytes());
+  EXPECT_OK(it->status());
+  return out;
+}
+
+// RocksDB → PostgreSQL → RocksDB: the same envelope bytes, head and hash, chains that verify,
+// projection rows with the same digest; and an import that does not continue the log is
+// refused whole.
+TEST_F(PgEventLogTest, ALogMovesBetweenBackendsWithItsChain) {
+  testing::TempDir dir;
+  auto rocks = EventLog::Open(dir.Sub("from"), Counting());
+  ASSERT_OK(rocks);
+  for (int i = 0; i < 40; ++i) ASSERT_OK((*rocks)->Append(MakeStep("s" + std::to_string(i % 4), 3, 100)));
+  const std::vector<std::string> exported = Export(**rocks);
+  ASSERT_EQ(exported.size(), 120u);
+
+  auto pg = Node();
+  std::vector<std::string> half(exported.begin(), exported.begin() + 60), rest(exported.begin() + 60, exported.end());
+  ASSERT_OK(pg->Import(half));
+  // Not the next envelope: refused, nothing written.
+  auto skip = pg->Import({exported[61]});
+  ASSERT_FALSE(skip.ok());
+  EXPECT_NE(skip.status().message().find("imported envelope 1 (seq 61)"), std::string::npos) << skip.status().ToString();
+  auto done = pg->Import(rest);
+  ASSERT_OK(done);
+  EXPECT_EQ(done->first_seq, 61u);
+  EXPECT_EQ(done->last_seq, 120u);
+  EXPECT_EQ(pg->Head().seq, (*rocks)->Head().seq);
+  EXPECT_EQ(pg->Head().hash, (*rocks)->Head().hash);
+  EXPECT_EQ(Export(*pg), exported);
+  EXPECT_TRUE(pg->Verify()->ok);
+  const std::vector<std::string> families{std::string(CountingProjection::kFamily)};
+  EXPECT_EQ(*DigestFamilies(*pg, families), *DigestFamilies(**rocks, families));
+  EXPECT_EQ(*pg->Checkpoint("counting"), 120u);
+  // The log goes on on PostgreSQL, and back to RocksDB with what it gained there.
+  ASSERT_OK(pg->Append(MakeStep("s0", 1, 0, 30)));
+  auto back = EventLog::Open(dir.Sub("back"), Counting());
+  ASSERT_OK(back);
+  ASSERT_OK((*back)->Import(Export(*pg)));
+  EXPECT_EQ((*back)->Head().hash, pg->Head().hash);
+  EXPECT_TRUE((*back)->Verify()->ok);
+  EXPECT_EQ(*DigestFamilies(**back, families), *DigestFamilies(*pg, families));
+}
+
+// A rebuild refolds the rows from the log (here after they were damaged behind its back).
+TEST_F(PgEventLogTest, RebuildRefoldsTheRowsInOneTransaction) {
+  auto log = Node();
+  for (int i = 0; i < 10; ++i) ASSERT_OK(log->Append(MakeStep("s" + std::to_string(i % 3), 2)));
+  auto conn = PgConn::Connect(server_->conninfo());
+  ASSERT_OK(conn);
+  ASSERT_OK((*conn)->Exec("UPDATE ms_kv SET value = 'x' WHERE family = 'test_counts'"));
+  ASSERT_OK((*conn)->Exec("INSERT INTO ms_kv VALUES ('test_counts', 'stray', 'y')"));
+  auto report = log->RebuildProjection("counting");
+  ASSERT_OK(report);
+  EXPECT_EQ(report->events, 20u);
+  EXPECT_EQ(report->rows, 3u);
+  EXPECT_EQ(report->checkpoint, 20u);
+  EXPECT_EQ(**log->Get(CountingProjection::kFamily, "s0"), "8");
+  EXPECT_FALSE(log->Get(CountingProjection::kFamily, "stray")->has_value());
+  EXPECT_EQ(log->RebuildProjection("nothing").status().code(), Status::Code::kNotFound);
+}
+
+// A read-only open of a database without the log says so; with one, it reads and refuses
+// appends.
+TEST_F(PgEventLogTest, ReadOnlyOpens) {
+  EventLogOptions ro = Counting();
+  ro.mode = EventLogOptions::Mode::kReadOnly;
+  auto none = OpenPgEventLog(server_->conninfo(), std::move(ro));
+  EXPECT_TRUE(none.status().IsNotFound()) << none.status().ToString();
+  auto writer = Node();
+  ASSERT_OK(writer->Append(MakeStep("s", 2)));
+  ro = Counting();
+  ro.mode = EventLogOptions::Mode::kReadOnly;
+  auto reader = OpenPgEventLog(server_->conninfo(), std::move(ro));
+  ASSERT_OK(reader);
+  EXPECT_EQ((*reader)->Head().seq, 2u);
+  EXPECT_EQ(**(*reader)->Get(CountingProjection::kFamily, "s"), "2");
+  EXPECT_EQ((*reader)->Append(MakeStep("s", 1)).status().code(), Status::Code::kUnavailable);
+  auto many = (*reader)->MultiGet(CountingProjection::kFamily, {"nothing", "s", "s"});
+  ASSERT_OK(many);
+  EXPECT_EQ(*many, (std::vector<std::optional<std::string>>{std::nullopt, "2", "2"}));
+}
+
+// The server killed under a node: appends fail without fail-stopping when nothing was sent
+// (or fail-stop when a COMMIT's answer was lost), and no acknowledged step is lost.
+TEST_F(PgEventLogTest, AServerKilledUnderANodeLosesNothingAcknowledged) {
+  auto log = Node();
+  std::atomic<bool> stop{false};
+  std::atomic<uint64_t> acked{0};
+  std::thread writer([&] {
+    for (int i = 0; !stop; ++i) {
+      auto r = log->Append(MakeStep("s", 1));
+      if (r.ok()) acked = std::max<uint64_t>(acked, r->last_seq);
+    }
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  server_->Kill();
+  stop = true;
+  writer.join();
+  EXPECT_FALSE(log->Append(MakeStep("s", 1)).ok());
+  log.reset();
+  ASSERT_OK(server_->Restart());
+  auto again = Node();
+  EXPECT_GE(again->Head().seq, acked.load());
+  EXPECT_GT(acked.load(), 0u);
+  EXPECT_TRUE(again->Verify()->ok);
+  ASSERT_OK(again->Append(MakeStep("s", 1)));
+}
+
+}  // namespace
+}  // namespace marketsync::pglog
