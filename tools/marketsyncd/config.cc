@@ -22,6 +22,7 @@ std::string Upper(std::string s) {
 
 void AddFlags(CLI::App& app, Config& c) {
   c.data = Env("MARKETSYNC_DATA", "./data");
+  c.store = Env("MARKETSYNC_STORE", "");
   c.listen = Env("MARKETSYNC_LISTEN", "127.0.0.1:8080");
   c.accounts = Env("EMAG_ACCOUNTS", "main,fbe");
   c.operator_token = Env("MARKETSYNC_OPERATOR_TOKEN");
@@ -36,6 +37,10 @@ void AddFlags(CLI::App& app, Config& c) {
   c.secret_key_file = Env("MARKETSYNC_SECRET_KEY_FILE");
   c.previous_secret_key_file = Env("MARKETSYNC_PREVIOUS_SECRET_KEY_FILE");
   app.add_option("--data", c.data, "Database directory (env MARKETSYNC_DATA)")->capture_default_str();
+  app.add_option("--store", c.store,
+                 "The event log on PostgreSQL instead of --data: a libpq connection string, postgres://USER@HOST:PORT/DB "
+                 "or 'host=... dbname=...'; several hosts with target_session_attrs=read-write follow the primary "
+                 "(env MARKETSYNC_STORE; never logged with its password)");
   app.add_option("--listen", c.listen, "HOST:PORT to serve on; port 0 picks a free one (env MARKETSYNC_LISTEN)")
       ->capture_default_str();
   app.add_option("--accounts", c.accounts, "Account names, comma separated (env EMAG_ACCOUNTS)")->capture_default_str();

@@ -18,6 +18,7 @@ namespace marketsync::marketsyncd {
 
 struct Config {
   std::string data;
+  std::string store;  // a PostgreSQL connection string; empty: the RocksDB directory `data`
   std::string listen;
   std::string accounts;  // names, comma separated
   std::string operator_token;

@@ -13,6 +13,7 @@
 #include "events/event_log.h"
 #include "http/metrics.h"
 #include "http/server.h"
+#include "pglog/store.h"
 #include "projections/all.h"
 #include "tools/marketsyncd/config.h"
 #include "tools/marketsyncd/demo.h"
@@ -30,7 +31,7 @@ struct Exit {
 };
 
 // The log, with group commit timings in the metrics.
-ms::Result<std::unique_ptr<ms::EventLog>> OpenLog(const std::string& data, ms::http::Metrics& metrics) {
+ms::Result<std::unique_ptr<ms::EventLog>> OpenLog(const std::string& store, ms::http::Metrics& metrics) {
   metrics.Describe("marketsync_append_seconds", "histogram", "Synced write time of each group commit");
   metrics.Describe("marketsync_group_commit_steps", "histogram", "Steps per group commit");
   ms::EventLogOptions log_options = ms::SyncLogOptions();
@@ -52,7 +53,7 @@ ms::Result<std::unique_ptr<ms::EventLog>> OpenLog(const std::string& data, ms::h
                      "(log_fail_stopped) until marketsyncd is restarted; queries keep working.",
                      failure.message());
   };
-  return ms::EventLog::Open(data, std::move(log_options));
+  return ms::pglog::OpenStore(store, std::move(log_options));
 }
 
 void PrintDemoHelp(const std::string& url) {
@@ -84,7 +85,8 @@ Exit Serve(const msd::Config& c, const std::string& host, int port, ms::EngineOp
   // Options first: a refused configuration creates no database.
   if (auto s = ms::http::CheckServerOptions(server_options); !s.ok()) return {2, s.message()};
   ms::http::Metrics metrics;
-  auto log = OpenLog(c.data, metrics);
+  const std::string store = c.store.empty() ? c.data : c.store;
+  auto log = OpenLog(store, metrics);
   if (!log.ok()) return {1, log.status().ToString()};
   auto engine = ms::SyncEngine::Create(**log, engine_options);
   if (!engine.ok()) return {2, engine.status().ToString()};
@@ -94,7 +96,8 @@ Exit Serve(const msd::Config& c, const std::string& host, int port, ms::EngineOp
   if (auto s = (*server)->Start(); !s.ok()) return {1, s.ToString()};
   const std::string url = fmt::format("{}://{}:{}", c.tls_cert.empty() ? "http" : "https",
                                       host.find(':') != std::string::npos ? "[" + host + "]" : host, (*server)->port());
-  spdlog::info("listening on {} (database {}, {} accounts{})", url, c.data, engine_options.accounts.size(),
+  spdlog::info("listening on {} (database {}, {} accounts{})", url, ms::pglog::DescribeStore(store),
+               engine_options.accounts.size(),
                c.operator_token.empty() && c.auditor_token.empty() ? ", no tokens: loopback only" : "");
   if (auto s = (*engine)->Start(); !s.ok()) {
     spdlog::error("start-up failed: {}", s.ToString());
