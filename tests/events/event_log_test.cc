@@ -20,12 +20,6 @@ namespace {
 using testing::CountingProjection;
 using testing::MakeStep;
 
-EventLogOptions WithCounting() {
-  EventLogOptions o = testing::TestLogOptions();
-  o.projections.push_back(std::make_unique<CountingProjection>());
-  return o;
-}
-
 std::unique_ptr<EventLog> OpenOrDie(const std::string& path, EventLogOptions options = testing::TestLogOptions()) {
   auto log = EventLog::Open(path, std::move(options));
   EXPECT_TRUE(log.ok()) << log.status().ToString();
@@ -136,7 +130,7 @@ TEST(RocksEventLogTest, StreamLookupsHoldAcrossFlushedFilesAndTheMemtable) {
 }
 
 TEST_P(EventLogTest, ExpectedVersionMismatchWritesNothing) {
-  auto log = OpenOrDie(WithCounting());
+  auto log = OpenOrDie(testing::CountingLogOptions());
   ASSERT_OK(log->Append(MakeStep("run-a", 1, 0, kNoStream)));
   Step step = MakeStep("run-b", 1, 0, kNoStream);
   step.streams.push_back(MakeStep("run-a", 1, 0, kNoStream).streams[0]);  // run-a exists
@@ -184,7 +178,7 @@ TEST_P(EventLogTest, ExtraWritesLandWithTheEvents) {
 
 TEST_P(EventLogTest, ProjectionFoldsInTheSameBatchWithItsCheckpoint) {
   {
-    auto log = OpenOrDie(WithCounting());
+    auto log = OpenOrDie(testing::CountingLogOptions());
     ASSERT_OK(log->Append(MakeStep("run-a", 3)));
     ASSERT_OK(log->Append(MakeStep("run-a", 2)));
     EXPECT_EQ(log->Get(CountingProjection::kFamily, "run-a")->value_or(""), "5");
@@ -200,7 +194,7 @@ TEST_P(EventLogTest, ProjectionFoldsInTheSameBatchWithItsCheckpoint) {
   auto log = OpenOrDie();
   ASSERT_OK(log->Append(MakeStep("run-b", 4)));
   log.reset();
-  log = OpenOrDie(WithCounting());
+  log = OpenOrDie(testing::CountingLogOptions());
   EXPECT_EQ(log->Get(CountingProjection::kFamily, "run-b")->value_or(""), "4");
   EXPECT_EQ(*log->Checkpoint("counting"), 9u);
 }
@@ -280,7 +274,7 @@ TEST(RocksEventLogTest, AReadOnlyOpenLeavesOutProjectionsItCannotRead) {
 }
 
 TEST_P(EventLogTest, ProjectionSeesEarlierStepsOfTheSameGroup) {
-  EventLogOptions o = WithCounting();
+  EventLogOptions o = testing::CountingLogOptions();
   auto log = OpenOrDie(std::move(o));
   std::vector<std::thread> threads;
   for (int t = 0; t < 4; ++t) {
@@ -393,7 +387,7 @@ TEST_P(EventLogTest, KeyExpectationsAreCheckedAtomicallyWithinAGroup) {
 }
 
 TEST_P(EventLogTest, AppendAllKeepsOrderAndJudgesEachStepAlone) {
-  auto log = OpenOrDie(WithCounting());
+  auto log = OpenOrDie(testing::CountingLogOptions());
   std::vector<Step> steps;
   steps.push_back(MakeStep("run-a", 2, 0, kNoStream));
   steps.push_back(MakeStep("run-a", 1, 0, 5));  // wrong expected version: refused alone
@@ -420,7 +414,7 @@ TEST_P(EventLogTest, AppendAllKeepsOrderAndJudgesEachStepAlone) {
 // A step that fails after its first streams were built (their versions moved, their events
 // counted by the projection) leaves no trace for the steps after it in the same group.
 TEST_P(EventLogTest, AFailedStepsPartialWorkIsUndoneWithinItsGroup) {
-  auto log = OpenOrDie(WithCounting());
+  auto log = OpenOrDie(testing::CountingLogOptions());
   ASSERT_OK(log->Append(MakeStep("run-a", 1, 0, kNoStream)));
   std::vector<Step> steps;
   steps.push_back(MakeStep("run-a", 1, 0, 1));  // lands: version 2, counted 2 in this group
@@ -542,7 +536,7 @@ TEST(RocksEventLogTest, FailedWriteIsInvisibleAndFailStops) {
   auto fs = std::make_shared<testing::FaultyFs>();
   std::unique_ptr<rocksdb::Env> env = testing::EnvOver(fs);
   {
-    EventLogOptions o = WithCounting();
+    EventLogOptions o = testing::CountingLogOptions();
     o.env_for_test = env.get();
     auto log = OpenOrDie(dir.Sub("db"), std::move(o));
     ASSERT_OK(log->Append(MakeStep("run-a", 2)));
@@ -561,7 +555,7 @@ TEST(RocksEventLogTest, FailedWriteIsInvisibleAndFailStops) {
     EXPECT_EQ(*log->StreamVersion("run-b"), 0u);
     EXPECT_FALSE(log->Get("meta", "lease/main")->has_value());
   }
-  auto log = OpenOrDie(dir.Sub("db"), WithCounting());
+  auto log = OpenOrDie(dir.Sub("db"), testing::CountingLogOptions());
   EXPECT_EQ(log->Head().seq, 2u);
   EXPECT_EQ(*log->StreamVersion("run-b"), 0u);
   EXPECT_FALSE(log->Get("meta", "lease/main")->has_value());

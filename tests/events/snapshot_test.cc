@@ -11,12 +11,6 @@
 namespace marketsync {
 namespace {
 
-EventLogOptions Counting() {
-  EventLogOptions o = testing::TestLogOptions();
-  o.projections.push_back(std::make_unique<testing::CountingProjection>());
-  return o;
-}
-
 size_t Rows(const KvReader& r) {
   auto it = r.Scan(testing::CountingProjection::kFamily);
   EXPECT_TRUE(it.ok());
@@ -30,7 +24,7 @@ class SnapshotTest : public testing::LogBackendTest {};
 MS_ON_EVERY_LOG_BACKEND(SnapshotTest);
 
 TEST_P(SnapshotTest, ASnapshotKeepsReadingTheHeadItWasTakenAt) {
-  auto log = Open(Counting());
+  auto log = Open(testing::CountingLogOptions());
   ASSERT_OK(log);
   auto empty = (*log)->Snapshot();
   ASSERT_OK(empty);
@@ -59,11 +53,11 @@ TEST_P(SnapshotTest, ASnapshotKeepsReadingTheHeadItWasTakenAt) {
 
 TEST_P(SnapshotTest, AReadOnlyOpenGivesItsHead) {
   {
-    auto log = Open(Counting());
+    auto log = Open(testing::CountingLogOptions());
     ASSERT_OK(log);
     ASSERT_OK((*log)->Append(testing::MakeStep("a", 4)));
   }
-  EventLogOptions ro = Counting();
+  EventLogOptions ro = testing::CountingLogOptions();
   ro.mode = EventLogOptions::Mode::kReadOnly;
   auto log = Open(std::move(ro));
   ASSERT_OK(log);

@@ -12,6 +12,7 @@
 
 #include "events/projection_fold.h"
 #include "pglog/pg_conn.h"
+#include "tests/pglog/pg_fixture.h"
 #include "tests/testutil/log_fixtures.h"
 #include "tests/testutil/pg_server.h"
 #include "tests/testutil/status_matchers.h"
@@ -23,26 +24,14 @@ namespace {
 using testing::CountingProjection;
 using testing::MakeStep;
 
-EventLogOptions Counting() {
-  EventLogOptions o = testing::TestLogOptions();
-  o.projections.push_back(std::make_unique<CountingProjection>());
-  return o;
-}
-
-class PgEventLogTest : public ::testing::Test {
+class PgEventLogTest : public PgFixture {
  protected:
-  void SetUp() override {
-    if (auto why = testing::PgServer::Unavailable()) GTEST_SKIP() << *why;
-    auto server = testing::PgServer::Start();
-    ASSERT_OK(server);
-    server_ = std::move(server).value();
-  }
-  std::unique_ptr<EventLog> Node(EventLogOptions options = Counting()) {
+  PgEventLogTest() { with_schema_ = false; }  // the log makes its tables (or, read-only, finds none)
+  std::unique_ptr<EventLog> Node(EventLogOptions options = testing::CountingLogOptions()) {
     auto log = OpenPgEventLog(server_->conninfo(), std::move(options));
     EXPECT_OK(log);
     return log.ok() ? std::move(log).value() : nullptr;
   }
-  std::unique_ptr<testing::PgServer> server_;
 };
 
 // Three nodes append to shared and own streams at once: one gap-free chain, every step's seqs
@@ -135,7 +124,7 @@ std::vector<std::string> Export(const EventLog& log) {
 // refused whole.
 TEST_F(PgEventLogTest, ALogMovesBetweenBackendsWithItsChain) {
   testing::TempDir dir;
-  auto rocks = EventLog::Open(dir.Sub("from"), Counting());
+  auto rocks = EventLog::Open(dir.Sub("from"), testing::CountingLogOptions());
   ASSERT_OK(rocks);
   for (int i = 0; i < 40; ++i) ASSERT_OK((*rocks)->Append(MakeStep("s" + std::to_string(i % 4), 3, 100)));
   const std::vector<std::string> exported = Export(**rocks);
@@ -161,7 +150,7 @@ TEST_F(PgEventLogTest, ALogMovesBetweenBackendsWithItsChain) {
   EXPECT_EQ(*pg->Checkpoint("counting"), 120u);
   // The log goes on on PostgreSQL, and back to RocksDB with what it gained there.
   ASSERT_OK(pg->Append(MakeStep("s0", 1, 0, 30)));
-  auto back = EventLog::Open(dir.Sub("back"), Counting());
+  auto back = EventLog::Open(dir.Sub("back"), testing::CountingLogOptions());
   ASSERT_OK(back);
   ASSERT_OK((*back)->Import(Export(*pg)));
   EXPECT_EQ((*back)->Head().hash, pg->Head().hash);
@@ -173,10 +162,10 @@ TEST_F(PgEventLogTest, ALogMovesBetweenBackendsWithItsChain) {
 TEST_F(PgEventLogTest, RebuildRefoldsTheRowsInOneTransaction) {
   auto log = Node();
   for (int i = 0; i < 10; ++i) ASSERT_OK(log->Append(MakeStep("s" + std::to_string(i % 3), 2)));
-  auto conn = PgConn::Connect(server_->conninfo());
-  ASSERT_OK(conn);
-  ASSERT_OK((*conn)->Exec("UPDATE ms_kv SET value = 'x' WHERE family = 'test_counts'"));
-  ASSERT_OK((*conn)->Exec("INSERT INTO ms_kv VALUES ('test_counts', 'stray', 'y')"));
+  auto conn = Connect();
+  ASSERT_NE(conn, nullptr);
+  ASSERT_OK(conn->Exec("UPDATE ms_kv SET value = 'x' WHERE family = 'test_counts'"));
+  ASSERT_OK(conn->Exec("INSERT INTO ms_kv VALUES ('test_counts', 'stray', 'y')"));
   auto report = log->RebuildProjection("counting");
   ASSERT_OK(report);
   EXPECT_EQ(report->events, 20u);
@@ -190,13 +179,13 @@ TEST_F(PgEventLogTest, RebuildRefoldsTheRowsInOneTransaction) {
 // A read-only open of a database without the log says so; with one, it reads and refuses
 // appends.
 TEST_F(PgEventLogTest, ReadOnlyOpens) {
-  EventLogOptions ro = Counting();
+  EventLogOptions ro = testing::CountingLogOptions();
   ro.mode = EventLogOptions::Mode::kReadOnly;
   auto none = OpenPgEventLog(server_->conninfo(), std::move(ro));
   EXPECT_TRUE(none.status().IsNotFound()) << none.status().ToString();
   auto writer = Node();
   ASSERT_OK(writer->Append(MakeStep("s", 2)));
-  ro = Counting();
+  ro = testing::CountingLogOptions();
   ro.mode = EventLogOptions::Mode::kReadOnly;
   auto reader = OpenPgEventLog(server_->conninfo(), std::move(ro));
   ASSERT_OK(reader);

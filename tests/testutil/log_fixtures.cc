@@ -13,6 +13,12 @@ EventLogOptions TestLogOptions() {
   return o;
 }
 
+EventLogOptions CountingLogOptions() {
+  EventLogOptions o = TestLogOptions();
+  o.projections.push_back(std::make_unique<CountingProjection>());
+  return o;
+}
+
 NewEvent MakePageEvent(uint32_t n, size_t bytes) {
   std::string payload = "event " + std::to_string(n);
   if (payload.size() < bytes) payload.resize(bytes, 'x');

@@ -18,6 +18,8 @@ inline constexpr uint16_t kOtherEventType = 2;
 const EventTypeRegistry& TestEventTypes();
 // Options with TestEventTypes() and nothing else.
 EventLogOptions TestLogOptions();
+// TestLogOptions() with a CountingProjection registered.
+EventLogOptions CountingLogOptions();
 
 // A TestEvent whose payload names `n` and is padded to about `bytes` bytes (the log does not
 // read payloads).
