@@ -5,6 +5,8 @@
 #   make sanitize   build with AddressSanitizer and UBSan, run every test suite
 #   make power-loss the long power-cut campaign: POWER_CUTS (default 1000) cuts from POWER_SEED;
 #                   make test runs 100
+#   make failover   the long failover campaign: FAILOVER_CYCLES (default 50) kill -9s of the
+#                   primary PostgreSQL under Patroni, from FAILOVER_SEED; make test runs 5
 #   make fuzz       build the libFuzzer targets with clang, ASan and UBSan, fuzz each for
 #                   FUZZ_SECONDS (default 60); make test replays their committed corpora
 
@@ -13,7 +15,7 @@ JOBS ?= 2
 WERROR ?= $(if $(CI),ON,OFF)
 CMAKE_FLAGS ?=
 
-.PHONY: all deps build test run bench sanitize fuzz power-loss clean
+.PHONY: all deps build test run bench sanitize fuzz power-loss failover clean
 
 all: build
 
@@ -49,6 +51,13 @@ POWER_SEED ?= 20261202
 power-loss: build
 	MARKETSYNC_POWER_CUTS=$(POWER_CUTS) MARKETSYNC_POWER_SEED=$(POWER_SEED) \
 	  $(BUILD_DIR)/tests/engine_power_loss_test --gtest_brief=1
+
+FAILOVER_CYCLES ?= 50
+FAILOVER_SEED ?= 20261202
+
+failover: build
+	MARKETSYNC_FAILOVER_CYCLES=$(FAILOVER_CYCLES) MARKETSYNC_FAILOVER_SEED=$(FAILOVER_SEED) \
+	  $(BUILD_DIR)/tests/pglog_failover_test --gtest_brief=1
 
 FUZZ_SECONDS ?= 60
 

@@ -60,6 +60,9 @@ Result<std::unique_ptr<PgConn>> PgConn::Connect(const std::string& conninfo) {
     PQfinish(conn);
     return s;
   }
+  // The server's NOTICEs ("relation … already exists, skipping") are not errors: libpq would
+  // print them on stderr.
+  PQsetNoticeProcessor(conn, [](void*, const char*) {}, nullptr);
   return std::unique_ptr<PgConn>(new PgConn(conn));
 }
 
