@@ -83,6 +83,8 @@ class StepStore final : public ProjectionStore {
   const std::vector<std::string>* owned_ = nullptr;
 };
 
+constexpr std::string_view kHeadForUpdate = "SELECT seq, hash FROM ms_head WHERE id = 1 FOR UPDATE";
+
 // One group: the rows its steps read loaded in a few statements, the steps applied in memory
 // (each sees what earlier ones wrote), and everything written in a few more. Round trips per
 // group, not per event (but one per projection row read that the group has not seen yet).
@@ -92,10 +94,10 @@ class Group {
     for (Projection* p : context_.projections) owned_.push_back(p->column_families());
   }
 
-  // The head (locked to COMMIT: appends from every node queue here, one group at a time), the
-  // versions of every stream the steps append to, the values of every key they expect.
+  // BEGIN, the head (locked to COMMIT: appends from every node queue here, one group at a
+  // time), the versions of every stream the steps append to, the values of every key they
+  // expect: one round trip.
   Status Load(const std::vector<Step>& steps) {
-    MS_RETURN_IF_ERROR(LoadHead());
     std::set<std::string> streams;
     std::set<KvKey> keys;
     for (const Step& step : steps) {
@@ -106,25 +108,36 @@ class Group {
       }
       for (const KeyExpectation& e : step.expect) keys.emplace(e.column_family, e.key);
     }
-    MS_RETURN_IF_ERROR(LoadStreams(streams));
-    if (keys.empty()) return Status::Ok();
+    std::vector<PgStatement> statements{{"BEGIN", {}}, {std::string(kHeadForUpdate), {}}};
+    if (!streams.empty()) statements.push_back(StreamsQuery(streams));
     std::vector<std::string> families, names;
     for (const auto& [family, key] : keys) {
       families.push_back(family);
       names.push_back(key);
       kv_[{family, key}] = std::nullopt;
     }
-    MS_ASSIGN_OR_RETURN(PgRows r, conn_.Query("SELECT family, key, value FROM ms_kv WHERE (family, key) IN "
-                                              "(SELECT * FROM unnest($1::text[], $2::bytea[]))",
-                                              {PgParam::Text(TextArray(families)), PgParam::Text(ByteaArray(names))}));
-    for (auto& row : r.rows) kv_[{*row[0], *row[1]}] = std::move(row[2]);
+    if (!keys.empty()) {
+      statements.push_back({"SELECT family, key, value FROM ms_kv WHERE (family, key) IN "
+                            "(SELECT * FROM unnest($1::text[], $2::bytea[]))",
+                            {PgParam::Text(TextArray(families)), PgParam::Text(ByteaArray(names))}});
+    }
+    std::vector<Result<PgRows>> answers = conn_.Pipeline(statements);
+    MS_RETURN_IF_ERROR(answers[0].status());
+    MS_RETURN_IF_ERROR(TakeHead(std::move(answers[1])));
+    size_t next = 2;
+    if (!streams.empty()) MS_RETURN_IF_ERROR(TakeStreams(streams, std::move(answers[next++])));
+    if (!keys.empty()) {
+      MS_ASSIGN_OR_RETURN(PgRows r, std::move(answers[next++]));
+      for (auto& row : r.rows) kv_[{*row[0], *row[1]}] = std::move(row[2]);
+    }
     return Status::Ok();
   }
 
   // Envelopes exported from another log, as they are (EventLog::Import): each must continue
   // the chain at the head and its stream; all or none.
   Result<AppendResult> Import(const std::vector<std::string>& stored) {
-    MS_RETURN_IF_ERROR(LoadHead());
+    MS_RETURN_IF_ERROR(conn_.Exec("BEGIN"));
+    MS_RETURN_IF_ERROR(TakeHead(conn_.Query(kHeadForUpdate)));
     std::vector<Envelope> envelopes;
     std::set<std::string> streams;
     for (size_t i = 0; i < stored.size(); ++i) {
@@ -137,7 +150,8 @@ class Group {
       streams.insert(decoded->stream_id);
       envelopes.push_back(std::move(decoded).value());
     }
-    MS_RETURN_IF_ERROR(LoadStreams(streams));
+    const PgStatement versions = StreamsQuery(streams);
+    MS_RETURN_IF_ERROR(TakeStreams(streams, conn_.Query(versions.sql, versions.params)));
     StepStore store(conn_, kv_);
     for (size_t i = 0; i < envelopes.size(); ++i) {
       Envelope& e = envelopes[i];
@@ -223,34 +237,49 @@ class Group {
     return result;
   }
 
-  // Writes what the applied steps changed: events, stream versions, key-value rows and the
-  // projections' checkpoints, the head.
-  Status Flush() {
-    if (head_.seq == first_) {
-      if (dirty_kv_.empty()) return Status::Ok();
-    } else {
+  // Writes what the applied steps changed (events, stream versions, key-value rows and the
+  // projections' checkpoints, the head) and COMMITs, in one round trip. *commit_sent: the
+  // COMMIT went out and its answer was lost, so whether the group landed is unknown.
+  Status Commit(bool* commit_sent) {
+    std::vector<PgStatement> statements;
+    if (head_.seq != first_) {
       const std::string checkpoint = EncodeCheckpoint(head_.seq);
       for (const Projection* p : context_.projections) {
         KvKey key{std::string(EventLog::kMetaFamily), CheckpointKey(p->name())};
         kv_[key] = checkpoint;
         dirty_kv_.insert(std::move(key));
       }
-      MS_RETURN_IF_ERROR(conn_.Exec(
-          "INSERT INTO ms_events (seq, stream_id, version, envelope) "
-          "SELECT * FROM unnest($1::bigint[], $2::text[], $3::bigint[], $4::bytea[])",
-          {PgParam::Text(IntArray(event_seqs_)), PgParam::Text(TextArray(event_streams_)),
-           PgParam::Text(IntArray(event_versions_)), PgParam::Text(ByteaArray(event_bytes_))}));
-      MS_RETURN_IF_ERROR(FlushStreams());
+      statements.push_back({"INSERT INTO ms_events (seq, stream_id, version, envelope) "
+                            "SELECT * FROM unnest($1::bigint[], $2::text[], $3::bigint[], $4::bytea[])",
+                            {PgParam::Text(IntArray(event_seqs_)), PgParam::Text(TextArray(event_streams_)),
+                             PgParam::Text(IntArray(event_versions_)), PgParam::Text(ByteaArray(event_bytes_))}});
+      AddStreamWrites(statements);
     }
-    MS_RETURN_IF_ERROR(FlushKv());
-    if (head_.seq == first_) return Status::Ok();
-    return conn_.Exec("UPDATE ms_head SET seq = $1, hash = $2 WHERE id = 1",
-                      {PgParam::Text(std::to_string(head_.seq)), PgParam::Bytes(head_.hash)});
+    AddKvWrites(statements);
+    if (head_.seq != first_) {
+      statements.push_back({"UPDATE ms_head SET seq = $1, hash = $2 WHERE id = 1",
+                            {PgParam::Text(std::to_string(head_.seq)), PgParam::Bytes(head_.hash)}});
+    }
+    statements.push_back({"COMMIT", {}});
+    std::vector<Result<PgRows>> answers = conn_.Pipeline(statements);
+    for (size_t i = 0; i + 1 < answers.size(); ++i) {
+      // A statement the server refused: the COMMIT was skipped, nothing landed.
+      if (!answers[i].ok() && answers[i].status().code() != Status::Code::kUnavailable) return answers[i].status();
+    }
+    const Result<PgRows>& commit = answers.back();
+    if (!commit.ok()) {
+      *commit_sent = commit.status().code() == Status::Code::kUnavailable;
+      return commit.status();
+    }
+    if (commit->command != "COMMIT") {
+      return Status::IOError("PostgreSQL: the group was rolled back (" + commit->command + ")");
+    }
+    return Status::Ok();
   }
 
  private:
-  Status LoadHead() {
-    MS_ASSIGN_OR_RETURN(PgRows h, conn_.Query("SELECT seq, hash FROM ms_head WHERE id = 1 FOR UPDATE"));
+  Status TakeHead(Result<PgRows> answer) {
+    MS_ASSIGN_OR_RETURN(PgRows h, std::move(answer));
     if (h.rows.size() != 1 || !h.rows[0][1] || h.rows[0][1]->size() != 32) {
       return Status::Corruption("PostgreSQL: the log's head row is missing or malformed");
     }
@@ -259,11 +288,15 @@ class Group {
     return Status::Ok();
   }
 
-  Status LoadStreams(const std::set<std::string>& streams) {
+  static PgStatement StreamsQuery(const std::set<std::string>& streams) {
+    return {"SELECT stream_id, version FROM ms_streams WHERE stream_id = ANY($1::text[])",
+            {PgParam::Text(TextArray({streams.begin(), streams.end()}))}};
+  }
+
+  // The stored versions of `streams` (0 for a new one).
+  Status TakeStreams(const std::set<std::string>& streams, Result<PgRows> answer) {
     for (const std::string& s : streams) versions_[s] = 0;
-    if (streams.empty()) return Status::Ok();
-    MS_ASSIGN_OR_RETURN(PgRows r, conn_.Query("SELECT stream_id, version FROM ms_streams WHERE stream_id = ANY($1::text[])",
-                                              {PgParam::Text(TextArray({streams.begin(), streams.end()}))}));
+    MS_ASSIGN_OR_RETURN(PgRows r, std::move(answer));
     for (auto& row : r.rows) versions_[*row[0]] = std::stoull(*row[1]);
     return Status::Ok();
   }
@@ -319,21 +352,20 @@ class Group {
     return Status::Ok();
   }
 
-  Status FlushStreams() {
-    if (dirty_streams_.empty()) return Status::Ok();
+  void AddStreamWrites(std::vector<PgStatement>& statements) const {
+    if (dirty_streams_.empty()) return;
     std::vector<std::string> ids;
     std::vector<uint64_t> versions;
     for (const std::string& s : dirty_streams_) {
       ids.push_back(s);
       versions.push_back(versions_.at(s));
     }
-    return conn_.Exec(
-        "INSERT INTO ms_streams (stream_id, version) SELECT * FROM unnest($1::text[], $2::bigint[]) "
-        "ON CONFLICT (stream_id) DO UPDATE SET version = EXCLUDED.version",
-        {PgParam::Text(TextArray(ids)), PgParam::Text(IntArray(versions))});
+    statements.push_back({"INSERT INTO ms_streams (stream_id, version) SELECT * FROM unnest($1::text[], $2::bigint[]) "
+                          "ON CONFLICT (stream_id) DO UPDATE SET version = EXCLUDED.version",
+                          {PgParam::Text(TextArray(ids)), PgParam::Text(IntArray(versions))}});
   }
 
-  Status FlushKv() {
+  void AddKvWrites(std::vector<PgStatement>& statements) const {
     std::vector<std::string> put_families, put_keys, put_values, del_families, del_keys;
     for (const KvKey& k : dirty_kv_) {  // each key once, with its last value
       const std::optional<std::string>& v = kv_.at(k);
@@ -342,15 +374,15 @@ class Group {
       if (v) put_values.push_back(*v);
     }
     if (!put_keys.empty()) {
-      MS_RETURN_IF_ERROR(conn_.Exec(
-          "INSERT INTO ms_kv (family, key, value) SELECT * FROM unnest($1::text[], $2::bytea[], $3::bytea[]) "
-          "ON CONFLICT (family, key) DO UPDATE SET value = EXCLUDED.value",
-          {PgParam::Text(TextArray(put_families)), PgParam::Text(ByteaArray(put_keys)),
-           PgParam::Text(ByteaArray(put_values))}));
+      statements.push_back({"INSERT INTO ms_kv (family, key, value) SELECT * FROM unnest($1::text[], $2::bytea[], "
+                            "$3::bytea[]) ON CONFLICT (family, key) DO UPDATE SET value = EXCLUDED.value",
+                            {PgParam::Text(TextArray(put_families)), PgParam::Text(ByteaArray(put_keys)),
+                             PgParam::Text(ByteaArray(put_values))}});
     }
-    if (del_keys.empty()) return Status::Ok();
-    return conn_.Exec("DELETE FROM ms_kv WHERE (family, key) IN (SELECT * FROM unnest($1::text[], $2::bytea[]))",
-                      {PgParam::Text(TextArray(del_families)), PgParam::Text(ByteaArray(del_keys))});
+    if (!del_keys.empty()) {
+      statements.push_back({"DELETE FROM ms_kv WHERE (family, key) IN (SELECT * FROM unnest($1::text[], $2::bytea[]))",
+                            {PgParam::Text(TextArray(del_families)), PgParam::Text(ByteaArray(del_keys))}});
+    }
   }
 
   PgConn& conn_;
@@ -366,22 +398,12 @@ class Group {
   std::set<KvKey> dirty_kv_;
 };
 
-// Runs `body` in a transaction that commits when it succeeds; *commit_sent as AppendGroup's.
+// Runs `body` (which BEGINs and COMMITs) and rolls back what it left open when it fails;
+// *commit_sent as AppendGroup's.
 template <typename T>
-Result<T> InTransaction(PgConn& conn, bool* commit_sent, const std::function<Result<T>()>& body) {
+Result<T> InTransaction(PgConn& conn, bool* commit_sent, const std::function<Result<T>(bool*)>& body) {
   bool sent = false;
-  MS_RETURN_IF_ERROR(conn.Exec("BEGIN"));
-  auto run = [&]() -> Result<T> {
-    MS_ASSIGN_OR_RETURN(T out, body());
-    sent = true;
-    MS_ASSIGN_OR_RETURN(PgRows commit, conn.Query("COMMIT"));
-    if (commit.command != "COMMIT") {
-      sent = false;  // known: nothing landed
-      return Status::IOError("PostgreSQL: the transaction was rolled back (" + commit.command + ")");
-    }
-    return out;
-  };
-  auto out = run();
+  auto out = body(&sent);
   if (!out.ok() && !sent && conn.ok()) (void)conn.Exec("ROLLBACK");
   if (commit_sent != nullptr) *commit_sent = sent && !out.ok();
   return out;
@@ -393,22 +415,22 @@ Result<std::vector<Result<AppendResult>>> AppendGroup(PgConn& conn, const Append
                                                       std::vector<Step>& steps, const std::function<int64_t()>& now_us,
                                                       bool* commit_sent) {
   using Results = std::vector<Result<AppendResult>>;
-  return InTransaction<Results>(conn, commit_sent, [&]() -> Result<Results> {
+  return InTransaction<Results>(conn, commit_sent, [&](bool* sent) -> Result<Results> {
     Group g(conn, context);
     MS_RETURN_IF_ERROR(g.Load(steps));
     Results results;
     for (Step& step : steps) results.push_back(g.Apply(step, now_us()));
-    MS_RETURN_IF_ERROR(g.Flush());
+    MS_RETURN_IF_ERROR(g.Commit(sent));
     return results;
   });
 }
 
 Result<AppendResult> ImportGroup(PgConn& conn, const AppendContext& context, const std::vector<std::string>& stored,
                                  bool* commit_sent) {
-  return InTransaction<AppendResult>(conn, commit_sent, [&]() -> Result<AppendResult> {
+  return InTransaction<AppendResult>(conn, commit_sent, [&](bool* sent) -> Result<AppendResult> {
     Group g(conn, context);
     MS_ASSIGN_OR_RETURN(AppendResult r, g.Import(stored));
-    MS_RETURN_IF_ERROR(g.Flush());
+    MS_RETURN_IF_ERROR(g.Commit(sent));
     return r;
   });
 }

@@ -70,6 +70,63 @@ PgConn::~PgConn() { PQfinish(conn_); }
 
 bool PgConn::ok() const { return PQstatus(conn_) == CONNECTION_OK; }
 
+namespace {
+
+// The rows (or the error) of one statement's result.
+Result<PgRows> ToRows(PGconn* conn, PGresult* r) {
+  if (r == nullptr) return Status::Unavailable("PostgreSQL: " + Trimmed(PQerrorMessage(conn)));
+  const ExecStatusType st = PQresultStatus(r);
+  if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
+    if (st == PGRES_PIPELINE_ABORTED) return Status::IOError("PostgreSQL: skipped after an earlier statement failed");
+    const char* state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+    // No SQLSTATE: libpq's own failure, the connection lost mid-statement.
+    if (state == nullptr) return Status::Unavailable("PostgreSQL: " + Trimmed(PQerrorMessage(conn)));
+    return StatusForSqlState(state, "PostgreSQL: " + Trimmed(PQresultErrorMessage(r)));
+  }
+  PgRows out;
+  const int columns = PQnfields(r);
+  for (int c = 0; c < columns; ++c) out.columns.emplace_back(PQfname(r, c));
+  const int rows = PQntuples(r);
+  out.rows.reserve(static_cast<size_t>(rows));
+  for (int i = 0; i < rows; ++i) {
+    auto& row = out.rows.emplace_back();
+    row.reserve(static_cast<size_t>(columns));
+    for (int c = 0; c < columns; ++c) {
+      if (PQgetisnull(r, i, c)) {
+        row.emplace_back();
+        continue;
+      }
+      std::string_view text(PQgetvalue(r, i, c), static_cast<size_t>(PQgetlength(r, i, c)));
+      if (PQftype(r, c) == kByteaOid) {
+        std::optional<std::string> bytes = FromHex(text);
+        if (!bytes) return Status::Corruption("PostgreSQL: a bytea column came back as " + std::string(text.substr(0, 16)));
+        row.push_back(std::move(bytes));
+      } else {
+        row.emplace_back(std::string(text));
+      }
+    }
+  }
+  out.command = PQcmdStatus(r);
+  const char* affected = PQcmdTuples(r);
+  if (affected != nullptr && *affected != '\0') out.affected = std::stoull(affected);
+  return out;
+}
+
+// Sends one statement with its parameters (extended protocol), as pipeline mode requires.
+bool Send(PGconn* conn, const std::string& sql, const std::vector<PgParam>& params) {
+  std::vector<const char*> values;
+  std::vector<int> lengths, formats;
+  for (const PgParam& p : params) {
+    values.push_back(p.value ? p.value->data() : nullptr);
+    lengths.push_back(p.value ? static_cast<int>(p.value->size()) : 0);
+    formats.push_back(p.binary ? 1 : 0);
+  }
+  return PQsendQueryParams(conn, sql.c_str(), static_cast<int>(params.size()), nullptr, values.data(), lengths.data(),
+                           formats.data(), 0) == 1;
+}
+
+}  // namespace
+
 Result<PgRows> PgConn::Query(std::string_view sql, const std::vector<PgParam>& params) {
   std::lock_guard lk(mu_);  // to the end: libpq's error message is the connection's
   std::vector<const char*> values;
@@ -84,40 +141,38 @@ Result<PgRows> PgConn::Query(std::string_view sql, const std::vector<PgParam>& p
   PgResult r(params.empty() ? PQexec(conn_, statement.c_str())
                             : PQexecParams(conn_, statement.c_str(), static_cast<int>(params.size()), nullptr,
                                            values.data(), lengths.data(), formats.data(), 0));
-  if (!r) return Status::Unavailable("PostgreSQL: " + Trimmed(PQerrorMessage(conn_)));
-  const ExecStatusType st = PQresultStatus(r.get());
-  if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
-    const char* state = PQresultErrorField(r.get(), PG_DIAG_SQLSTATE);
-    // No SQLSTATE: libpq's own failure, the connection lost mid-statement.
-    if (state == nullptr) return Status::Unavailable("PostgreSQL: " + Trimmed(PQerrorMessage(conn_)));
-    return StatusForSqlState(state, "PostgreSQL: " + Trimmed(PQresultErrorMessage(r.get())));
-  }
-  PgRows out;
-  const int columns = PQnfields(r.get());
-  for (int c = 0; c < columns; ++c) out.columns.emplace_back(PQfname(r.get(), c));
-  const int rows = PQntuples(r.get());
-  out.rows.reserve(static_cast<size_t>(rows));
-  for (int i = 0; i < rows; ++i) {
-    auto& row = out.rows.emplace_back();
-    row.reserve(static_cast<size_t>(columns));
-    for (int c = 0; c < columns; ++c) {
-      if (PQgetisnull(r.get(), i, c)) {
-        row.emplace_back();
-        continue;
-      }
-      std::string_view text(PQgetvalue(r.get(), i, c), static_cast<size_t>(PQgetlength(r.get(), i, c)));
-      if (PQftype(r.get(), c) == kByteaOid) {
-        std::optional<std::string> bytes = FromHex(text);
-        if (!bytes) return Status::Corruption("PostgreSQL: a bytea column came back as " + std::string(text.substr(0, 16)));
-        row.push_back(std::move(bytes));
-      } else {
-        row.emplace_back(std::string(text));
-      }
+  return ToRows(conn_, r.get());
+}
+
+std::vector<Result<PgRows>> PgConn::Pipeline(const std::vector<PgStatement>& statements) {
+  std::lock_guard lk(mu_);
+  std::vector<Result<PgRows>> out;
+  auto lost = [&] {
+    Status s = Status::Unavailable("PostgreSQL: " + Trimmed(PQerrorMessage(conn_)));
+    while (out.size() < statements.size()) out.push_back(s);
+    return out;
+  };
+  if (PQenterPipelineMode(conn_) != 1) return lost();
+  for (const PgStatement& st : statements) {
+    if (!Send(conn_, st.sql, st.params)) {
+      (void)PQexitPipelineMode(conn_);
+      return lost();
     }
   }
-  out.command = PQcmdStatus(r.get());
-  const char* affected = PQcmdTuples(r.get());
-  if (affected != nullptr && *affected != '\0') out.affected = std::stoull(affected);
+  if (PQpipelineSync(conn_) != 1) return lost();
+  // Each statement's result, then the NULL that ends it; then the sync's own result.
+  for (size_t i = 0; i < statements.size(); ++i) {
+    PgResult r(PQgetResult(conn_));
+    if (r == nullptr) return lost();
+    out.push_back(ToRows(conn_, r.get()));
+    while (PGresult* extra = PQgetResult(conn_)) PQclear(extra);
+  }
+  for (;;) {  // the sync
+    PgResult r(PQgetResult(conn_));
+    if (r == nullptr) break;
+    if (PQresultStatus(r.get()) == PGRES_PIPELINE_SYNC) break;
+  }
+  (void)PQexitPipelineMode(conn_);
   return out;
 }
 

@@ -35,6 +35,12 @@ struct PgParam {
   static PgParam Null() { return {std::nullopt, false}; }
 };
 
+// One statement of a pipeline.
+struct PgStatement {
+  std::string sql;
+  std::vector<PgParam> params;
+};
+
 // Thread safety: statements from several threads are serialised (libpq allows one at a time on
 // a connection); a transaction belongs to the connection, whichever thread runs its statements.
 class PgConn {
@@ -55,6 +61,11 @@ class PgConn {
   //   kInvalidArgument     the statement is wrong (42xxx, 22xxx)
   //   kIOError             anything else
   Result<PgRows> Query(std::string_view sql, const std::vector<PgParam>& params = {});
+  // Sends every statement before reading any answer (libpq's pipeline mode): one round trip for
+  // all of them. One result each, in order; after a failed one the server skips the rest up to
+  // the end of the pipeline (their results say so), and a transaction it was in is aborted.
+  // A lost connection fails every statement not answered with kUnavailable.
+  std::vector<Result<PgRows>> Pipeline(const std::vector<PgStatement>& statements);
   // Query for statements that answer no rows.
   Status Exec(std::string_view sql, const std::vector<PgParam>& params = {});
   // False once the server or the network dropped the connection.
