@@ -60,8 +60,7 @@ Durable DurableProgress(const EventLog& log, const std::string& run_id) {
 
 void SeedScenario(const std::string& sim, const std::string& scratch) {
   SimProcess p(sim, {"--port", "0", "--quiet", "--latency-ms", "3500"});
-  std::filesystem::remove_all(scratch);
-  Opened o = Open(scratch, Options(p.base_url(), {"main", "fbe"}, true, 16));
+  Opened o = Open(FreshStore(scratch), Options(p.base_url(), {"main", "fbe"}, true, 16));
   const auto start = Clock::now();
   auto runs = SyncAndWait(*o.engine, "both");
   const double wall = SecondsSince(start);
@@ -122,8 +121,7 @@ void Overhead(const std::string& sim, const std::string& scratch, uint32_t offer
     raw.push_back(RawPullOffersPerSecond(p.base_url(), kWindow, &pulled));
     raw_cpu.push_back(ProcessCpuSeconds() - cpu);
 
-    std::filesystem::remove_all(scratch);
-    Opened o = Open(scratch, Options(p.base_url(), {"main"}, false, engine_window));
+    Opened o = Open(FreshStore(scratch), Options(p.base_url(), {"main"}, false, engine_window));
     ResetPeakRss();
     auto start = Clock::now();
     cpu = ProcessCpuSeconds();
@@ -175,6 +173,9 @@ int main(int argc, char** argv) {
   app.add_option("--offers", offers, "Offers in the engine overhead benchmark")->capture_default_str();
   app.add_option("--sim", sim, "The emag-sim binary")->capture_default_str();
   app.add_option("--dir", scratch, "Scratch directory for the log (removed afterwards)")->capture_default_str();
+  app.add_option("--store", marketsync::bench::g_store,
+                 "The log on PostgreSQL instead: a superuser's connection string; each sync's log goes to a new "
+                 "database there (tools/pg-cluster start DIR prints one)");
   app.add_option("--rounds", rounds, "Rounds of the overhead benchmark (medians are reported)")->check(CLI::PositiveNumber);
   app.add_option("--engine-window", engine_window, "Pages in flight for the engine in the overhead benchmark")->capture_default_str();
   app.add_flag("--skip-seed", skip_seed, "Skip the seed scenario");

@@ -11,6 +11,7 @@
 
 #include <boost/json/parse.hpp>
 #include <chrono>
+#include <filesystem>
 #include <fstream>
 #include <httplib.h>
 #include <stdexcept>
@@ -18,6 +19,8 @@
 #include <vector>
 
 #include "engine/sync_engine.h"
+#include "pglog/pg_conn.h"
+#include "pglog/store.h"
 #include "projections/all.h"
 
 namespace marketsync::bench {
@@ -93,11 +96,29 @@ struct Opened {
 // As marketsyncd runs: every projection folded in each step's batch (--no-projections: none).
 inline bool g_projections = true;
 
-inline Opened Open(const std::string& dir, EngineOptions options) {
+// --store: a PostgreSQL connection string; the log then goes to a fresh database of that
+// server each time (a superuser's connection), not to the scratch directory.
+inline std::string g_store;
+
+// Where the next log goes: the scratch directory emptied, or a new PostgreSQL database.
+inline std::string FreshStore(const std::string& scratch) {
+  if (g_store.empty()) {
+    std::filesystem::remove_all(scratch);
+    return scratch;
+  }
+  static int n = 0;
+  const std::string db = "engine_bench_" + std::to_string(::getpid()) + "_" + std::to_string(n++);
+  auto admin = pglog::PgConn::Connect(g_store);
+  if (!admin.ok()) throw std::runtime_error(admin.status().ToString());
+  if (Status s = (*admin)->Exec("CREATE DATABASE " + db); !s.ok()) throw std::runtime_error(s.ToString());
+  return g_store + " dbname=" + db;
+}
+
+inline Opened Open(const std::string& store, EngineOptions options) {
   EventLogOptions lo = SyncLogOptions();
   lo.projections.clear();  // registered below when the bench asks for them
   if (g_projections) lo.projections = MakeAllProjections();
-  auto log = EventLog::Open(dir, std::move(lo));
+  auto log = pglog::OpenStore(store, std::move(lo));
   if (!log.ok()) throw std::runtime_error(log.status().ToString());
   auto engine = SyncEngine::Create(**log, std::move(options));
   if (!engine.ok()) throw std::runtime_error(engine.status().ToString());
