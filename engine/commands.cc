@@ -65,7 +65,7 @@ Result<std::vector<std::string>> ValidateStartSync(const StartSyncRequest& r, co
 }
 
 Step StartStep(const StartSyncRequest& request, const std::vector<std::string>& accounts, const std::string& group_id,
-               const std::vector<std::string>& run_ids) {
+               const std::vector<std::string>& run_ids, const std::string& holder) {
   Step step;
   step.correlation_id = "start-" + group_id;
   SyncParams params;
@@ -88,6 +88,7 @@ Step StartStep(const StartSyncRequest& request, const std::vector<std::string>& 
     step.streams.push_back({RunStreamId(ev.run_id), kNoStream, {MakeEvent(ev)}});
     step.expect.push_back({meta, LeaseKey(accounts[i]), std::nullopt});
     step.writes.push_back({meta, LeaseKey(accounts[i]), ev.run_id});
+    step.writes.push_back({meta, OwnerKey(ev.run_id), holder});
     idem.run_ids.push_back(ev.run_id);
     idem.accounts.push_back(accounts[i]);
   }

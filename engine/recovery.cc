@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <charconv>
 #include <map>
 #include <utility>
 #include <vector>
@@ -117,16 +118,35 @@ Status RestoreProductState(EventLog& log, RawHashIndex& raw_hashes) {
   return log.Append(std::move(step)).status();
 }
 
+namespace {
+
+// Whether `owner` is a live node other than this one: its heartbeat row says it is alive now.
+Result<bool> AliveElsewhere(const EventLog& log, const RecoveryOptions& options, const std::optional<std::string>& owner) {
+  if (options.lease_ttl.count() <= 0 || !owner || *owner == options.holder) return false;
+  MS_ASSIGN_OR_RETURN(auto beat, log.Get(EventLog::kMetaFamily, HeartbeatKey(*owner)));
+  if (!beat) return false;  // stopped cleanly (its row deleted), or never beat
+  int64_t until = 0;
+  const auto [p, ec] = std::from_chars(beat->data(), beat->data() + beat->size(), until);
+  return ec == std::errc() && until > options.now_us();
+}
+
+}  // namespace
+
 Status RecoverRuns(RunJournal& journal, const RecoveryOptions& options) {
+  const EventLog& log = journal.log();
   std::vector<std::pair<std::string, std::string>> leases;  // (account, run id)
   {
-    MS_ASSIGN_OR_RETURN(auto it, journal.log().Scan(EventLog::kMetaFamily));
+    MS_ASSIGN_OR_RETURN(auto it, log.Scan(EventLog::kMetaFamily));
     for (it->Seek(kLeasePrefix); it->Valid() && it->key().starts_with(kLeasePrefix); it->Next()) {
       leases.emplace_back(std::string(it->key().substr(kLeasePrefix.size())), std::string(it->value()));
     }
     MS_RETURN_IF_ERROR(it->status());
   }
   for (const auto& [account, run_id] : leases) {
+    if (options.running_here && options.running_here(run_id)) continue;
+    MS_ASSIGN_OR_RETURN(std::optional<std::string> owner, log.Get(EventLog::kMetaFamily, OwnerKey(run_id)));
+    MS_ASSIGN_OR_RETURN(bool alive, AliveElsewhere(log, options, owner));
+    if (alive) continue;  // its node executes it
     MS_ASSIGN_OR_RETURN(RunState st, journal.Load(run_id, false));
     RunRecord& r = st.record;
     if (r.terminal()) {
@@ -134,32 +154,43 @@ Status RecoverRuns(RunJournal& journal, const RecoveryOptions& options) {
       MS_RETURN_IF_ERROR(journal.log().Append(RunJournal::ReleaseStep(r)).status());
       continue;
     }
+    // The takeover: this node becomes the run's owner, provided nobody else did meanwhile; from
+    // here every step of the run expects it, so the old owner can write nothing more for it.
+    Step takeover;
+    takeover.expect.push_back({std::string(EventLog::kMetaFamily), OwnerKey(run_id), owner});
+    takeover.writes.push_back({std::string(EventLog::kMetaFamily), OwnerKey(run_id), options.holder});
     std::vector<NewEvent> events;
     if (r.status != kRunInterrupted) {
       SyncInterrupted ev;
       ev.last_committed_page = r.last_page;
-      ev.reason = "found unfinished at start-up";
+      ev.reason = owner && *owner != options.holder && options.lease_ttl.count() > 0
+                      ? "its node (" + *owner + ") stopped beating"
+                      : "found unfinished at start-up";
       events.push_back(MakeEvent(ev));
     }
+    const bool resume = options.configured(account) && options.resume && r.attempt < options.max_attempts;
+    if (resume) {
+      SyncResumed resumed;
+      resumed.attempt = r.attempt + 1;
+      resumed.from_page = r.last_page + 1;
+      events.push_back(MakeEvent(resumed));
+    }
+    Status taken = journal.Append(st, std::move(events), std::move(takeover));
+    if (taken.IsFailedPrecondition()) continue;  // another node took it first
+    MS_RETURN_IF_ERROR(taken);
+    st.holder = options.holder;
     if (!options.configured(account)) {
-      MS_RETURN_IF_ERROR(journal.Append(st, std::move(events), Step{}));
       MS_RETURN_IF_ERROR(journal.FinishFailed(st, 0, ErrorClass::kConfig, "account " + account + " is no longer configured"));
       continue;
     }
-    if (!options.resume || r.attempt >= options.max_attempts) {
-      MS_RETURN_IF_ERROR(journal.Append(st, std::move(events), Step{}));
+    if (!resume) {
       MS_RETURN_IF_ERROR(journal.FinishFailed(
           st, 0, ErrorClass::kInterrupted,
           !options.resume ? "interrupted, and resuming is switched off"
                           : "interrupted after " + std::to_string(r.attempt) + " attempts, the limit"));
       continue;
     }
-    SyncResumed resumed;
-    resumed.attempt = r.attempt + 1;
-    resumed.from_page = r.last_page + 1;
-    events.push_back(MakeEvent(resumed));
-    MS_RETURN_IF_ERROR(journal.Append(st, std::move(events), Step{}));
-    spdlog::info("run {} resumed: attempt {}, from page {}", run_id, resumed.attempt, resumed.from_page);
+    spdlog::info("run {} resumed: attempt {}, from page {}", run_id, r.attempt, r.last_page + 1);
     options.launch(run_id);
   }
   return Status::Ok();

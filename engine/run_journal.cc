@@ -46,6 +46,9 @@ RunJournal::Prepared RunJournal::Prepare(const RunState& state, std::vector<RunS
     out.run_events.push_back(item.run_events);
     out.product_changes.push_back(RawHashIndex::ChangesOf(item.step));
     item.step.correlation_id = stream;
+    if (!state.holder.empty()) {  // fencing: refused once another node took the run over
+      item.step.expect.push_back({std::string(EventLog::kMetaFamily), OwnerKey(state.record.id), state.holder});
+    }
     item.step.streams.insert(item.step.streams.begin(), StreamAppend{stream, kAnyVersion, std::move(item.run_events)});
     out.steps.push_back(std::move(item.step));
   }
@@ -92,6 +95,7 @@ Step RunJournal::ReleaseStep(const RunRecord& r) {
   Step step;
   step.expect.push_back({std::string(EventLog::kMetaFamily), LeaseKey(r.account_type), r.id});
   step.writes.push_back({std::string(EventLog::kMetaFamily), LeaseKey(r.account_type), std::nullopt});
+  step.writes.push_back({std::string(EventLog::kMetaFamily), OwnerKey(r.id), std::nullopt});
   return step;
 }
 

@@ -13,6 +13,9 @@
 #include <random>
 #include <set>
 
+#include <fmt/format.h>
+#include <unistd.h>
+
 #include "base/clock.h"
 #include "engine/emag/io_pool.h"
 #include "engine/internal/account_book.h"
@@ -25,6 +28,7 @@
 #include "engine/internal/scheduler.h"
 #include "engine/internal/step_writer.h"
 #include "schema/run_id.h"
+#include "schema/store_keys.h"
 
 namespace marketsync {
 namespace {
@@ -57,6 +61,7 @@ class Engine final : public SyncEngine {
     }
     if (options_.max_attempts == 0) options_.max_attempts = 1;
     if (options_.max_runs_in_flight == 0) return Status::InvalidArgument("max_runs_in_flight must be at least 1");
+    if (options_.node_id.empty()) options_.node_id = DefaultNodeId();
     return Status::Ok();
   }
 
@@ -68,17 +73,17 @@ class Engine final : public SyncEngine {
     }
     MS_RETURN_IF_ERROR(RestoreProductState(log_, raw_hashes_));
     MS_RETURN_IF_ERROR(book_.Load());
-    RecoveryOptions recovery;
-    recovery.resume = options_.resume;
-    recovery.max_attempts = options_.max_attempts;
-    recovery.configured = [this](const std::string& account) { return book_.Client(account) != nullptr; };
-    recovery.launch = [this](const std::string& run_id) { Launch(run_id); };
-    MS_RETURN_IF_ERROR(RecoverRuns(journal_, recovery));
+    if (options_.lease_ttl > 0ms) MS_RETURN_IF_ERROR(Beat());  // alive before it takes any run
+    MS_RETURN_IF_ERROR(RecoverRuns(journal_, Recovery()));
     ready_ = true;
     {
       std::lock_guard lk(mu_);
       const auto tick = options_.schedule_interval > 0ms ? std::min(options_.schedule_interval, kScheduleTick) : kScheduleTick;
       if (!shutting_down_) scheduler_ = std::make_unique<Scheduler>(tick, [this] { ScheduledSyncs(); });
+      if (!shutting_down_ && options_.lease_ttl > 0ms) {
+        liveness_ = std::make_unique<Scheduler>(std::max<std::chrono::milliseconds>(options_.lease_ttl / 3, 10ms),
+                                                [this] { KeepAlive(); });
+      }
     }
     return Status::Ok();
   }
@@ -108,7 +113,7 @@ class Engine final : public SyncEngine {
       run_ids.push_back(NewId());
       result.runs.push_back({run_ids.back(), account});
     }
-    auto appended = log_.Append(StartStep(request, accounts, result.group_id, run_ids));
+    auto appended = log_.Append(StartStep(request, accounts, result.group_id, run_ids, options_.node_id));
     if (!appended.ok()) {
       if (appended.status().IsFailedPrecondition()) {
         // Lost a race: the same key, or another start for one of these accounts.
@@ -187,8 +192,19 @@ class Engine final : public SyncEngine {
     for (auto& [id, flags] : queued) Spawn(id, flags);
     changed_cv_.notify_all();
     scheduler.reset();  // stops and joins it (its tick may be starting syncs: they are refused)
-    std::unique_lock lk(mu_);
-    changed_cv_.wait(lk, [&] { return active_.empty(); });
+    std::unique_ptr<Scheduler> liveness;
+    {
+      std::unique_lock lk(mu_);
+      changed_cv_.wait(lk, [&] { return active_.empty(); });
+      liveness = std::move(liveness_);
+    }
+    liveness.reset();
+    if (options_.lease_ttl > 0ms && started_) {
+      // Gone: the other nodes may take this node's interrupted runs at once, not after the ttl.
+      Step gone;
+      gone.writes.push_back({std::string(EventLog::kMetaFamily), HeartbeatKey(options_.node_id), std::nullopt});
+      if (Status s = log_.Append(std::move(gone)).status(); !s.ok()) spdlog::warn("heartbeat not withdrawn: {}", s.ToString());
+    }
   }
 
   Result<AccountRecord> AddAccount(const AccountSpec& spec, const std::string& by) override {
@@ -210,6 +226,46 @@ class Engine final : public SyncEngine {
   std::shared_ptr<emag::EmagClient> client(const std::string& account) override { return book_.Client(account); }
 
  private:
+  static std::string DefaultNodeId() {
+    char host[256] = {};
+    (void)::gethostname(host, sizeof host - 1);
+    std::random_device rd;
+    return fmt::format("{}-{}-{:08x}", host, ::getpid(), rd());
+  }
+
+  RecoveryOptions Recovery() {
+    RecoveryOptions recovery;
+    recovery.resume = options_.resume;
+    recovery.max_attempts = options_.max_attempts;
+    recovery.configured = [this](const std::string& account) { return book_.Client(account) != nullptr; };
+    recovery.launch = [this](const std::string& run_id) { Launch(run_id); };
+    recovery.holder = options_.node_id;
+    recovery.lease_ttl = options_.lease_ttl;
+    recovery.now_us = &NowUs;
+    recovery.running_here = [this](const std::string& run_id) {
+      std::lock_guard lk(mu_);
+      return active_.contains(run_id);
+    };
+    return recovery;
+  }
+
+  // This node's heartbeat: alive until now + lease_ttl.
+  Status Beat() {
+    Step beat;
+    beat.writes.push_back({std::string(EventLog::kMetaFamily), HeartbeatKey(options_.node_id),
+                           std::to_string(NowUs() + std::chrono::duration_cast<std::chrono::microseconds>(options_.lease_ttl).count())});
+    return log_.Append(std::move(beat)).status();
+  }
+
+  // Several nodes on one log: beat, and now and then take over the runs of nodes that stopped.
+  void KeepAlive() {
+    if (Status s = Beat(); !s.ok()) spdlog::warn("heartbeat not written: {}", s.ToString());
+    const auto now = std::chrono::steady_clock::now();
+    if (now < next_takeover_scan_) return;
+    next_takeover_scan_ = now + options_.lease_ttl / 2;
+    if (Status s = RecoverRuns(journal_, Recovery()); !s.ok()) spdlog::warn("looking for orphaned runs: {}", s.ToString());
+  }
+
   std::string NewId() {
     std::lock_guard lk(id_mu_);
     return FormatRunId(NowUs(), static_cast<uint32_t>(id_rng_()));
@@ -270,6 +326,7 @@ class Engine final : public SyncEngine {
   Task<Status> Execute(const std::string& run_id, RunFlags& active) {
     MS_CO_ASSIGN_OR_RETURN(RunState state, journal_.Load(run_id, true));
     if (state.record.terminal()) co_return Status::Ok();
+    state.holder = options_.node_id;
     std::shared_ptr<emag::EmagClient> client = book_.Client(state.record.account_type);
     if (client == nullptr) {
       co_return Status::FailedPrecondition("account " + state.record.account_type + " is not configured");
@@ -335,6 +392,8 @@ class Engine final : public SyncEngine {
   bool started_ = false;
   bool shutting_down_ = false;
   std::unique_ptr<Scheduler> scheduler_;
+  std::unique_ptr<Scheduler> liveness_;  // KeepAlive, with lease_ttl above zero
+  std::chrono::steady_clock::time_point next_takeover_scan_{};  // KeepAlive's thread only
   std::map<std::string, std::chrono::steady_clock::time_point> next_scheduled_;
 
   std::mutex id_mu_;  // guards id_rng_

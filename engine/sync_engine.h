@@ -79,6 +79,14 @@ struct EngineOptions {
   std::chrono::milliseconds run_deadline{std::chrono::minutes(30)};
   bool resume = true;         // resume interrupted runs at start-up
   uint32_t max_attempts = 3;  // attempts per run, the first included
+  // This engine's name on the log, in owner/<run> rows: unique per process (empty: one is made
+  // from the host name, the pid and a random number at Create).
+  std::string node_id;
+  // Zero: this process has the log to itself (RocksDB), so every run found unfinished at
+  // Start is its own to resume. Above zero: several nodes share the log (PostgreSQL); each
+  // renews its heartbeat row every third of this, takes over (and resumes) a run only once its
+  // owner's heartbeat is this old, and looks for such runs every half of it.
+  std::chrono::milliseconds lease_ttl{0};
   // Periodic syncs of every account (full, inactive offers included); zero turns them off. An
   // account's own schedule_minutes overrides it. Accounts are spread over the interval.
   std::chrono::milliseconds schedule_interval{0};

@@ -58,7 +58,7 @@ Status PgEventLog::Start() {
     MS_RETURN_IF_ERROR(schema.status());
     return ReadHead(*conn).status();
   }
-  MS_ASSIGN_OR_RETURN(writer_, PgConn::Connect(conninfo_));
+  MS_ASSIGN_OR_RETURN(writer_, ConnectWriter());
   MS_RETURN_IF_ERROR(EnsureSchema(*writer_));
   MS_ASSIGN_OR_RETURN(PgHead head, ReadHead(*writer_));
   local_head_ = head.seq;
@@ -72,6 +72,17 @@ Status PgEventLog::Start() {
   }
   if (stale.empty()) return Status::Ok();
   return RebuildProjections(stale, {}).status();
+}
+
+// The writer's connection. A group holds the head row from its first statement to its COMMIT,
+// and every node's appends wait for it: if this process stops in between (SIGSTOP, a VM
+// paused, a debugger), the server ends the session after kWriterIdleTimeout idle in its
+// transaction, rolling the group back (its appenders get an error), and the others go on.
+Result<std::unique_ptr<PgConn>> PgEventLog::ConnectWriter() const {
+  MS_ASSIGN_OR_RETURN(std::unique_ptr<PgConn> conn, PgConn::Connect(conninfo_));
+  MS_RETURN_IF_ERROR(conn->Exec("SET idle_in_transaction_session_timeout = " +
+                                std::to_string(kWriterIdleTimeout.count())));
+  return conn;
 }
 
 Status PgEventLog::CheckFamily(std::string_view cf) const {
@@ -126,7 +137,7 @@ void PgEventLog::WriteGroup(const std::vector<Pending*>& group) {
   };
   if (Status failed = WriterStatus(); !failed.ok()) return answer_all(failed);
   if (writer_ == nullptr || !writer_->ok()) {  // dropped (a failover, a restart): connect again
-    auto conn = PgConn::Connect(conninfo_);
+    auto conn = ConnectWriter();
     if (!conn.ok()) return answer_all(conn.status());
     writer_ = std::move(conn).value();
   }

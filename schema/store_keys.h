@@ -7,6 +7,10 @@
 //   engine_credentials: account -> sealed credentials (engine/sealed_credentials.h)
 // and these keys live in the log's `meta` column family (docs/event-log-format.md):
 //   lease/<account>           -> the run id holding the account (single flight)
+//   owner/<run id>            -> the node executing the run (every step of the run expects it:
+//                                a node that lost the run can write nothing more for it)
+//   heartbeat/<node>          -> until when the node is alive (UTC µs, decimal); renewed by the
+//                                node, deleted when it stops; several nodes on one log only
 //   idempotency/<key>         -> IdempotencyRecord of the start that used the key
 //   product_state_derived_at  -> the head seq when the product state was derived from the log
 
@@ -21,12 +25,16 @@ inline constexpr std::string_view kCredentialsFamily = "engine_credentials";
 
 inline constexpr std::string_view kLeasePrefix = "lease/";
 inline constexpr std::string_view kIdempotencyPrefix = "idempotency/";
+inline constexpr std::string_view kOwnerPrefix = "owner/";
+inline constexpr std::string_view kHeartbeatPrefix = "heartbeat/";
 inline constexpr std::string_view kProductStateDerivedKey = "product_state_derived_at";
 // The longest Idempotency-Key a start accepts, in bytes.
 inline constexpr size_t kMaxIdempotencyKey = 200;
 
 inline std::string LeaseKey(std::string_view account) { return std::string(kLeasePrefix) + std::string(account); }
 inline std::string IdempotencyKey(std::string_view key) { return std::string(kIdempotencyPrefix) + std::string(key); }
+inline std::string OwnerKey(std::string_view run_id) { return std::string(kOwnerPrefix) + std::string(run_id); }
+inline std::string HeartbeatKey(std::string_view node) { return std::string(kHeartbeatPrefix) + std::string(node); }
 
 // What an idempotency key maps to (stored with EncodeFields).
 struct IdempotencyRecord {

@@ -271,7 +271,7 @@ struct SyncInterrupted {
   static constexpr EventType kType = EventType::kSyncInterrupted;
   static constexpr uint16_t kVersion = 1;
   uint32_t last_committed_page = 0;
-  std::string reason;  // "shutdown" | "found unfinished at start-up"
+  std::string reason;  // "shutdown" | "found unfinished at start-up" | "its node (…) stopped beating"
   template <class V> void Visit(V&& v) {
     v("last_committed_page", last_committed_page);
     v("reason", reason);

@@ -22,8 +22,9 @@ Result<std::vector<std::string>> ValidateStartSync(const StartSyncRequest& reque
 // The step that starts runs `run_ids` (one per account, same order) under `group_id`: each
 // SyncRequested on a new run stream, each account's lease expected free, the idempotency key
 // (when given) expected unused. Requires a request ValidateStartSync accepted.
+// `holder`: the node that will execute the runs (their owner/<run> rows).
 Step StartStep(const StartSyncRequest& request, const std::vector<std::string>& accounts,
-               const std::string& group_id, const std::vector<std::string>& run_ids);
+               const std::string& group_id, const std::vector<std::string>& run_ids, const std::string& holder);
 
 // The runs an Idempotency-Key started, when it was used. Errors: the log's, kCorruption.
 Result<std::optional<StartSyncResult>> ReplayIdempotencyKey(const EventLog& log, const std::string& key);

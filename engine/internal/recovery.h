@@ -4,6 +4,7 @@
 // missing, and every run that holds a lease without a terminal event interrupted, then resumed
 // as a new attempt or failed.
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <string>
@@ -28,10 +29,17 @@ struct RecoveryOptions {
   uint32_t max_attempts = 3;   // attempts per run, the first included
   std::function<bool(const std::string& account)> configured;  // is the account still configured?
   std::function<void(const std::string& run_id)> launch;       // run it on (a new attempt)
+  std::string holder;                       // this node (EngineOptions::node_id)
+  std::chrono::milliseconds lease_ttl{0};   // EngineOptions::lease_ttl
+  std::function<int64_t()> now_us;          // the clock heartbeats are compared with
+  std::function<bool(const std::string& run_id)> running_here;  // executed or queued here: skip
 };
 
-// Every leased run: SyncInterrupted (unless recorded), then SyncResumed and `launch`, or
-// SyncFailed (account gone, resuming off, attempts used up). Errors: the log's.
+// Every leased run not executed by a live node (with lease_ttl zero: every leased run): this
+// node takes it over (owner/<run> from its old value to `holder`, in the step that records
+// SyncInterrupted unless recorded, and SyncResumed), then `launch`; or SyncFailed (account gone,
+// resuming off, attempts used up). A run another node took first is left to it. Errors: the
+// log's.
 Status RecoverRuns(RunJournal& journal, const RecoveryOptions& options);
 
 }  // namespace marketsync

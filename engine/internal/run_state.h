@@ -47,6 +47,9 @@ struct RunFlags {
 // committed reads them from the product rows at its end instead.
 struct RunState {
   RunRecord record;
+  // The node executing the run: every step it appends expects owner/<run> to name it (empty:
+  // no such check, for tests of the journal alone).
+  std::string holder;
   IdHashMap<bool> seen;
   std::vector<std::pair<std::string, uint64_t>> part_numbers;  // (part number, offer id)
   bool part_numbers_complete = false;  // part_numbers holds every offer in `seen`

@@ -4,6 +4,7 @@
 // pg_event_log.cc (open, projections brought up and rebuilt, the append's group commit),
 // pg_event_log_read.cc (reads, iterators, snapshots, waiting for the head). Internal to pglog/.
 
+#include <chrono>
 #include <condition_variable>
 #include <deque>
 #include <memory>
@@ -17,6 +18,10 @@
 #include "pglog/pg_conn.h"
 
 namespace marketsync::pglog::internal {
+
+// How long the server lets the writer's session sit idle inside a transaction (a group holding
+// the head row) before it ends the session: a stopped node cannot stall the others longer.
+inline constexpr std::chrono::milliseconds kWriterIdleTimeout{5000};
 
 // Connections for readers: taken for a read (or for an iterator's life) and given back; one
 // the server dropped is not kept. Thread-safe.
@@ -97,6 +102,7 @@ class PgEventLog final : public EventLog {
   // Writes one group (leader only) and gives each of its steps its result.
   void WriteGroup(const std::vector<Pending*>& group);
   Status FailStop(const Status& cause);
+  Result<std::unique_ptr<PgConn>> ConnectWriter() const;
   bool read_write() const { return options_.mode == EventLogOptions::Mode::kReadWrite; }
 
   const std::string conninfo_;

@@ -60,7 +60,7 @@ TEST(CommandsTest, AStartStepTakesTheLeasesAndTheKeyInTheSameWrite) {
   r.idempotency_key = "key-1";
   r.max_pages = 3;
   r.items_per_page = 50;
-  const Step step = StartStep(r, kAccounts, "g1", {"r1", "r2"});
+  const Step step = StartStep(r, kAccounts, "g1", {"r1", "r2"}, "node-a");
   EXPECT_EQ(step.correlation_id, "start-g1");
   ASSERT_EQ(step.streams.size(), 2u);
   EXPECT_EQ(step.streams[0].stream_id, "run-r1");
@@ -73,15 +73,18 @@ TEST(CommandsTest, AStartStepTakesTheLeasesAndTheKeyInTheSameWrite) {
   EXPECT_EQ(requested->params.max_pages, 3u);
   EXPECT_EQ(requested->params.items_per_page, 50u);
   EXPECT_EQ(requested->idempotency_key, "key-1");
-  // Each lease and the key must be absent, and are written by the step.
+  // Each lease and the key must be absent, and are written by the step, with each run's owner.
   ASSERT_EQ(step.expect.size(), 3u);
   EXPECT_EQ(step.expect[0].key, LeaseKey("main"));
   EXPECT_FALSE(step.expect[0].value.has_value());
   EXPECT_EQ(step.expect[2].key, IdempotencyKey("key-1"));
-  ASSERT_EQ(step.writes.size(), 3u);
-  EXPECT_EQ(step.writes[1].key, LeaseKey("fbe"));
-  EXPECT_EQ(step.writes[1].value, "r2");
-  auto idem = DecodeFields<IdempotencyRecord>(*step.writes[2].value, "idempotency record");
+  ASSERT_EQ(step.writes.size(), 5u);
+  EXPECT_EQ(step.writes[1].key, OwnerKey("r1"));
+  EXPECT_EQ(step.writes[1].value, "node-a");
+  EXPECT_EQ(step.writes[2].key, LeaseKey("fbe"));
+  EXPECT_EQ(step.writes[2].value, "r2");
+  EXPECT_EQ(step.writes[3].key, OwnerKey("r2"));
+  auto idem = DecodeFields<IdempotencyRecord>(*step.writes[4].value, "idempotency record");
   ASSERT_OK(idem);
   EXPECT_EQ(idem->run_ids, (std::vector<std::string>{"r1", "r2"}));
 }

@@ -29,6 +29,8 @@ class ChildProcess {
   int Wait();
   // True once it has ended; then Wait() returns at once.
   bool Exited();
+  // Its process id (for SIGSTOP and SIGCONT).
+  pid_t pid() const { return pid_; }
 
  private:
   std::vector<std::string> TakeLines();

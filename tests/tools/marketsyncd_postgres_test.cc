@@ -10,10 +10,14 @@
 #include <thread>
 #include <filesystem>
 #include <regex>
+#include <csignal>
 
 #include "pglog/pg_event_log.h"
 #include "tools/emag-sim/simulator.h"
 #include "projections/all.h"
+#include "schema/event_type.h"
+#include "schema/payload_codec.h"
+#include "schema/sync_events.h"
 #include "tests/testutil/child_process.h"
 #include "tests/testutil/pg_server.h"
 #include "tests/testutil/status_matchers.h"
@@ -151,6 +155,106 @@ TEST(MarketsyncdPostgresTest, TwoHundredStartsAcrossTwoNodesMakeOneRun) {
   EXPECT_EQ(json::parse(body).at("data").at("count").as_int64(), 1) << body;
   EXPECT_NE(body.find("\"completed\""), std::string::npos) << body;
   for (auto& n : nodes) n->Kill();
+}
+
+// A node that stops mid-run (SIGSTOP: as dead, and then worse, as alive again): another node
+// takes the run over once the stopped node's heartbeat is older than the lease ttl, resumes it
+// as attempt 2 and completes it; the stopped node, continued, writes nothing more for it (its
+// steps expect to own the run); every page of the run is committed once.
+TEST(MarketsyncdPostgresTest, AStoppedNodesRunIsResumedByAnotherAndFenced) {
+  if (auto why = testing::PgServer::Unavailable()) GTEST_SKIP() << *why;
+  auto server = testing::PgServer::Start();
+  ASSERT_OK(server);
+  sim::SimulatorOptions so;
+  so.accounts = {sim::DemoAccount("main")};
+  so.offers = 1275;  // 13 pages at 3 requests a second and 400 ms each: about 5 s
+  so.latency_ms = 400;
+  so.log_requests = false;
+  auto simulator = sim::Simulator::Start(so, "127.0.0.1", 0);
+  ASSERT_OK(simulator);
+  ::setenv("EMAG_ACCOUNTS", "main", 1);
+  ::setenv("EMAG_MAIN_USERNAME", "demo-main", 1);
+  ::setenv("EMAG_MAIN_PASSWORD", "demo-main-secret", 1);
+  ::setenv("EMAG_MAIN_BASE_URL", (*simulator)->BaseUrl().c_str(), 1);
+  testing::TempDir dir;
+  std::vector<std::unique_ptr<testing::ChildProcess>> nodes;
+  std::vector<std::string> urls, printed;
+  for (const char* name : {"node-a", "node-b"}) {
+    nodes.push_back(std::make_unique<testing::ChildProcess>(
+        MARKETSYNCD, std::vector<std::string>{"--data", dir.Sub(name), "--store", (*server)->conninfo(), "--listen",
+                                              "127.0.0.1:0", "--node-id", name, "--lease-ttl", "2"}));
+    urls.push_back(WaitListening(*nodes.back(), &printed));
+    ASSERT_FALSE(urls.back().empty()) << name << " did not start";
+  }
+  httplib::Client a(urls[0]), b(urls[1]);
+  auto started = a.Post("/api/v1/emag/products/sync", R"({"account_type":"main"})", "application/json");
+  ASSERT_TRUE(started);
+  ASSERT_EQ(started->status, 202) << started->body;
+  auto log = pglog::OpenPgEventLog((*server)->conninfo(), SyncLogOptions(EventLogOptions::Mode::kReadOnly));
+  ASSERT_OK(log);
+  auto pages = [&](const std::string& stream) {
+    std::vector<uint32_t> out;
+    auto events = (*log)->ReadStream(stream);
+    EXPECT_OK(events);
+    for (const Envelope& e : *events) {
+      if (e.type != static_cast<uint16_t>(EventType::kPageCommitted)) continue;
+      out.push_back(DecodePayload<PageCommitted>(e.payload_version, e.payload)->page);
+    }
+    return out;
+  };
+  std::string stream;
+  for (int i = 0; i < 300 && (stream.empty() || pages(stream).size() < 3); ++i) {
+    if (stream.empty()) {
+      auto ids = (*log)->StreamIds("run-");
+      if (ids.ok() && !ids->empty()) stream = ids->front();
+    }
+    std::this_thread::sleep_for(50ms);
+  }
+  ASSERT_GE(pages(stream).size(), 3u) << "the run did not get going";
+  ::kill(nodes[0]->pid(), SIGSTOP);  // node-a stops beating, mid-run
+  std::string body;
+  for (int i = 0; i < 600; ++i) {  // node-b takes over after the 2 s ttl and completes it
+    auto h = b.Get("/api/v1/emag/products/history");
+    ASSERT_TRUE(h);
+    body = h->body;
+    if (body.find("\"completed\"") != std::string::npos) break;
+    std::this_thread::sleep_for(100ms);
+  }
+  ::kill(nodes[0]->pid(), SIGCONT);  // node-a wakes with the run it was executing
+  // It goes on with the run until its next step, which is refused: it expects node-a to own
+  // the run (or, when node-a was stopped inside a group's transaction, the server has ended
+  // that session meanwhile); the run stops there on node-a.
+  const std::string stopped_line = "run " + stream.substr(4) + " stopped";
+  bool fenced = false;
+  const auto deadline = std::chrono::steady_clock::now() + 60s;
+  while (!fenced && std::chrono::steady_clock::now() < deadline) {
+    for (const std::string& line : nodes[0]->ReadLines(std::chrono::steady_clock::now() + 200ms)) {
+      if (line.find(stopped_line) != std::string::npos) fenced = true;
+    }
+  }
+  for (auto& n : nodes) n->Kill();
+  EXPECT_TRUE(fenced) << "node-a never tried to write for the run again";
+  EXPECT_NE(body.find("\"completed\""), std::string::npos) << body;
+  EXPECT_EQ(json::parse(body).at("data").at("count").as_int64(), 1) << body;
+  std::vector<uint32_t> committed = pages(stream);
+  std::vector<uint32_t> want(13);
+  for (uint32_t p = 0; p < 13; ++p) want[p] = p + 1;
+  EXPECT_EQ(committed, want) << "each page once, in order";
+  auto events = (*log)->ReadStream(stream);
+  ASSERT_OK(events);
+  int interrupted = 0, resumed = 0, terminal = 0;
+  for (const Envelope& e : *events) {
+    if (e.type == static_cast<uint16_t>(EventType::kSyncInterrupted)) {
+      ++interrupted;
+      EXPECT_EQ(DecodePayload<SyncInterrupted>(e.payload_version, e.payload)->reason, "its node (node-a) stopped beating");
+    }
+    if (e.type == static_cast<uint16_t>(EventType::kSyncResumed)) ++resumed;
+    if (e.type == static_cast<uint16_t>(EventType::kSyncCompleted)) ++terminal;
+  }
+  EXPECT_EQ(interrupted, 1);
+  EXPECT_EQ(resumed, 1);
+  EXPECT_EQ(terminal, 1);
+  EXPECT_EQ(events->back().type, static_cast<uint16_t>(EventType::kSyncCompleted)) << "nothing after the end";
 }
 
 }  // namespace

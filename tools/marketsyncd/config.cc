@@ -53,6 +53,13 @@ void AddFlags(CLI::App& app, Config& c) {
       ->capture_default_str();
   app.add_option("--run-deadline-minutes", c.deadline_minutes, "A run that takes longer fails")->capture_default_str();
   app.add_option("--page-window", c.page_window, "Page requests in flight per run")->capture_default_str();
+  app.add_option("--node-id", c.node_id,
+                 "This node's name in the log's run owners and heartbeats (default: host-pid-random; unique per process)");
+  app.add_option("--lease-ttl", c.lease_ttl_s,
+                 "With --store: seconds a node that stopped beating keeps its runs before another node takes them "
+                 "over and resumes them (it beats every third of this)")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 3600));
   app.add_option("--max-runs", c.max_runs,
                  "Runs executing at once, over every account (a waiting run holds no thread); more wait "
                  "queued (status queued_syncs) "

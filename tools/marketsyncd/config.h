@@ -38,6 +38,8 @@ struct Config {
   bool generate_secret_key = false;
   uint32_t page_window = 16;
   uint32_t max_runs = 256;
+  std::string node_id;        // empty: host-pid-random
+  uint32_t lease_ttl_s = 15;  // with --store: how long a silent node keeps its runs
   std::string log_format = "text";
   bool demo = false;
   uint32_t demo_offers = 1275;

@@ -56,6 +56,20 @@ ms::Result<std::unique_ptr<ms::EventLog>> OpenLog(const std::string& store, ms::
   return ms::pglog::OpenStore(store, std::move(log_options));
 }
 
+// The engine's settings from the command line (the accounts are set apart).
+void SetEngineOptions(const msd::Config& c, const msd::SecretKeys& keys, ms::EngineOptions& o) {
+  o.run_deadline = std::chrono::minutes(c.deadline_minutes);
+  o.schedule_interval = std::chrono::minutes(c.schedule_minutes);
+  o.page_window = c.page_window;
+  o.max_runs_in_flight = c.max_runs;
+  o.node_id = c.node_id;
+  // Several nodes share a log only on PostgreSQL; RocksDB is one process's alone.
+  if (ms::pglog::IsPostgresStore(c.store)) o.lease_ttl = std::chrono::seconds(c.lease_ttl_s);
+  o.client.ca_file = c.ca_file;
+  o.secret_key = keys.current;
+  o.previous_secret_key = keys.previous;
+}
+
 void PrintDemoHelp(const std::string& url) {
   std::cout << "\nmarketsync demo is running.\n"
             << "  Open:     " << url << "/\n"
@@ -182,13 +196,7 @@ int main(int argc, char** argv) {
     }
     engine_options.accounts = std::move(accounts).value();
   }
-  engine_options.run_deadline = std::chrono::minutes(c.deadline_minutes);
-  engine_options.schedule_interval = std::chrono::minutes(c.schedule_minutes);
-  engine_options.page_window = c.page_window;
-  engine_options.max_runs_in_flight = c.max_runs;
-  engine_options.client.ca_file = c.ca_file;
-  engine_options.secret_key = keys->current;
-  engine_options.previous_secret_key = keys->previous;
+  SetEngineOptions(c, *keys, engine_options);
 
   const Exit exit = Serve(c, host, port, std::move(engine_options), signals);
   if (!exit.message.empty()) std::cerr << "marketsyncd: " << exit.message << "\n";
