@@ -5,6 +5,7 @@
 #   make sanitize   build with AddressSanitizer and UBSan, run every test suite
 #   make power-loss the long power-cut campaign: POWER_CUTS (default 1000) cuts from POWER_SEED;
 #                   make test runs 100
+#   make run-cluster two marketsyncd nodes on a replicated PostgreSQL (tools/pg-cluster)
 #   make failover   the long failover campaign: FAILOVER_CYCLES (default 50) kill -9s of the
 #                   primary PostgreSQL under Patroni, from FAILOVER_SEED; make test runs 5
 #   make fuzz       build the libFuzzer targets with clang, ASan and UBSan, fuzz each for
@@ -15,7 +16,7 @@ JOBS ?= 2
 WERROR ?= $(if $(CI),ON,OFF)
 CMAKE_FLAGS ?=
 
-.PHONY: all deps build test run bench sanitize fuzz power-loss failover clean
+.PHONY: all deps build test run run-cluster bench sanitize fuzz power-loss failover clean
 
 all: build
 
@@ -33,6 +34,9 @@ DEMO_FLAGS ?=
 
 run: build
 	$(BUILD_DIR)/tools/marketsyncd/marketsyncd --demo --data data $(DEMO_FLAGS)
+
+run-cluster: build
+	tools/run-cluster $(BUILD_DIR)
 
 bench: deps
 	cmake -S . -B build-release -DCMAKE_BUILD_TYPE=Release -DBUILD_TESTING=OFF -DMARKETSYNC_WERROR=$(WERROR)
