@@ -112,35 +112,37 @@ Result<PgRows> ToRows(PGconn* conn, PGresult* r) {
   return out;
 }
 
-// Sends one statement with its parameters (extended protocol), as pipeline mode requires.
-bool Send(PGconn* conn, const std::string& sql, const std::vector<PgParam>& params) {
+// Parameters as libpq takes them: values (NULL for SQL NULL), lengths, formats (1: binary).
+struct ParamArrays {
+  explicit ParamArrays(const std::vector<PgParam>& params) {
+    for (const PgParam& p : params) {
+      values.push_back(p.value ? p.value->data() : nullptr);
+      lengths.push_back(p.value ? static_cast<int>(p.value->size()) : 0);
+      formats.push_back(p.binary ? 1 : 0);
+    }
+  }
+  int size() const { return static_cast<int>(values.size()); }
   std::vector<const char*> values;
   std::vector<int> lengths, formats;
-  for (const PgParam& p : params) {
-    values.push_back(p.value ? p.value->data() : nullptr);
-    lengths.push_back(p.value ? static_cast<int>(p.value->size()) : 0);
-    formats.push_back(p.binary ? 1 : 0);
-  }
-  return PQsendQueryParams(conn, sql.c_str(), static_cast<int>(params.size()), nullptr, values.data(), lengths.data(),
-                           formats.data(), 0) == 1;
+};
+
+// Sends one statement with its parameters (extended protocol), as pipeline mode requires.
+bool Send(PGconn* conn, const std::string& sql, const std::vector<PgParam>& params) {
+  const ParamArrays p(params);
+  return PQsendQueryParams(conn, sql.c_str(), p.size(), nullptr, p.values.data(), p.lengths.data(), p.formats.data(),
+                           0) == 1;
 }
 
 }  // namespace
 
 Result<PgRows> PgConn::Query(std::string_view sql, const std::vector<PgParam>& params) {
   std::lock_guard lk(mu_);  // to the end: libpq's error message is the connection's
-  std::vector<const char*> values;
-  std::vector<int> lengths, formats;
-  for (const PgParam& p : params) {
-    values.push_back(p.value ? p.value->data() : nullptr);
-    lengths.push_back(p.value ? static_cast<int>(p.value->size()) : 0);
-    formats.push_back(p.binary ? 1 : 0);
-  }
+  const ParamArrays p(params);
   const std::string statement(sql);
   // Without parameters, the simple protocol: it takes several statements at once (a schema).
   PgResult r(params.empty() ? PQexec(conn_, statement.c_str())
-                            : PQexecParams(conn_, statement.c_str(), static_cast<int>(params.size()), nullptr,
-                                           values.data(), lengths.data(), formats.data(), 0));
+                            : PQexecParams(conn_, statement.c_str(), p.size(), nullptr, p.values.data(),
+                                           p.lengths.data(), p.formats.data(), 0));
   return ToRows(conn_, r.get());
 }
 

@@ -93,34 +93,50 @@ TEST(MarketsyncdPostgresTest, TheDemoSyncsIntoPostgresAndTheLogVerifies) {
   }
 }
 
-// Two marketsyncd nodes on one database, one eMAG simulator: 200 starts for one account, spread
-// over both nodes at once, make exactly one run (the lease is a row both nodes' appends check in
-// their transactions); the others are told the account is busy.
-TEST(MarketsyncdPostgresTest, TwoHundredStartsAcrossTwoNodesMakeOneRun) {
-  if (auto why = testing::PgServer::Unavailable()) GTEST_SKIP() << *why;
-  auto server = testing::PgServer::Start();
-  ASSERT_OK(server);
-  sim::SimulatorOptions so;
-  so.accounts = {sim::DemoAccount("main")};
-  so.offers = 300;
-  so.latency_ms = 200;  // the run lasts while the starts arrive
-  so.log_requests = false;
-  auto simulator = sim::Simulator::Start(so, "127.0.0.1", 0);
-  ASSERT_OK(simulator);
-  ::setenv("EMAG_ACCOUNTS", "main", 1);
-  ::setenv("EMAG_MAIN_USERNAME", "demo-main", 1);
-  ::setenv("EMAG_MAIN_PASSWORD", "demo-main-secret", 1);
-  ::setenv("EMAG_MAIN_BASE_URL", (*simulator)->BaseUrl().c_str(), 1);
+// Two marketsyncd nodes, node-a and node-b, on one PostgreSQL server, both syncing account
+// "main" of one simulator.
+class TwoNodesTest : public ::testing::Test {
+ protected:
+  void StartNodes(uint32_t offers, uint32_t latency_ms, const std::vector<std::string>& flags = {}) {
+    if (auto why = testing::PgServer::Unavailable()) GTEST_SKIP() << *why;
+    auto server = testing::PgServer::Start();
+    ASSERT_OK(server);
+    server_ = std::move(server).value();
+    sim::SimulatorOptions so;
+    so.accounts = {sim::DemoAccount("main")};
+    so.offers = offers;
+    so.latency_ms = latency_ms;
+    so.log_requests = false;
+    auto simulator = sim::Simulator::Start(so, "127.0.0.1", 0);
+    ASSERT_OK(simulator);
+    simulator_ = std::move(simulator).value();
+    ::setenv("EMAG_ACCOUNTS", "main", 1);
+    ::setenv("EMAG_MAIN_USERNAME", "demo-main", 1);
+    ::setenv("EMAG_MAIN_PASSWORD", "demo-main-secret", 1);
+    ::setenv("EMAG_MAIN_BASE_URL", simulator_->BaseUrl().c_str(), 1);
+    for (const char* name : {"node-a", "node-b"}) {
+      std::vector<std::string> args{"--data", dir.Sub(name), "--store", server_->conninfo(), "--listen", "127.0.0.1:0",
+                                    "--node-id", name};
+      args.insert(args.end(), flags.begin(), flags.end());
+      nodes.push_back(std::make_unique<testing::ChildProcess>(MARKETSYNCD, args));
+      urls.push_back(WaitListening(*nodes.back(), &printed));
+      ASSERT_FALSE(urls.back().empty()) << name << " did not start";
+    }
+  }
+
+  std::unique_ptr<testing::PgServer> server_;
+  std::unique_ptr<sim::Simulator> simulator_;
   testing::TempDir dir;
   std::vector<std::unique_ptr<testing::ChildProcess>> nodes;
   std::vector<std::string> urls, printed;
-  for (int i = 0; i < 2; ++i) {
-    nodes.push_back(std::make_unique<testing::ChildProcess>(
-        MARKETSYNCD, std::vector<std::string>{"--data", dir.Sub("unused-" + std::to_string(i)), "--store",
-                                              (*server)->conninfo(), "--listen", "127.0.0.1:0"}));
-    urls.push_back(WaitListening(*nodes.back(), &printed));
-    ASSERT_FALSE(urls.back().empty()) << "node " << i << " did not start";
-  }
+};
+
+// Two marketsyncd nodes on one database, one eMAG simulator: 200 starts for one account, spread
+// over both nodes at once, make exactly one run (the lease is a row both nodes' appends check in
+// their transactions); the others are told the account is busy.
+TEST_F(TwoNodesTest, TwoHundredStartsAcrossTwoNodesMakeOneRun) {
+  StartNodes(300, 200);  // the run lasts while the starts arrive
+  if (IsSkipped() || HasFatalFailure()) return;
   std::atomic<int> accepted{0}, busy{0}, other{0};
   std::vector<std::thread> threads;
   for (int t = 0; t < 20; ++t) {
@@ -161,36 +177,14 @@ TEST(MarketsyncdPostgresTest, TwoHundredStartsAcrossTwoNodesMakeOneRun) {
 // takes the run over once the stopped node's heartbeat is older than the lease ttl, resumes it
 // as attempt 2 and completes it; the stopped node, continued, writes nothing more for it (its
 // steps expect to own the run); every page of the run is committed once.
-TEST(MarketsyncdPostgresTest, AStoppedNodesRunIsResumedByAnotherAndFenced) {
-  if (auto why = testing::PgServer::Unavailable()) GTEST_SKIP() << *why;
-  auto server = testing::PgServer::Start();
-  ASSERT_OK(server);
-  sim::SimulatorOptions so;
-  so.accounts = {sim::DemoAccount("main")};
-  so.offers = 1275;  // 13 pages at 3 requests a second and 400 ms each: about 5 s
-  so.latency_ms = 400;
-  so.log_requests = false;
-  auto simulator = sim::Simulator::Start(so, "127.0.0.1", 0);
-  ASSERT_OK(simulator);
-  ::setenv("EMAG_ACCOUNTS", "main", 1);
-  ::setenv("EMAG_MAIN_USERNAME", "demo-main", 1);
-  ::setenv("EMAG_MAIN_PASSWORD", "demo-main-secret", 1);
-  ::setenv("EMAG_MAIN_BASE_URL", (*simulator)->BaseUrl().c_str(), 1);
-  testing::TempDir dir;
-  std::vector<std::unique_ptr<testing::ChildProcess>> nodes;
-  std::vector<std::string> urls, printed;
-  for (const char* name : {"node-a", "node-b"}) {
-    nodes.push_back(std::make_unique<testing::ChildProcess>(
-        MARKETSYNCD, std::vector<std::string>{"--data", dir.Sub(name), "--store", (*server)->conninfo(), "--listen",
-                                              "127.0.0.1:0", "--node-id", name, "--lease-ttl", "2"}));
-    urls.push_back(WaitListening(*nodes.back(), &printed));
-    ASSERT_FALSE(urls.back().empty()) << name << " did not start";
-  }
+TEST_F(TwoNodesTest, AStoppedNodesRunIsResumedByAnotherAndFenced) {
+  StartNodes(1275, 400, {"--lease-ttl", "2"});  // 13 pages at 3 requests a second, 400 ms each: ~5 s
+  if (IsSkipped() || HasFatalFailure()) return;
   httplib::Client a(urls[0]), b(urls[1]);
   auto started = a.Post("/api/v1/emag/products/sync", R"({"account_type":"main"})", "application/json");
   ASSERT_TRUE(started);
   ASSERT_EQ(started->status, 202) << started->body;
-  auto log = pglog::OpenPgEventLog((*server)->conninfo(), SyncLogOptions(EventLogOptions::Mode::kReadOnly));
+  auto log = pglog::OpenPgEventLog(server_->conninfo(), SyncLogOptions(EventLogOptions::Mode::kReadOnly));
   ASSERT_OK(log);
   auto pages = [&](const std::string& stream) {
     std::vector<uint32_t> out;
