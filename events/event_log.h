@@ -1,8 +1,10 @@
 #pragma once
 
-// EventLog: the durable, hash-chained, append-only event log on RocksDB (DESIGN.md §3).
-// docs/event-log-format.md describes what it stores. The log is generic: it knows no event
-// type of its own (EventLogOptions::types says which it accepts) and stores payloads as bytes.
+// EventLog: the durable, hash-chained, append-only event log (DESIGN.md §3). EventLog::Open is
+// the RocksDB implementation, the embedded default (docs/event-log-format.md describes what it
+// stores); pglog/pg_event_log.h is the same interface on PostgreSQL. The log is generic: it
+// knows no event type of its own (EventLogOptions::types says which it accepts) and stores
+// payloads as bytes.
 
 #include <chrono>
 #include <cstdint>

@@ -1,9 +1,9 @@
 #pragma once
 
 // The log on PostgreSQL as an EventLog (events/event_log.h): the same semantics as RocksDB's,
-// proven by the same conformance tests (tests/events/log_conformance_test.cc). Appends from
-// any number of nodes queue on the head row; projections fold in the append's transaction.
-// docs/postgres-plan.md is the design. No libpq in this header.
+// proven by the same tests (tests/events/: the suites instantiated with MS_ON_EVERY_LOG_BACKEND
+// run on both). Appends from any number of nodes queue on the head row; projections fold in
+// the append's transaction. docs/postgres-plan.md is the design. No libpq in this header.
 
 #include <memory>
 #include <string>
