@@ -145,6 +145,7 @@ Status RecoverRuns(RunJournal& journal, const RecoveryOptions& options) {
   for (const auto& [account, run_id] : leases) {
     if (options.running_here && options.running_here(run_id)) continue;
     MS_ASSIGN_OR_RETURN(std::optional<std::string> owner, log.Get(EventLog::kMetaFamily, OwnerKey(run_id)));
+    if (options.skip_own && owner == options.holder) continue;
     MS_ASSIGN_OR_RETURN(bool alive, AliveElsewhere(log, options, owner));
     if (alive) continue;  // its node executes it
     MS_ASSIGN_OR_RETURN(RunState st, journal.Load(run_id, false));

@@ -263,7 +263,9 @@ class Engine final : public SyncEngine {
     const auto now = std::chrono::steady_clock::now();
     if (now < next_takeover_scan_) return;
     next_takeover_scan_ = now + options_.lease_ttl / 2;
-    if (Status s = RecoverRuns(journal_, Recovery()); !s.ok()) spdlog::warn("looking for orphaned runs: {}", s.ToString());
+    RecoveryOptions scan = Recovery();
+    scan.skip_own = true;
+    if (Status s = RecoverRuns(journal_, scan); !s.ok()) spdlog::warn("looking for orphaned runs: {}", s.ToString());
   }
 
   std::string NewId() {
