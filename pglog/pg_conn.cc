@@ -152,14 +152,14 @@ std::vector<Result<PgRows>> PgConn::Pipeline(const std::vector<PgStatement>& sta
   auto lost = [&] {
     Status s = Status::Unavailable("PostgreSQL: " + Trimmed(PQerrorMessage(conn_)));
     while (out.size() < statements.size()) out.push_back(s);
+    // A connection that is still up must not stay in pipeline mode (the next Query would be
+    // refused); libpq only leaves it once nothing is pending, so a broken one stays as it is.
+    if (PQpipelineStatus(conn_) != PQ_PIPELINE_OFF) (void)PQexitPipelineMode(conn_);
     return out;
   };
   if (PQenterPipelineMode(conn_) != 1) return lost();
   for (const PgStatement& st : statements) {
-    if (!Send(conn_, st.sql, st.params)) {
-      (void)PQexitPipelineMode(conn_);
-      return lost();
-    }
+    if (!Send(conn_, st.sql, st.params)) return lost();
   }
   if (PQpipelineSync(conn_) != 1) return lost();
   // Each statement's result, then the NULL that ends it; then the sync's own result.
