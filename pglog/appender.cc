@@ -12,6 +12,7 @@
 #include "events/event_log.h"
 #include "events/projection_meta.h"
 #include "pglog/pg_arrays.h"
+#include "pglog/reader.h"
 #include "pglog/schema.h"
 
 namespace marketsync::pglog {
@@ -54,10 +55,7 @@ class StepStore final : public ProjectionStore {
     const KvKey k{std::string(cf), std::string(key)};
     if (auto it = writes_.find(k); it != writes_.end()) return it->second;
     if (auto it = group_.find(k); it != group_.end()) return it->second;
-    MS_ASSIGN_OR_RETURN(PgRows r, conn_.Query("SELECT value FROM ms_kv WHERE family = $1 AND key = $2",
-                                              {PgParam::Text(k.first), PgParam::Bytes(k.second)}));
-    std::optional<std::string> value;
-    if (!r.rows.empty()) value = std::move(r.rows[0][0]);
+    MS_ASSIGN_OR_RETURN(std::optional<std::string> value, GetKv(conn_, k.first, k.second));
     group_.emplace(k, value);  // nothing of the group wrote it: the database's value is current
     return value;
   }
