@@ -1,27 +1,16 @@
-// marketsync: the operator's and auditor's command line over a marketsync database.
-//
-// Exit codes (stable, for scripts):
-//   0  success
-//   1  verification found damage (verify, import)
-//   2  bad usage or input (unknown option, bad value, unreadable file)
-//   3  the database cannot be opened or read
-//   4  not found (runs show with an unknown id)
-
-#include <unistd.h>
+// marketsync: the operator's and auditor's command line over a marketsync database, a RocksDB
+// directory or a PostgreSQL connection string. The read commands live here; rebuild, verify,
+// export and import in maintenance.cc; exit codes and opening the database in cli.h.
 
 #include <CLI/CLI.hpp>
 #include <boost/json.hpp>
 #include <algorithm>
 #include <chrono>
-#include <cstdio>
-#include <filesystem>
-#include <fstream>
 #include <iostream>
 #include <optional>
 #include <string>
 
 #include <fmt/format.h>
-#include <fmt/ranges.h>
 
 #include "base/clock.h"
 #include "events/event_log.h"
@@ -30,98 +19,15 @@
 #include "projections/all.h"
 #include "projections/history.h"
 #include "projections/json_views.h"
-#include "base/base64.h"
-#include "tools/marketsync/export_line.h"
+#include "tools/marketsync/cli.h"
+#include "tools/marketsync/maintenance.h"
 
 namespace ms = marketsync;
 
 namespace {
 
-constexpr int kExitOk = 0;
-constexpr int kExitDamaged = 1;
-constexpr int kExitUsage = 2;
-constexpr int kExitDatabase = 3;
-constexpr int kExitNotFound = 4;
-
 using ms::NowUs;
-
-// How a command ends: an exit code, and what to print on stderr when it is not 0.
-struct Exit {
-  int code = kExitOk;
-  std::string message;
-};
-
-// A value, or the Exit that explains why there is none (the CLI's Result: no exceptions).
-template <typename T>
-class [[nodiscard]] Expected {
- public:
-  Expected(T value) : value_(std::move(value)) {}  // NOLINT(google-explicit-constructor)
-  Expected(Exit exit) : exit_(std::move(exit)) {}  // NOLINT(google-explicit-constructor)
-  bool ok() const { return value_.has_value(); }
-  const Exit& exit() const { return exit_; }
-  T& operator*() { return *value_; }
-  T* operator->() { return &*value_; }
-
- private:
-  std::optional<T> value_;
-  Exit exit_;
-};
-
-// `TRY(auto x, F());` binds x to F()'s value or returns its Exit.
-#define TRY(lhs, expr) TRY_IMPL(MS_CONCAT(try_, __LINE__), lhs, expr)
-#define TRY_IMPL(tmp, lhs, expr)      \
-  auto tmp = (expr);                  \
-  if (!tmp.ok()) return tmp.exit();   \
-  lhs = std::move(*tmp)
-
-template <typename T>
-Expected<T> Check(ms::Result<T> r, int code = kExitDatabase) {
-  if (!r.ok()) return Exit{code, r.status().ToString()};
-  return std::move(r).value();
-}
-
-// Reads follow a running server: a RocksDB secondary instance beside its primary.
-Expected<std::unique_ptr<ms::EventLog>> OpenForRead(const std::string& db) {
-  if (!std::filesystem::exists(db)) return Exit{kExitDatabase, "no database at " + db};
-  return Check(ms::EventLog::Open(db, ms::SyncLogOptions(ms::EventLogOptions::Mode::kSecondary)));
-}
-
-Expected<std::unique_ptr<ms::EventLog>> OpenForWrite(const std::string& db, bool create) {
-  if (!create && !std::filesystem::exists(db)) return Exit{kExitDatabase, "no database at " + db};
-  auto log = ms::EventLog::Open(db, ms::SyncLogOptions(ms::EventLogOptions::Mode::kReadWrite));
-  if (!log.ok()) {
-    return Exit{kExitDatabase, log.status().ToString() + (log.status().message().find("lock") != std::string::npos
-                                                              ? " (is marketsyncd running on it? stop it first)"
-                                                              : "")};
-  }
-  return std::move(log).value();
-}
-
-// A progress bar on stderr when it is a terminal; nothing otherwise.
-class Progress {
- public:
-  Progress(std::string label, uint64_t total) : label_(std::move(label)), total_(total), tty_(::isatty(2) != 0) {}
-  void operator()(uint64_t done) {
-    if (!tty_ || total_ == 0) return;
-    const int width = 40;
-    const int filled = static_cast<int>(width * std::min<uint64_t>(done, total_) / total_);
-    std::fprintf(stderr, "\r%s [%s%s] %llu/%llu", label_.c_str(), std::string(filled, '#').c_str(),
-                 std::string(width - filled, ' ').c_str(), static_cast<unsigned long long>(done),
-                 static_cast<unsigned long long>(total_));
-    if (done >= total_) std::fprintf(stderr, "\n");
-  }
-
- private:
-  std::string label_;
-  uint64_t total_;
-  bool tty_;
-};
-
-std::string Pad(std::string s, size_t n) {
-  if (s.size() > n) return s.substr(0, n - 1) + "~";
-  s.resize(n, ' ');
-  return s;
-}
+using namespace ms::cli;  // NOLINT(google-build-using-namespace): the CLI's own vocabulary
 
 // --- events ---------------------------------------------------------------------------------
 
@@ -336,127 +242,6 @@ Exit Accounts(const std::string& db, const std::string& format) {
   return {};
 }
 
-// --- rebuild, verify ------------------------------------------------------------------------
-
-Exit Rebuild(const std::string& db, const std::string& which) {
-  auto names = ms::AllProjectionNames();
-  if (which != "all") {
-    if (std::find(names.begin(), names.end(), which) == names.end()) {
-      return Exit{kExitUsage, "unknown projection " + which + " (history, status, catalog, stats, rollup or all)"};
-    }
-    names = {which};
-  }
-  TRY(auto log, OpenForWrite(db, false));
-  const uint64_t head = log->Head().seq;
-  Progress progress("rebuilding " + (which == "all" ? std::string("every projection") : which), head);
-  const auto start = std::chrono::steady_clock::now();
-  TRY(auto report, Check(log->RebuildProjections(names, [&](uint64_t seq) { progress(seq); })));
-  const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  std::cout << fmt::format("rebuilt {}: {} events, {} rows in {:.2f} s ({:.0f} events/s), checkpoint {}\n",
-                           fmt::join(names, ", "), report.events, report.rows, secs,
-                           secs > 0 ? report.events / secs : 0.0, report.checkpoint);
-  return {};
-}
-
-// Checks the chain and every projection; prints findings; exits 1 when something is wrong.
-Exit VerifyLog(const ms::EventLog& log) {
-  TRY(auto report, Check(log.Verify()));
-  bool ok = true;
-  if (report.ok) {
-    std::cout << fmt::format("log: ok, {} events, head {}\n", report.events_checked, ms::HashToHex(log.Head().hash));
-  } else {
-    std::cout << fmt::format("log: DAMAGED at seq {}: {}\n", report.first_bad_seq, report.reason);
-    ok = false;
-  }
-  auto checks = ms::VerifyProjections(log);
-  if (!checks.ok()) {
-    std::cout << "projections: cannot be rebuilt: " << checks.status().ToString() << "\n";
-    return Exit{kExitDamaged, ""};
-  }
-  for (const auto& c : *checks) {
-    if (c.ok()) {
-      std::cout << fmt::format("projection {}: ok, digest {}\n", c.name, c.live_digest);
-    } else {
-      ok = false;
-      std::cout << fmt::format("projection {}: DIFFERS from a rebuild: live {}, rebuilt {}", c.name, c.live_digest,
-                               c.rebuilt_digest);
-      if (c.first_difference) {
-        std::cout << fmt::format("; first difference in {} at key \"{}\" ({})", c.first_difference->family,
-                                 ms::PrintableKey(c.first_difference->key), c.first_difference->what);
-      }
-      std::cout << "\n";
-    }
-  }
-  for (const std::string& name : log.unbuilt_projections()) {
-    std::cout << fmt::format("projection {}: not built yet (an older marketsync last wrote this database; the next "
-                             "start of marketsyncd, or marketsync rebuild, builds it)\n",
-                             name);
-  }
-  return ok ? Exit{} : Exit{kExitDamaged, ""};
-}
-
-Exit Verify(const std::string& db) {
-  TRY(auto log, OpenForRead(db));
-  return VerifyLog(*log);
-}
-
-// --- export, import -------------------------------------------------------------------------
-
-Exit Export(const std::string& db, const std::string& to) {
-  TRY(auto log, OpenForRead(db));
-  const std::string tmp = to + ".partial";
-  std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-  if (!out) return Exit{kExitUsage, "cannot write " + tmp};
-  const uint64_t head = log->Head().seq;
-  Progress progress("exporting", head);
-  uint64_t n = 0;
-  for (auto it = log->Read(1); it->Valid() && it->envelope().seq <= head; it->Next()) {
-    TRY(boost::json::object o, Check(ms::EventJson(it->envelope())));
-    o["raw"] = ms::Base64Encode(it->raw());
-    out << ms::RenderJson(o) << "\n";
-    if ((++n & 0xFFF) == 0) progress(n);
-  }
-  progress(n);
-  out.close();
-  if (!out) return Exit{kExitUsage, "writing " + tmp + " failed"};
-  std::filesystem::rename(tmp, to);
-  std::cout << fmt::format("exported {} events to {} (head {})\n", n, to, ms::HashToHex(log->Head().hash));
-  return {};
-}
-
-Exit Import(const std::string& db, const std::string& from) {
-  std::ifstream in(from, std::ios::binary);
-  if (!in) return Exit{kExitUsage, "cannot read " + from};
-  if (std::filesystem::exists(db) && !std::filesystem::is_empty(db)) {
-    return Exit{kExitUsage, db + " is not empty: import writes into a fresh database"};
-  }
-  TRY(auto log, OpenForWrite(db, true));
-  std::vector<std::string> chunk;
-  std::string line;
-  uint64_t line_no = 0, n = 0;
-  auto flush = [&]() -> Exit {
-    if (chunk.empty()) return {};
-    auto r = log->Import(chunk);
-    if (!r.ok()) return Exit{kExitDamaged, r.status().message()};
-    n += chunk.size();
-    chunk.clear();
-    return {};
-  };
-  while (std::getline(in, line)) {
-    ++line_no;
-    if (line.empty()) continue;
-    auto bytes = ms::StoredBytesOfExportLine(line);
-    if (!bytes.ok()) return Exit{kExitUsage, fmt::format("{} line {}: {}", from, line_no, bytes.status().message())};
-    chunk.push_back(std::move(*bytes));
-    if (chunk.size() == 10000) {
-      if (Exit x = flush(); x.code != kExitOk) return x;
-    }
-  }
-  if (Exit x = flush(); x.code != kExitOk) return x;
-  std::cout << fmt::format("imported {} events into {}\n", n, db);
-  return VerifyLog(*log);
-}
-
 // The command line: every subcommand and its options, and what was given.
 struct CommandLine {
   std::string db = "./data";
@@ -547,13 +332,18 @@ int main(int argc, char** argv) {
   CLI::App app{
       "marketsync: inspect, verify and repair a marketsync database (the event log and its projections).\n"
       "Read commands (events, history, runs, stats, verify, export) work while marketsyncd runs;\n"
-      "rebuild and import need the database to themselves.\n"
+      "on RocksDB, rebuild and import need the database to themselves (on PostgreSQL they queue\n"
+      "with the nodes' appends).\n"
       "Exit codes: 0 ok, 1 verification found damage, 2 bad usage or input, 3 database cannot be\n"
       "opened or read, 4 not found."};
   app.require_subcommand(1);
   app.fallthrough();
   CommandLine c;
-  app.add_option("--db", c.db, "The database directory (marketsyncd's --data)")->capture_default_str();
+  app.add_option("--db", c.db,
+                 "The database: a directory (marketsyncd's --data) or a PostgreSQL connection string "
+                 "(marketsyncd's --store: postgres://... or host=... dbname=...)")
+      ->envname("MARKETSYNC_STORE")
+      ->capture_default_str();
   AddMaintenanceCommands(app, c);
   AddReadCommands(app, c);
   AddTransferCommands(app, c);
