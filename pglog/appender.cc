@@ -257,6 +257,9 @@ class Group {
     if (head_.seq != first_) {
       statements.push_back({"UPDATE ms_head SET seq = $1, hash = $2 WHERE id = 1",
                             {PgParam::Text(std::to_string(head_.seq)), PgParam::Bytes(head_.hash)}});
+      // Delivered at the COMMIT, to every node LISTENing (and to nobody if it rolls back).
+      statements.push_back({"SELECT pg_notify($1, $2)",
+                            {PgParam::Text(std::string(kHeadChannel)), PgParam::Text(std::to_string(head_.seq))}});
     }
     statements.push_back({"COMMIT", {}});
     std::vector<Result<PgRows>> answers = conn_.Pipeline(statements);

@@ -178,6 +178,19 @@ std::vector<Result<PgRows>> PgConn::Pipeline(const std::vector<PgStatement>& sta
   return out;
 }
 
+int PgConn::socket() const { return PQsocket(conn_); }
+
+Result<std::vector<std::string>> PgConn::TakeNotifications() {
+  std::lock_guard lk(mu_);
+  if (PQconsumeInput(conn_) != 1) return Status::Unavailable("PostgreSQL: " + Trimmed(PQerrorMessage(conn_)));
+  std::vector<std::string> payloads;
+  while (PGnotify* n = PQnotifies(conn_)) {
+    payloads.emplace_back(n->extra != nullptr ? n->extra : "");
+    PQfreemem(n);
+  }
+  return payloads;
+}
+
 Status PgConn::Exec(std::string_view sql, const std::vector<PgParam>& params) {
   return Query(sql, params).status();
 }

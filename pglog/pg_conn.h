@@ -71,6 +71,12 @@ class PgConn {
   // False once the server or the network dropped the connection.
   bool ok() const;
 
+  // For a connection that LISTENs (and runs nothing else meanwhile): the socket to poll for
+  // readability, and the payloads of the notifications that have arrived, in order (none when
+  // nothing has). kUnavailable once the connection is lost.
+  int socket() const;
+  Result<std::vector<std::string>> TakeNotifications();
+
  private:
   explicit PgConn(pg_conn* conn) : conn_(conn) {}
   pg_conn* conn_;

@@ -173,16 +173,27 @@ Result<std::vector<std::string>> PgEventLog::StreamIds(std::string_view prefix) 
   return pglog::StreamIds(*conn, prefix);
 }
 
-// This node's appends wake the waiter at once; other nodes' are seen by polling the head.
+// This node's appends wake the waiter at once, other nodes' by the head channel's
+// notification (HeadListener); the head row is polled as well, often while the listener is not
+// listening (starting, or reconnecting after a failover), rarely while it is (a notification
+// sent just before LISTEN took hold is missed).
 uint64_t PgEventLog::WaitForSeq(uint64_t after, std::chrono::milliseconds timeout) {
+  std::call_once(listener_once_, [this] {
+    listener_ = std::make_unique<HeadListener>(conninfo_, [this](uint64_t seq) {
+      std::lock_guard lk(head_mu_);
+      notified_head_ = std::max(notified_head_, seq);
+      head_cv_.notify_all();
+    });
+  });
   const auto deadline = std::chrono::steady_clock::now() + timeout;
-  constexpr auto kPoll = std::chrono::milliseconds(50);
   for (;;) {
     const uint64_t head = Head().seq;
     const auto now = std::chrono::steady_clock::now();
     if (head > after || now >= deadline) return head;
+    const auto poll = listener_->listening() ? std::chrono::milliseconds(1000) : std::chrono::milliseconds(50);
     std::unique_lock lk(head_mu_);
-    head_cv_.wait_until(lk, std::min(deadline, now + kPoll), [&] { return local_head_ > after; });
+    const auto known = [&] { return std::max(local_head_, notified_head_); };
+    if (head_cv_.wait_until(lk, std::min(deadline, now + poll), [&] { return known() > after; })) return known();
   }
 }
 

@@ -15,6 +15,7 @@
 
 #include "events/event_log.h"
 #include "pglog/appender.h"
+#include "pglog/head_listener.h"
 #include "pglog/pg_conn.h"
 
 namespace marketsync::pglog::internal {
@@ -123,6 +124,12 @@ class PgEventLog final : public EventLog {
   uint64_t local_head_ = 0;          // the last seq this node wrote
   mutable LogHead last_head_;        // the last head read: Head()'s answer when the server is not
   Status failed_;                    // sticky: the outcome of a COMMIT is unknown
+  uint64_t notified_head_ = 0;       // the last seq the head channel announced (any node's)
+
+  // Started by the first WaitForSeq (a node that never waits opens no extra connection). Last
+  // member: destroyed, and its thread joined, before what its callback touches.
+  std::once_flag listener_once_;
+  std::unique_ptr<HeadListener> listener_;
 };
 
 }  // namespace marketsync::pglog::internal

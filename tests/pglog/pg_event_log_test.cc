@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "events/projection_fold.h"
+#include "pglog/head_listener.h"
 #include "pglog/pg_conn.h"
 #include "tests/pglog/pg_fixture.h"
 #include "tests/testutil/log_fixtures.h"
@@ -100,7 +101,7 @@ TEST_F(PgEventLogTest, AcrossNodesAnExpectedVersionHasOneWinner) {
   }
 }
 
-// WaitForSeq on one node wakes for another node's append (by polling the head).
+// WaitForSeq on one node wakes for another node's append (by the head channel, or polling).
 TEST_F(PgEventLogTest, WaitForSeqSeesAnotherNodesAppend) {
   auto a = Node(), b = Node();
   std::thread writer([&] {
@@ -109,6 +110,64 @@ TEST_F(PgEventLogTest, WaitForSeqSeesAnotherNodesAppend) {
   });
   EXPECT_EQ(a->WaitForSeq(0, std::chrono::seconds(30)), 2u);
   writer.join();
+}
+
+// The seqs a HeadListener was told, for a test to wait on.
+class HeardSeqs {
+ public:
+  std::function<void(uint64_t)> Callback() {
+    return [this](uint64_t seq) {
+      std::lock_guard lk(mu_);
+      seqs_.push_back(seq);
+      cv_.notify_all();
+    };
+  }
+  // Waits (up to 30 s) until `seq` was heard; true when it was.
+  bool WaitFor(uint64_t seq) {
+    std::unique_lock lk(mu_);
+    return cv_.wait_for(lk, std::chrono::seconds(30), [&] { return !seqs_.empty() && seqs_.back() >= seq; });
+  }
+  std::vector<uint64_t> seqs() {
+    std::lock_guard lk(mu_);
+    return seqs_;
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::vector<uint64_t> seqs_;
+};
+
+bool Eventually(const std::function<bool()>& done) {
+  for (int i = 0; i < 600 && !done(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  return done();
+}
+
+// Every committed group announces its head on the channel (a refused step announces nothing),
+// and the listener reconnects after the server restarts.
+TEST_F(PgEventLogTest, TheHeadChannelAnnouncesEveryCommitAndOutlivesARestart) {
+  auto log = Node();
+  HeardSeqs heard;
+  HeadListener listener(server_->conninfo(), heard.Callback());
+  ASSERT_TRUE(Eventually([&] { return listener.listening(); }));
+  ASSERT_OK(log->Append(MakeStep("s", 2)));
+  ASSERT_OK(log->Append(MakeStep("s", 3)));
+  ASSERT_TRUE(heard.WaitFor(5));
+  EXPECT_FALSE(log->Append(MakeStep("s", 1, 0, /*expected_version=*/1)).ok());
+  ASSERT_OK(log->Append(MakeStep("t", 1)));
+  ASSERT_TRUE(heard.WaitFor(6));
+  EXPECT_EQ(heard.seqs(), (std::vector<uint64_t>{2, 5, 6}));
+
+  log.reset();
+  server_->Kill();
+  ASSERT_TRUE(Eventually([&] { return !listener.listening(); }));
+  ASSERT_OK(server_->Restart());
+  ASSERT_TRUE(Eventually([&] { return listener.listening(); }));
+  EXPECT_EQ(listener.connections(), 2u);
+  auto again = Node();
+  ASSERT_OK(again->Append(MakeStep("s", 1)));
+  ASSERT_TRUE(heard.WaitFor(7));
+  EXPECT_EQ(heard.seqs().back(), 7u);
 }
 
 std::vector<std::string> Export(const EventLog& log) {
