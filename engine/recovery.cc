@@ -145,7 +145,6 @@ Status RecoverRuns(RunJournal& journal, const RecoveryOptions& options) {
   for (const auto& [account, run_id] : leases) {
     if (options.running_here && options.running_here(run_id)) continue;
     MS_ASSIGN_OR_RETURN(std::optional<std::string> owner, log.Get(EventLog::kMetaFamily, OwnerKey(run_id)));
-    if (options.skip_own && owner == options.holder) continue;
     MS_ASSIGN_OR_RETURN(bool alive, AliveElsewhere(log, options, owner));
     if (alive) continue;  // its node executes it
     MS_ASSIGN_OR_RETURN(RunState st, journal.Load(run_id, false));
@@ -166,7 +165,8 @@ Status RecoverRuns(RunJournal& journal, const RecoveryOptions& options) {
       ev.last_committed_page = r.last_page;
       ev.reason = owner && *owner != options.holder && options.lease_ttl.count() > 0
                       ? "its node (" + *owner + ") stopped beating"
-                      : "found unfinished at start-up";
+                  : options.while_serving ? "it stopped on an error (a write the log refused)"
+                                          : "found unfinished at start-up";
       events.push_back(MakeEvent(ev));
     }
     const bool resume = options.configured(account) && options.resume && r.attempt < options.max_attempts;

@@ -113,6 +113,9 @@ class Engine final : public SyncEngine {
       run_ids.push_back(NewId());
       result.runs.push_back({run_ids.back(), account});
     }
+    // Runs being started count as running here until launched: a scan for orphaned runs
+    // must not take over a run whose start step just landed.
+    Starting starting(*this, run_ids);
     auto appended = log_.Append(StartStep(request, accounts, result.group_id, run_ids, options_.node_id));
     if (!appended.ok()) {
       if (appended.status().IsFailedPrecondition()) {
@@ -226,6 +229,25 @@ class Engine final : public SyncEngine {
   std::shared_ptr<emag::EmagClient> client(const std::string& account) override { return book_.Client(account); }
 
  private:
+  // Marks runs as starting for its life (RecoveryOptions::running_here counts them).
+  class Starting {
+   public:
+    Starting(Engine& engine, const std::vector<std::string>& run_ids) : engine_(engine), run_ids_(run_ids) {
+      std::lock_guard lk(engine_.mu_);
+      engine_.starting_.insert(run_ids_.begin(), run_ids_.end());
+    }
+    ~Starting() {
+      std::lock_guard lk(engine_.mu_);
+      for (const auto& id : run_ids_) engine_.starting_.erase(id);
+    }
+    Starting(const Starting&) = delete;
+    Starting& operator=(const Starting&) = delete;
+
+   private:
+    Engine& engine_;
+    const std::vector<std::string> run_ids_;
+  };
+
   static std::string DefaultNodeId() {
     char host[256] = {};
     (void)::gethostname(host, sizeof host - 1);
@@ -244,7 +266,7 @@ class Engine final : public SyncEngine {
     recovery.now_us = &NowUs;
     recovery.running_here = [this](const std::string& run_id) {
       std::lock_guard lk(mu_);
-      return active_.contains(run_id);
+      return active_.contains(run_id) || starting_.contains(run_id);
     };
     return recovery;
   }
@@ -264,7 +286,7 @@ class Engine final : public SyncEngine {
     if (now < next_takeover_scan_) return;
     next_takeover_scan_ = now + options_.lease_ttl / 2;
     RecoveryOptions scan = Recovery();
-    scan.skip_own = true;
+    scan.while_serving = true;
     if (Status s = RecoverRuns(journal_, scan); !s.ok()) spdlog::warn("looking for orphaned runs: {}", s.ToString());
   }
 
@@ -389,6 +411,7 @@ class Engine final : public SyncEngine {
   std::mutex mu_;
   std::condition_variable changed_cv_;  // a run ended, or shutting down
   std::map<std::string, std::shared_ptr<RunFlags>> active_;  // running or queued
+  std::set<std::string> starting_;  // their start step being appended, not launched yet
   std::deque<std::string> queued_;  // launched, waiting for one of max_runs_in_flight
   uint32_t running_ = 0;
   bool started_ = false;

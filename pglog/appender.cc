@@ -278,6 +278,13 @@ class Group {
     return Status::Ok();
   }
 
+  // The group's last event, for a COMMIT whose answer was lost (InDoubt).
+  void LastEvent(InDoubt* doubt) const {
+    if (event_seqs_.empty()) return;
+    doubt->last_seq = event_seqs_.back();
+    doubt->last_envelope = event_bytes_.back();
+  }
+
  private:
   Status TakeHead(Result<PgRows> answer) {
     MS_ASSIGN_OR_RETURN(PgRows h, std::move(answer));
@@ -400,13 +407,13 @@ class Group {
 };
 
 // Runs `body` (which BEGINs and COMMITs) and rolls back what it left open when it fails;
-// *commit_sent as AppendGroup's.
+// *commit_sent: the COMMIT went out and its answer was lost.
 template <typename T>
 Result<T> InTransaction(PgConn& conn, bool* commit_sent, const std::function<Result<T>(bool*)>& body) {
   bool sent = false;
   auto out = body(&sent);
   if (!out.ok() && !sent && conn.ok()) (void)conn.Exec("ROLLBACK");
-  if (commit_sent != nullptr) *commit_sent = sent && !out.ok();
+  *commit_sent = sent && !out.ok();
   return out;
 }
 
@@ -414,26 +421,54 @@ Result<T> InTransaction(PgConn& conn, bool* commit_sent, const std::function<Res
 
 Result<std::vector<Result<AppendResult>>> AppendGroup(PgConn& conn, const AppendContext& context,
                                                       std::vector<Step>& steps, const std::function<int64_t()>& now_us,
-                                                      bool* commit_sent) {
+                                                      InDoubt* in_doubt) {
   using Results = std::vector<Result<AppendResult>>;
-  return InTransaction<Results>(conn, commit_sent, [&](bool* sent) -> Result<Results> {
+  InDoubt local;
+  InDoubt& doubt = in_doubt != nullptr ? *in_doubt : local;
+  return InTransaction<Results>(conn, &doubt.commit_sent, [&](bool* sent) -> Result<Results> {
     Group g(conn, context);
     MS_RETURN_IF_ERROR(g.Load(steps));
     Results results;
     for (Step& step : steps) results.push_back(g.Apply(step, now_us()));
-    MS_RETURN_IF_ERROR(g.Commit(sent));
+    Status committed = g.Commit(sent);
+    if (!committed.ok() && *sent) {
+      g.LastEvent(&doubt);
+      doubt.results = std::move(results);
+    }
+    MS_RETURN_IF_ERROR(committed);
     return results;
   });
 }
 
 Result<AppendResult> ImportGroup(PgConn& conn, const AppendContext& context, const std::vector<std::string>& stored,
-                                 bool* commit_sent) {
-  return InTransaction<AppendResult>(conn, commit_sent, [&](bool* sent) -> Result<AppendResult> {
+                                 InDoubt* in_doubt) {
+  InDoubt local;
+  InDoubt& doubt = in_doubt != nullptr ? *in_doubt : local;
+  return InTransaction<AppendResult>(conn, &doubt.commit_sent, [&](bool* sent) -> Result<AppendResult> {
     Group g(conn, context);
     MS_ASSIGN_OR_RETURN(AppendResult r, g.Import(stored));
-    MS_RETURN_IF_ERROR(g.Commit(sent));
+    Status committed = g.Commit(sent);
+    if (!committed.ok() && *sent) {
+      g.LastEvent(&doubt);
+      doubt.results = {r};
+    }
+    MS_RETURN_IF_ERROR(committed);
     return r;
   });
+}
+
+Result<bool> CheckLanded(PgConn& conn, const InDoubt& group) {
+  if (group.last_seq == 0) return Status::FailedPrecondition("the group wrote no event to look for");
+  // The barrier: an update of the head row (a new row version: a transaction id and WAL), so
+  // its COMMIT waits for the synchronous standby like any append's.
+  std::vector<Result<PgRows>> barrier = conn.Pipeline({{"BEGIN", {}},
+                                                       {"UPDATE ms_head SET seq = seq WHERE id = 1", {}},
+                                                       {"COMMIT", {}}});
+  for (auto& answer : barrier) MS_RETURN_IF_ERROR(answer.status());
+  if (barrier.back()->command != "COMMIT") return Status::Unavailable("PostgreSQL: the barrier was rolled back");
+  MS_ASSIGN_OR_RETURN(PgRows r, conn.Query("SELECT envelope FROM ms_events WHERE seq = $1",
+                                           {PgParam::Text(std::to_string(group.last_seq))}));
+  return r.rows.size() == 1 && r.rows[0][0] && *r.rows[0][0] == group.last_envelope;
 }
 
 }  // namespace marketsync::pglog

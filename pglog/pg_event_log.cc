@@ -1,6 +1,7 @@
 #include "pglog/pg_event_log.h"
 
 #include <algorithm>
+#include <thread>
 #include <utility>
 
 #include "base/clock.h"
@@ -144,13 +145,21 @@ void PgEventLog::WriteGroup(const std::vector<Pending*>& group) {
   std::vector<Step> steps;
   steps.reserve(group.size());
   for (Pending* p : group) steps.push_back(std::move(p->step));
-  bool commit_sent = false;
+  InDoubt doubt;
   const auto started = std::chrono::steady_clock::now();
-  auto results = AppendGroup(*writer_, context_, steps, options_.now_us, &commit_sent);
+  auto results = AppendGroup(*writer_, context_, steps, options_.now_us, &doubt);
   if (!results.ok()) {
     // Before the COMMIT went out nothing landed: the steps fail, the log goes on. After it,
-    // the outcome is unknown: fail-stop, as a failed synced write does on RocksDB.
-    return answer_all(commit_sent ? FailStop(results.status()) : results.status());
+    // the outcome is found out on the primary (ResolveInDoubt) and the steps get it.
+    if (!doubt.commit_sent) return answer_all(results.status());
+    auto landed = ResolveInDoubt(doubt, results.status());
+    if (!landed.ok()) return answer_all(landed.status());
+    if (!*landed) {
+      return answer_all(Status::Unavailable("the connection to PostgreSQL dropped while the group was committed, and "
+                                            "the primary has no trace of it: nothing of it landed (" +
+                                            results.status().message() + ")"));
+    }
+    results = std::move(doubt.results);
   }
   if (options_.on_group_commit) {
     options_.on_group_commit(group.size(), std::chrono::duration_cast<std::chrono::microseconds>(
@@ -165,6 +174,33 @@ void PgEventLog::WriteGroup(const std::vector<Pending*>& group) {
     std::lock_guard lk(head_mu_);
     local_head_ = std::max(local_head_, last);
     head_cv_.notify_all();
+  }
+}
+
+Result<bool> PgEventLog::ResolveInDoubt(const InDoubt& doubt, const Status& cause) {
+  if (doubt.last_seq == 0) {  // key-value writes only: nothing to look for, and nothing to undo
+    return Status::Unavailable("the connection to PostgreSQL dropped while a group of key-value writes was "
+                               "committed: they may or may not have landed (" + cause.message() + ")");
+  }
+  writer_.reset();
+  const auto deadline = std::chrono::steady_clock::now() + kInDoubtDeadline;
+  for (;;) {
+    auto conn = ConnectWriter();
+    Status failed = conn.status();
+    if (conn.ok()) {
+      auto landed = CheckLanded(**conn, doubt);
+      if (landed.ok()) {
+        writer_ = std::move(conn).value();
+        return *landed;
+      }
+      failed = landed.status();
+    }
+    if (std::chrono::steady_clock::now() >= deadline) {
+      return FailStop(Status::Unavailable(cause.message() + "; then, for " +
+                                          std::to_string(kInDoubtDeadline.count() / 1000) +
+                                          " s, no primary could say whether it landed: " + failed.message()));
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
   }
 }
 
@@ -202,9 +238,13 @@ Result<AppendResult> PgEventLog::Import(const std::vector<std::string>& stored) 
   std::unique_lock lk(queue_mu_);  // as a writer: no group is written meanwhile
   queue_cv_.wait(lk, [&] { return !writing_; });
   MS_RETURN_IF_ERROR(WriterStatus());
-  bool commit_sent = false;
-  auto r = ImportGroup(*writer_, context_, stored, &commit_sent);
-  if (!r.ok()) return commit_sent ? FailStop(r.status()) : r.status();
+  InDoubt doubt;
+  auto r = ImportGroup(*writer_, context_, stored, &doubt);
+  if (!r.ok() && doubt.commit_sent) {
+    MS_ASSIGN_OR_RETURN(bool landed, ResolveInDoubt(doubt, r.status()));
+    if (landed) r = std::move(doubt.results[0]);
+  }
+  if (!r.ok()) return r.status();
   std::lock_guard head_lk(head_mu_);
   local_head_ = std::max(local_head_, r->last_seq);
   head_cv_.notify_all();

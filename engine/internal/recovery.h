@@ -33,9 +33,10 @@ struct RecoveryOptions {
   std::chrono::milliseconds lease_ttl{0};   // EngineOptions::lease_ttl
   std::function<int64_t()> now_us;          // the clock heartbeats are compared with
   std::function<bool(const std::string& run_id)> running_here;  // executed or queued here: skip
-  // A scan while this node serves (not at its start): runs it owns are its own business (one
-  // it just started may not be launched yet), not orphans.
-  bool skip_own = false;
+  // A scan while this node serves (not at its start). A run this node owns but neither runs
+  // nor is starting (running_here) stopped on an error, a write the log refused during a
+  // failover: it is resumed like another node's orphan.
+  bool while_serving = false;
 };
 
 // Every leased run not executed by a live node (with lease_ttl zero: every leased run): this

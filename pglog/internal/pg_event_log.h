@@ -24,6 +24,10 @@ namespace marketsync::pglog::internal {
 // the head row) before it ends the session: a stopped node cannot stall the others longer.
 inline constexpr std::chrono::milliseconds kWriterIdleTimeout{5000};
 
+// How long a writer whose COMMIT's answer was lost keeps trying to find out whether it landed
+// (a failover under Patroni takes seconds) before it fail-stops.
+inline constexpr std::chrono::milliseconds kInDoubtDeadline{30000};
+
 // Connections for readers: taken for a read (or for an iterator's life) and given back; one
 // the server dropped is not kept. Thread-safe.
 class ConnPool {
@@ -102,6 +106,10 @@ class PgEventLog final : public EventLog {
 
   // Writes one group (leader only) and gives each of its steps its result.
   void WriteGroup(const std::vector<Pending*>& group);
+  // A group whose COMMIT's answer was lost: reconnects (to the new primary after a failover)
+  // until CheckLanded answers or kInDoubtDeadline passes, then fail-stops (the outcome stays
+  // unknown). `cause`: why the answer was lost.
+  Result<bool> ResolveInDoubt(const InDoubt& doubt, const Status& cause);
   Status FailStop(const Status& cause);
   Result<std::unique_ptr<PgConn>> ConnectWriter() const;
   bool read_write() const { return options_.mode == EventLogOptions::Mode::kReadWrite; }
