@@ -86,6 +86,9 @@ Task<Status> RunExecutor::Execute(RunState st, RunFlags& active) {
   if (r.terminal()) co_return Status::Ok();
   extra_requests_ = 0;
   if (auto stop = StopStep(st, active)) co_return co_await WriteNow(st, std::move(*stop));
+  // One node's index goes stale when another node syncs the account: an offer it remembers at
+  // hash H, changed since by the other node, would be taken for unchanged when H comes back.
+  if (options_.shared_log) raw_hashes_.Forget(r.account_type);
   MS_CO_RETURN_IF_ERROR(raw_hashes_.Load(journal_.log(), r.account_type));
   Plan plan;
   plan.per_page = r.params.items_per_page == 0 ? 100 : r.params.items_per_page;

@@ -355,7 +355,7 @@ class Engine final : public SyncEngine {
     if (client == nullptr) {
       co_return Status::FailedPrecondition("account " + state.record.account_type + " is not configured");
     }
-    RunExecutor executor(journal_, raw_hashes_, writer_, *client, {options_.page_window, options_.run_deadline});
+    RunExecutor executor(journal_, raw_hashes_, writer_, *client, {options_.page_window, options_.run_deadline, options_.lease_ttl.count() > 0});
     co_return co_await executor.Execute(std::move(state), active);
   }
 

@@ -129,6 +129,11 @@ class RawHashIndex {
     std::lock_guard lk(mu_);
     accounts_.clear();
   }
+  // Drops one account's hashes: its next Load reads them again.
+  void Forget(const std::string& account) {
+    std::lock_guard lk(mu_);
+    accounts_.erase(account);
+  }
 
  private:
   mutable std::mutex mu_;  // guards accounts_

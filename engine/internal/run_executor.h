@@ -28,6 +28,10 @@ namespace marketsync {
 struct RunExecutorOptions {
   uint32_t page_window = 16;  // page requests in flight
   std::chrono::milliseconds run_deadline{std::chrono::minutes(30)};
+  // Other nodes write this account's mirror too (EngineOptions::lease_ttl above zero): the
+  // raw-hash index this node kept since its last run of the account may be stale, so each
+  // attempt loads it again.
+  bool shared_log = false;
 };
 
 // Thread safety: one Execute per executor at a time (the engine makes one per run job).
