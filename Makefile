@@ -6,8 +6,9 @@
 #   make power-loss the long power-cut campaign: POWER_CUTS (default 1000) cuts from POWER_SEED;
 #                   make test runs 100
 #   make run-cluster two marketsyncd nodes on a replicated PostgreSQL (tools/pg-cluster)
-#   make failover   the long failover campaign: FAILOVER_CYCLES (default 50) kill -9s of the
-#                   primary PostgreSQL under Patroni, from FAILOVER_SEED; make test runs 5
+#   make failover   the long failover campaigns (log-level nodes, then marketsyncd nodes):
+#                   FAILOVER_CYCLES (default 50) kill -9s of the primary PostgreSQL under
+#                   Patroni each, from FAILOVER_SEED; make test runs 5 and 3
 #   make fuzz       build the libFuzzer targets with clang, ASan and UBSan, fuzz each for
 #                   FUZZ_SECONDS (default 60); make test replays their committed corpora
 
@@ -62,6 +63,8 @@ FAILOVER_SEED ?= 20261202
 failover: build
 	MARKETSYNC_FAILOVER_CYCLES=$(FAILOVER_CYCLES) MARKETSYNC_FAILOVER_SEED=$(FAILOVER_SEED) \
 	  $(BUILD_DIR)/tests/pglog_failover_test --gtest_brief=1
+	MARKETSYNC_FAILOVER_CYCLES=$(FAILOVER_CYCLES) MARKETSYNC_FAILOVER_SEED=$(FAILOVER_SEED) \
+	  $(BUILD_DIR)/tests/tools_marketsyncd_failover_test --gtest_brief=1
 
 FUZZ_SECONDS ?= 60
 

@@ -5,6 +5,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <regex>
 #include <stdexcept>
 
 namespace marketsync::testing {
@@ -88,6 +89,20 @@ std::string ProgramOutput::text() const {
   std::string t;
   for (const auto& l : lines) t += l + "\n";
   return t;
+}
+
+std::string WaitForListening(ChildProcess& daemon, std::vector<std::string>* printed, std::chrono::seconds timeout) {
+  const std::regex listening(R"(listening on (http://127\.0\.0\.1:\d+))");
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  std::string url;
+  while (url.empty() && std::chrono::steady_clock::now() < deadline && !daemon.Exited()) {
+    for (auto& line : daemon.ReadLines(std::chrono::steady_clock::now() + std::chrono::milliseconds(200))) {
+      std::smatch m;
+      if (std::regex_search(line, m, listening)) url = m[1];
+      printed->push_back(std::move(line));
+    }
+  }
+  return url;
 }
 
 ProgramOutput RunProgram(const std::string& binary, const std::vector<std::string>& args) {

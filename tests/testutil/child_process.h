@@ -42,6 +42,12 @@ class ChildProcess {
   std::string buffer_;
 };
 
+// Reads a starting marketsyncd's output until it says where it listens ("listening on
+// http://127.0.0.1:N"); returns that URL, or "" when it exited or `timeout` passed. Every line
+// read goes into *printed.
+std::string WaitForListening(ChildProcess& daemon, std::vector<std::string>* printed,
+                             std::chrono::seconds timeout = std::chrono::seconds(60));
+
 // What a program printed on stdout (line by line) and how it exited.
 struct ProgramOutput {
   int exit_code = -1;  // 128 + the signal when a signal ended it

@@ -9,7 +9,6 @@
 #include <atomic>
 #include <thread>
 #include <filesystem>
-#include <regex>
 #include <csignal>
 
 #include "pglog/pg_event_log.h"
@@ -29,21 +28,6 @@ namespace {
 using namespace std::chrono_literals;
 namespace json = boost::json;
 
-// Reads a starting marketsyncd's output until it says where it listens; every line into *printed.
-std::string WaitListening(testing::ChildProcess& daemon, std::vector<std::string>* printed) {
-  const std::regex listening(R"(listening on (http://127\.0\.0\.1:\d+))");
-  const auto deadline = std::chrono::steady_clock::now() + 60s;
-  std::string url;
-  while (url.empty() && std::chrono::steady_clock::now() < deadline && !daemon.Exited()) {
-    for (auto& line : daemon.ReadLines(std::chrono::steady_clock::now() + 200ms)) {
-      std::smatch m;
-      if (std::regex_search(line, m, listening)) url = m[1];
-      printed->push_back(std::move(line));
-    }
-  }
-  return url;
-}
-
 TEST(MarketsyncdPostgresTest, TheDemoSyncsIntoPostgresAndTheLogVerifies) {
   if (auto why = testing::PgServer::Unavailable()) GTEST_SKIP() << *why;
   auto server = testing::PgServer::Start();
@@ -56,7 +40,7 @@ TEST(MarketsyncdPostgresTest, TheDemoSyncsIntoPostgresAndTheLogVerifies) {
   {
     testing::ChildProcess daemon(MARKETSYNCD, {"--demo", "--data", dir.Sub("unused"), "--store", store, "--listen",
                                                "127.0.0.1:0"});
-    url = WaitListening(daemon, &printed);
+    url = testing::WaitForListening(daemon, &printed);
     ASSERT_FALSE(url.empty()) << "marketsyncd did not start";
     httplib::Client client(url);
     client.set_read_timeout(60, 0);
@@ -119,7 +103,7 @@ class TwoNodesTest : public ::testing::Test {
                                     "--node-id", name};
       args.insert(args.end(), flags.begin(), flags.end());
       nodes.push_back(std::make_unique<testing::ChildProcess>(MARKETSYNCD, args));
-      urls.push_back(WaitListening(*nodes.back(), &printed));
+      urls.push_back(testing::WaitForListening(*nodes.back(), &printed));
       ASSERT_FALSE(urls.back().empty()) << name << " did not start";
     }
   }
