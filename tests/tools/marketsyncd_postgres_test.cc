@@ -260,6 +260,35 @@ TEST_F(TwoNodesTest, AStoppedNodesRunIsResumedByAnotherAndFenced) {
   EXPECT_TRUE(attempts.ends_completed) << "nothing after the end";
 }
 
+// A node killed -9 mid-run: its heartbeat stops, and once it is older than the lease ttl the
+// other node takes the run over and completes it; the history shows one run with two attempts,
+// every page committed once.
+TEST_F(TwoNodesTest, AKilledNodesRunIsResumedByAnother) {
+  StartNodes(1275, 400, {"--lease-ttl", "2"});
+  if (IsSkipped() || HasFatalFailure()) return;
+  httplib::Client a(urls[0]), b(urls[1]);
+  auto started = a.Post("/api/v1/emag/products/sync", R"({"account_type":"main"})", "application/json");
+  ASSERT_TRUE(started);
+  ASSERT_EQ(started->status, 202) << started->body;
+  auto log = pglog::OpenPgEventLog(server_->conninfo(), SyncLogOptions(EventLogOptions::Mode::kReadOnly));
+  ASSERT_OK(log);
+  const std::string stream = RunAfterPages(**log, 3);
+  ASSERT_FALSE(stream.empty()) << "the run did not get going";
+  nodes[0]->Kill();  // SIGKILL: no clean stop, its heartbeat row stays until it expires
+  nodes[0]->Wait();
+  const std::string body = HistoryOnceCompleted(b);
+  nodes[1]->Kill();
+  EXPECT_NE(body.find("\"completed\""), std::string::npos) << body;
+  EXPECT_EQ(json::parse(body).at("data").at("count").as_int64(), 1) << body;
+  EXPECT_NE(body.find("\"attempt\":2"), std::string::npos) << body;
+  EXPECT_EQ(Pages(**log, stream), OneToThirteen()) << "each page once, in order";
+  const Attempts attempts = AttemptsOf(**log, stream);
+  EXPECT_EQ(attempts.interrupted, std::vector<std::string>{"its node (node-a) stopped beating"});
+  EXPECT_EQ(attempts.resumed, 1);
+  EXPECT_EQ(attempts.completed, 1);
+  EXPECT_TRUE(attempts.ends_completed);
+}
+
 // The server restarted under a node mid-run: the run's next write is refused while the server
 // is down and the run stops there on node-a, which is alive and beating, so no other node may
 // take it; node-a's own scan finds its run neither running nor starting and resumes it (attempt
