@@ -236,6 +236,11 @@ class ServerImpl final : public Server {
     if (m.route->access == Access::kCommand) {
       // A fail-stopped log takes no command; reads go on.
       if (Status w = ctx_.log.WriterStatus(); !w.ok()) return Write(ErrorReply(503, "log_fail_stopped", w.message()), res);
+      // The server listens before the engine has started (readyz says so); a command waits for
+      // it rather than meet an engine that knows no account yet.
+      if (!WaitReady()) {
+        return Write(ErrorReply(503, "not_ready", "marketsyncd is still starting (recovering runs); retry shortly"), res);
+      }
     }
     if (!m.route->handler) return Stream(req, res);
     Request r = ToRequest(req);
@@ -304,6 +309,15 @@ class ServerImpl final : public Server {
     ctx_.metrics.Observe("marketsync_http_request_duration_seconds", fmt::format("route=\"{}\"", LabelValue(route)),
                          secs, LatencyBuckets());
     spdlog::info("{} {} {} {} {:.1f} ms", req.remote_addr, req.method, req.path, res.status, secs * 1e3);
+  }
+
+  bool WaitReady() const {
+    const auto deadline = Clock::now() + o_.ready_wait;
+    while (!ctx_.engine.ready()) {
+      if (stopping_ || Clock::now() >= deadline) return false;
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    return true;
   }
 
   // Server-Sent Events: every event from `after` (or Last-Event-ID) on, then live.

@@ -34,6 +34,9 @@ struct ServerOptions {
   size_t keep_alive_max_requests = 100000;
   int listen_backlog = 1024;
   std::chrono::milliseconds sync_wait{std::chrono::minutes(10)};  // run_async: false
+  // A command that arrives while the engine is still starting (recovering runs, loading the
+  // accounts) waits this long for it, then gets 503 not_ready.
+  std::chrono::milliseconds ready_wait{std::chrono::seconds(10)};
   std::chrono::seconds sse_heartbeat{15};
   // HTTPS: a PEM certificate chain (the server's first) and its key; both empty serves HTTP.
   std::string tls_cert_file;

@@ -34,7 +34,7 @@ class HttpTest : public ::testing::Test {
     auto engine = SyncEngine::Create(*log_, testing::EngineFor(*sim_));
     ASSERT_OK(engine);
     engine_ = std::move(engine).value();
-    ASSERT_OK(engine_->Start());
+    if (start_engine_) ASSERT_OK(engine_->Start());
   }
   void StartServer(http::ServerOptions o = {}) {
     o.port = 0;
@@ -52,6 +52,7 @@ class HttpTest : public ::testing::Test {
     if (engine_) engine_->Shutdown();
   }
 
+  bool start_engine_ = true;  // false: the test starts it, as marketsyncd does after listening
   httplib::Result Post(const std::string& path, const std::string& body, const httplib::Headers& h = {}) {
     return client_->Post(path.c_str(), h, body, "application/json");
   }
@@ -506,6 +507,43 @@ TEST_F(HttpTest, BadInputChangesNothing) {
   }
   EXPECT_EQ(HeadJson(), head);
   EXPECT_EQ(client_->Get("/healthz")->status, 200);
+}
+
+// marketsyncd listens before its engine has started (recovery, accounts): a command arriving
+// then waits for the engine instead of being told the account does not exist; past ready_wait
+// it gets 503 not_ready, and nothing is written.
+class StartingServerTest : public HttpTest {
+ protected:
+  StartingServerTest() { start_engine_ = false; }
+};
+
+TEST_F(StartingServerTest, ACommandBeforeTheEngineStartedWaitsForIt) {
+  StartServer();
+  const uint64_t head = log_->Head().seq;
+  std::thread starter([&] {
+    std::this_thread::sleep_for(300ms);
+    ASSERT_OK(engine_->Start());
+  });
+  auto r = Post(kSync, R"({"account_type":"main"})");
+  starter.join();
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 202) << r->body;
+  EXPECT_GT(log_->Head().seq, head);
+}
+
+TEST_F(StartingServerTest, ACommandGetsNotReadyWhenTheEngineTakesTooLong) {
+  http::ServerOptions o;
+  o.ready_wait = 200ms;
+  StartServer(o);
+  const uint64_t head = log_->Head().seq;
+  auto r = Post(kSync, R"({"account_type":"main"})");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 503) << r->body;
+  EXPECT_EQ(Json(r)["error"].as_object()["code"].as_string(), "not_ready");
+  EXPECT_EQ(log_->Head().seq, head);
+  auto ready = client_->Get("/readyz");
+  ASSERT_TRUE(ready);
+  EXPECT_EQ(ready->status, 503);
 }
 
 }  // namespace
