@@ -3,7 +3,6 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
-#include <charconv>
 #include <map>
 #include <utility>
 #include <vector>
@@ -120,14 +119,13 @@ Status RestoreProductState(EventLog& log, RawHashIndex& raw_hashes) {
 
 namespace {
 
-// Whether `owner` is a live node other than this one: its heartbeat row says it is alive now.
+// Whether `owner` is a live node other than this one: its heartbeat row is there and has
+// changed within the ttl, as this node saw it (HeartbeatWatch: no clocks compared).
 Result<bool> AliveElsewhere(const EventLog& log, const RecoveryOptions& options, const std::optional<std::string>& owner) {
   if (options.lease_ttl.count() <= 0 || !owner || *owner == options.holder) return false;
   MS_ASSIGN_OR_RETURN(auto beat, log.Get(EventLog::kMetaFamily, HeartbeatKey(*owner)));
   if (!beat) return false;  // stopped cleanly (its row deleted), or never beat
-  int64_t until = 0;
-  const auto [p, ec] = std::from_chars(beat->data(), beat->data() + beat->size(), until);
-  return ec == std::errc() && until > options.now_us();
+  return options.watch == nullptr || options.watch->Alive(*owner, *beat, options.lease_ttl);
 }
 
 }  // namespace

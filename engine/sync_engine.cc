@@ -263,7 +263,7 @@ class Engine final : public SyncEngine {
     recovery.launch = [this](const std::string& run_id) { Launch(run_id); };
     recovery.holder = options_.node_id;
     recovery.lease_ttl = options_.lease_ttl;
-    recovery.now_us = &NowUs;
+    recovery.watch = &heartbeats_;
     recovery.running_here = [this](const std::string& run_id) {
       std::lock_guard lk(mu_);
       return active_.contains(run_id) || starting_.contains(run_id);
@@ -412,6 +412,7 @@ class Engine final : public SyncEngine {
   std::condition_variable changed_cv_;  // a run ended, or shutting down
   std::map<std::string, std::shared_ptr<RunFlags>> active_;  // running or queued
   std::set<std::string> starting_;  // their start step being appended, not launched yet
+  HeartbeatWatch heartbeats_;  // other nodes' heartbeat rows, as this node saw them change
   std::deque<std::string> queued_;  // launched, waiting for one of max_runs_in_flight
   uint32_t running_ = 0;
   bool started_ = false;

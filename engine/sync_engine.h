@@ -84,8 +84,9 @@ struct EngineOptions {
   std::string node_id;
   // Zero: this process has the log to itself (RocksDB), so every run found unfinished at
   // Start is its own to resume. Above zero: several nodes share the log (PostgreSQL); each
-  // renews its heartbeat row every third of this, takes over (and resumes) a run only once its
-  // owner's heartbeat is this old, and looks for such runs every half of it.
+  // renews its heartbeat row every third of this, takes over (and resumes) a run only once it
+  // has seen its owner's heartbeat row unchanged for this long (by its own monotonic clock: no
+  // two nodes' clocks are compared), and looks for such runs every half of it.
   std::chrono::milliseconds lease_ttl{0};
   // Periodic syncs of every account (full, inactive offers included); zero turns them off. An
   // account's own schedule_minutes overrides it. Accounts are spread over the interval.

@@ -9,6 +9,7 @@
 #include <functional>
 #include <string>
 
+#include "engine/internal/heartbeat_watch.h"
 #include "engine/internal/raw_hash_index.h"
 #include "engine/internal/run_journal.h"
 #include "events/event_log.h"
@@ -31,7 +32,7 @@ struct RecoveryOptions {
   std::function<void(const std::string& run_id)> launch;       // run it on (a new attempt)
   std::string holder;                       // this node (EngineOptions::node_id)
   std::chrono::milliseconds lease_ttl{0};   // EngineOptions::lease_ttl
-  std::function<int64_t()> now_us;          // the clock heartbeats are compared with
+  HeartbeatWatch* watch = nullptr;          // other nodes' heartbeats as this node saw them
   std::function<bool(const std::string& run_id)> running_here;  // executed or queued here: skip
   // A scan while this node serves (not at its start). A run this node owns but neither runs
   // nor is starting (running_here) stopped on an error, a write the log refused during a

@@ -57,7 +57,8 @@ void AddFlags(CLI::App& app, Config& c) {
                  "This node's name in the log's run owners and heartbeats (default: host-pid-random; unique per process)");
   app.add_option("--lease-ttl", c.lease_ttl_s,
                  "With --store: seconds a node that stopped beating keeps its runs before another node takes them "
-                 "over and resumes them (it beats every third of this)")
+                 "over and resumes them (it beats every third of this; each node times the others' beats by its "
+                 "own clock)")
       ->capture_default_str()
       ->check(CLI::Range(1, 3600));
   app.add_option("--max-runs", c.max_runs,
