@@ -8,7 +8,7 @@
 #   make run-cluster two marketsyncd nodes on a replicated PostgreSQL (tools/pg-cluster)
 #   make failover   the long failover campaigns (log-level nodes, then marketsyncd nodes):
 #                   FAILOVER_CYCLES (default 50) kill -9s of the primary PostgreSQL under
-#                   Patroni each, from FAILOVER_SEED; make test runs 5 and 3
+#                   Patroni each, from FAILOVER_SEED; make test runs 5 of each
 #   make fuzz       build the libFuzzer targets with clang, ASan and UBSan, fuzz each for
 #                   FUZZ_SECONDS (default 60); make test replays their committed corpora
 

@@ -7,8 +7,9 @@
 // client and every acknowledged run is in the log (no run lost, none made twice for one key),
 // every run ended, each run's pages were committed once each, in order (a run is never written
 // by two nodes at once), seqs are gap-free, the chain verifies and every projection equals a
-// refold. make test runs MARKETSYNC_FAILOVER_CYCLES or 3 kills; `make failover` runs
-// FAILOVER_CYCLES.
+// refold. Every second cycle also kills a node with SIGKILL mid-run and starts it again 6 s
+// later (past the 4 s ttl: the other node may have taken its runs over). make test runs
+// MARKETSYNC_FAILOVER_CYCLES or 5 cycles; `make failover` runs FAILOVER_CYCLES.
 
 #include <gtest/gtest.h>
 #include <httplib.h>
@@ -65,7 +66,6 @@ class NodeProcess {
     process_.Wait();
   }
   const std::string& url() const { return url_; }
-  bool alive() { return !stop_ && reader_.joinable(); }
 
  private:
   testing::ChildProcess process_;
@@ -138,11 +138,24 @@ class MarketsyncdFailoverTest : public ::testing::Test {
       ::setenv(("EMAG_" + upper + "_BASE_URL").c_str(), simulator_->BaseUrl().c_str(), 1);
     }
     for (const char* name : {"node-a", "node-b"}) {
-      nodes_.push_back(std::make_unique<NodeProcess>(std::vector<std::string>{
-          "--data", dir_.Sub(name), "--store", cluster_->conninfo(), "--listen", "127.0.0.1:0", "--node-id", name,
-          "--lease-ttl", "4"}));
+      nodes_.push_back(std::make_unique<NodeProcess>(NodeArgs(name, "127.0.0.1:0")));
       ASSERT_FALSE(nodes_.back()->url().empty()) << name << " did not start";
+      urls_.push_back(nodes_.back()->url());
     }
+  }
+  std::vector<std::string> NodeArgs(const std::string& name, const std::string& listen) {
+    return {"--data",    dir_.Sub(name), "--store",     cluster_->conninfo(), "--listen", listen,
+            "--node-id", name,           "--lease-ttl", "4"};
+  }
+  // kill -9 of node `n` while its runs go on, and a new process with its name and address once
+  // the others can have taken its runs over (6 s, the ttl is 4 s).
+  void KillAndRestartNode(size_t n) {
+    nodes_[n]->Stop();  // SIGKILL
+    std::this_thread::sleep_for(6s);
+    const std::string name = n == 0 ? "node-a" : "node-b";
+    nodes_[n] = std::make_unique<NodeProcess>(NodeArgs(name, urls_[n].substr(std::string("http://").size())));
+    ASSERT_EQ(nodes_[n]->url(), urls_[n]) << name << " did not start again";
+    ++node_kills_;
   }
 
   // Per node and account, starts with fresh keys until `stop`; every fifth acknowledged key is
@@ -153,9 +166,9 @@ class MarketsyncdFailoverTest : public ::testing::Test {
         clients_.emplace_back([this, n, account] {
           for (int i = 0; !stop_; ++i) {
             const std::string key = fmt::format("{}-{}-{}", n, account, i);
-            StartWithKey(nodes_[n]->url(), account, key, ledger_);
+            StartWithKey(urls_[n], account, key, ledger_);
             if (i % 5 == 4) {
-              StartWithKey(nodes_[1 - n]->url(), account, key, ledger_);
+              StartWithKey(urls_[1 - n], account, key, ledger_);
               std::lock_guard lk(ledger_.mu);
               ++ledger_.replays;
             }
@@ -210,6 +223,8 @@ class MarketsyncdFailoverTest : public ::testing::Test {
   std::unique_ptr<sim::Simulator> simulator_;
   testing::TempDir dir_;
   std::vector<std::unique_ptr<NodeProcess>> nodes_;
+  std::vector<std::string> urls_;  // each node's address, kept across restarts
+  uint64_t node_kills_ = 0;
   Ledger ledger_;
   std::atomic<bool> stop_{false};
   std::vector<std::thread> clients_;
@@ -218,7 +233,7 @@ class MarketsyncdFailoverTest : public ::testing::Test {
 TEST_F(MarketsyncdFailoverTest, NodesKeepEveryAcknowledgedRunThroughPrimaryKills) {
   StartAll();
   if (IsSkipped() || HasFatalFailure()) return;
-  const uint64_t cycles = EnvOr("MARKETSYNC_FAILOVER_CYCLES", 3);
+  const uint64_t cycles = EnvOr("MARKETSYNC_FAILOVER_CYCLES", 5);
   std::mt19937_64 rng(EnvOr("MARKETSYNC_FAILOVER_SEED", 20261203));
   StartClients();
   for (uint64_t c = 0; c < cycles; ++c) {
@@ -229,6 +244,11 @@ TEST_F(MarketsyncdFailoverTest, NodesKeepEveryAcknowledgedRunThroughPrimaryKills
     Status healthy = cluster_->WaitHealthy(120s);
     if (!healthy.ok()) StopClients();
     ASSERT_OK(healthy);
+    if (c % 2 == 1) {  // and a node killed -9 mid-run, restarted later
+      KillAndRestartNode(rng() % nodes_.size());
+      if (HasFatalFailure()) StopClients();
+      ASSERT_FALSE(HasFatalFailure());
+    }
   }
   std::this_thread::sleep_for(2s);
   StopClients();
@@ -255,10 +275,10 @@ TEST_F(MarketsyncdFailoverTest, NodesKeepEveryAcknowledgedRunThroughPrimaryKills
   auto projections = VerifyProjections(log);
   ASSERT_OK(projections);
   for (const auto& p : *projections) EXPECT_TRUE(p.ok()) << p.name;
-  std::printf("marketsyncd failover campaign: %llu kills, %zu runs acknowledged (%llu starts refused busy, %llu "
+  std::printf("marketsyncd failover campaign: %llu kills of the primary, %llu of a node, %zu runs acknowledged (%llu starts refused busy, %llu "
               "keys replayed, %llu commands sent again after a lost answer), %zu runs in the log, %llu pages, "
               "%llu resumptions, %llu events\n",
-              static_cast<unsigned long long>(cycles), ledger_.runs.size(), static_cast<unsigned long long>(ledger_.busy),
+              static_cast<unsigned long long>(cycles), static_cast<unsigned long long>(node_kills_), ledger_.runs.size(), static_cast<unsigned long long>(ledger_.busy),
               static_cast<unsigned long long>(ledger_.replays), static_cast<unsigned long long>(ledger_.retried),
               in_log.size(), static_cast<unsigned long long>(pages), static_cast<unsigned long long>(resumptions),
               static_cast<unsigned long long>(log.Head().seq));
