@@ -170,11 +170,25 @@ class TwoNodesTest : public ::testing::Test {
     return want;
   }
 
+  // Starts "main" on node-a and opens log_ (read-only); the run's stream once it has committed
+  // `pages` pages, or "" when it did not get going.
+  std::string StartRunOnNodeA(size_t pages) {
+    httplib::Client a(urls[0]);
+    auto started = a.Post("/api/v1/emag/products/sync", R"({"account_type":"main"})", "application/json");
+    EXPECT_TRUE(started && started->status == 202) << (started ? started->body : "no answer");
+    auto log = pglog::OpenPgEventLog(server_->conninfo(), SyncLogOptions(EventLogOptions::Mode::kReadOnly));
+    EXPECT_OK(log);
+    if (!log.ok()) return "";
+    log_ = std::move(log).value();
+    return RunAfterPages(*log_, pages);
+  }
+
   std::unique_ptr<testing::PgServer> server_;
   std::unique_ptr<sim::Simulator> simulator_;
   testing::TempDir dir;
   std::vector<std::unique_ptr<testing::ChildProcess>> nodes;
   std::vector<std::string> urls, printed;
+  std::unique_ptr<EventLog> log_;
 };
 
 // Two marketsyncd nodes on one database, one eMAG simulator: 200 starts for one account, spread
@@ -226,13 +240,8 @@ TEST_F(TwoNodesTest, TwoHundredStartsAcrossTwoNodesMakeOneRun) {
 TEST_F(TwoNodesTest, AStoppedNodesRunIsResumedByAnotherAndFenced) {
   StartNodes(1275, 400, {"--lease-ttl", "2"});  // 13 pages at 3 requests a second, 400 ms each: ~5 s
   if (IsSkipped() || HasFatalFailure()) return;
-  httplib::Client a(urls[0]), b(urls[1]);
-  auto started = a.Post("/api/v1/emag/products/sync", R"({"account_type":"main"})", "application/json");
-  ASSERT_TRUE(started);
-  ASSERT_EQ(started->status, 202) << started->body;
-  auto log = pglog::OpenPgEventLog(server_->conninfo(), SyncLogOptions(EventLogOptions::Mode::kReadOnly));
-  ASSERT_OK(log);
-  const std::string stream = RunAfterPages(**log, 3);
+  httplib::Client b(urls[1]);
+  const std::string stream = StartRunOnNodeA(3);
   ASSERT_FALSE(stream.empty()) << "the run did not get going";
   ::kill(nodes[0]->pid(), SIGSTOP);  // node-a stops beating, mid-run
   const std::string body = HistoryOnceCompleted(b);  // node-b takes over after the 2 s ttl, completes it
@@ -252,8 +261,8 @@ TEST_F(TwoNodesTest, AStoppedNodesRunIsResumedByAnotherAndFenced) {
   EXPECT_TRUE(fenced) << "node-a never tried to write for the run again";
   EXPECT_NE(body.find("\"completed\""), std::string::npos) << body;
   EXPECT_EQ(json::parse(body).at("data").at("count").as_int64(), 1) << body;
-  EXPECT_EQ(Pages(**log, stream), OneToThirteen()) << "each page once, in order";
-  const Attempts attempts = AttemptsOf(**log, stream);
+  EXPECT_EQ(Pages(*log_, stream), OneToThirteen()) << "each page once, in order";
+  const Attempts attempts = AttemptsOf(*log_, stream);
   EXPECT_EQ(attempts.interrupted, std::vector<std::string>{"its node (node-a) stopped beating"});
   EXPECT_EQ(attempts.resumed, 1);
   EXPECT_EQ(attempts.completed, 1);
@@ -266,13 +275,8 @@ TEST_F(TwoNodesTest, AStoppedNodesRunIsResumedByAnotherAndFenced) {
 TEST_F(TwoNodesTest, AKilledNodesRunIsResumedByAnother) {
   StartNodes(1275, 400, {"--lease-ttl", "2"});
   if (IsSkipped() || HasFatalFailure()) return;
-  httplib::Client a(urls[0]), b(urls[1]);
-  auto started = a.Post("/api/v1/emag/products/sync", R"({"account_type":"main"})", "application/json");
-  ASSERT_TRUE(started);
-  ASSERT_EQ(started->status, 202) << started->body;
-  auto log = pglog::OpenPgEventLog(server_->conninfo(), SyncLogOptions(EventLogOptions::Mode::kReadOnly));
-  ASSERT_OK(log);
-  const std::string stream = RunAfterPages(**log, 3);
+  httplib::Client b(urls[1]);
+  const std::string stream = StartRunOnNodeA(3);
   ASSERT_FALSE(stream.empty()) << "the run did not get going";
   nodes[0]->Kill();  // SIGKILL: no clean stop, its heartbeat row stays until it expires
   nodes[0]->Wait();
@@ -281,8 +285,8 @@ TEST_F(TwoNodesTest, AKilledNodesRunIsResumedByAnother) {
   EXPECT_NE(body.find("\"completed\""), std::string::npos) << body;
   EXPECT_EQ(json::parse(body).at("data").at("count").as_int64(), 1) << body;
   EXPECT_NE(body.find("\"attempt\":2"), std::string::npos) << body;
-  EXPECT_EQ(Pages(**log, stream), OneToThirteen()) << "each page once, in order";
-  const Attempts attempts = AttemptsOf(**log, stream);
+  EXPECT_EQ(Pages(*log_, stream), OneToThirteen()) << "each page once, in order";
+  const Attempts attempts = AttemptsOf(*log_, stream);
   EXPECT_EQ(attempts.interrupted, std::vector<std::string>{"its node (node-a) stopped beating"});
   EXPECT_EQ(attempts.resumed, 1);
   EXPECT_EQ(attempts.completed, 1);
@@ -297,16 +301,9 @@ TEST_F(TwoNodesTest, ARunStoppedByALostServerIsResumedByItsOwnNode) {
   StartNodes(1275, 400, {"--lease-ttl", "10"});  // a scan every 5 s; node-a's heartbeat outlives the outage
   if (IsSkipped() || HasFatalFailure()) return;
   httplib::Client a(urls[0]);
-  auto started = a.Post("/api/v1/emag/products/sync", R"({"account_type":"main"})", "application/json");
-  ASSERT_TRUE(started);
-  ASSERT_EQ(started->status, 202) << started->body;
-  std::string stream;
-  {
-    auto log = pglog::OpenPgEventLog(server_->conninfo(), SyncLogOptions(EventLogOptions::Mode::kReadOnly));
-    ASSERT_OK(log);
-    stream = RunAfterPages(**log, 3);
-  }
+  const std::string stream = StartRunOnNodeA(3);
   ASSERT_FALSE(stream.empty()) << "the run did not get going";
+  log_.reset();  // opened again once the server is back
   server_->Kill();
   std::this_thread::sleep_for(1500ms);  // pages keep arriving; their writes are refused
   ASSERT_OK(server_->Restart());
