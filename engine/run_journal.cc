@@ -2,6 +2,9 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+#include <charconv>
+
 #include "base/clock.h"
 #include "schema/payload_codec.h"
 #include "schema/store_keys.h"
@@ -11,9 +14,20 @@ namespace marketsync {
 
 Result<RunState> RunJournal::Load(const std::string& run_id, bool with_seen) const {
   if (run_id.empty() || run_id.size() > 64) return Status::NotFound("no run " + run_id);
+  // The chain before the events: a step landing in between makes this attempt's first step
+  // refused (the run stops and is resumed again), never a page committed twice.
+  MS_ASSIGN_OR_RETURN(std::optional<std::string> chain, log_.Get(EventLog::kMetaFamily, ChainKey(run_id)));
   MS_ASSIGN_OR_RETURN(std::vector<Envelope> events, log_.ReadStream(RunStreamId(run_id)));
   if (events.empty()) return Status::NotFound("no run " + run_id);
   RunState state;
+  if (chain) {
+    uint64_t n = 0;
+    const auto [p, ec] = std::from_chars(chain->data(), chain->data() + chain->size(), n);
+    if (ec != std::errc() || p != chain->data() + chain->size()) {
+      return Status::Corruption("run " + run_id + ": its chain row is not a count");
+    }
+    state.chain = n;
+  }
   for (const auto& e : events) {
     MS_RETURN_IF_ERROR(ApplyRunEvent(state.record, e));
     if (with_seen && e.type == static_cast<uint16_t>(EventType::kPageCommitted)) {
@@ -36,7 +50,7 @@ Status RunJournal::AppendAll(RunState& state, std::vector<RunStep> items) {
   return Fold(state, prepared, std::move(results));
 }
 
-RunJournal::Prepared RunJournal::Prepare(const RunState& state, std::vector<RunStep> items) {
+RunJournal::Prepared RunJournal::Prepare(RunState& state, std::vector<RunStep> items) {
   const std::string stream = RunStreamId(state.record.id);
   Prepared out;
   out.run_events.reserve(items.size());
@@ -47,7 +61,17 @@ RunJournal::Prepared RunJournal::Prepare(const RunState& state, std::vector<RunS
     out.product_changes.push_back(RawHashIndex::ChangesOf(item.step));
     item.step.correlation_id = stream;
     if (!state.holder.empty()) {  // fencing: refused once another node took the run over
-      item.step.expect.push_back({std::string(EventLog::kMetaFamily), OwnerKey(state.record.id), state.holder});
+      const std::string meta(EventLog::kMetaFamily);
+      item.step.expect.push_back({meta, OwnerKey(state.record.id), state.holder});
+      // The chain (RunState::chain); the step that releases the run drops the row with it.
+      item.step.expect.push_back({meta, ChainKey(state.record.id),
+                                  state.chain ? std::optional<std::string>(std::to_string(*state.chain)) : std::nullopt});
+      const bool releases = std::any_of(item.step.writes.begin(), item.step.writes.end(), [&](const auto& w) {
+        return w.column_family == meta && w.key == OwnerKey(state.record.id) && !w.value;
+      });
+      state.chain = state.chain.value_or(0) + 1;
+      item.step.writes.push_back({meta, ChainKey(state.record.id),
+                                  releases ? std::nullopt : std::optional<std::string>(std::to_string(*state.chain))});
     }
     item.step.streams.insert(item.step.streams.begin(), StreamAppend{stream, kAnyVersion, std::move(item.run_events)});
     out.steps.push_back(std::move(item.step));

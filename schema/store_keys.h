@@ -27,6 +27,9 @@ inline constexpr std::string_view kLeasePrefix = "lease/";
 inline constexpr std::string_view kIdempotencyPrefix = "idempotency/";
 inline constexpr std::string_view kOwnerPrefix = "owner/";
 inline constexpr std::string_view kHeartbeatPrefix = "heartbeat/";
+// A run's step chain: how many steps its attempts have appended, each step expecting the count
+// the one before it left (engine/run_journal.cc).
+inline constexpr std::string_view kChainPrefix = "chain/";
 inline constexpr std::string_view kProductStateDerivedKey = "product_state_derived_at";
 // The longest Idempotency-Key a start accepts, in bytes.
 inline constexpr size_t kMaxIdempotencyKey = 200;
@@ -35,6 +38,7 @@ inline std::string LeaseKey(std::string_view account) { return std::string(kLeas
 inline std::string IdempotencyKey(std::string_view key) { return std::string(kIdempotencyPrefix) + std::string(key); }
 inline std::string OwnerKey(std::string_view run_id) { return std::string(kOwnerPrefix) + std::string(run_id); }
 inline std::string HeartbeatKey(std::string_view node) { return std::string(kHeartbeatPrefix) + std::string(node); }
+inline std::string ChainKey(std::string_view run_id) { return std::string(kChainPrefix) + std::string(run_id); }
 
 // What an idempotency key maps to (stored with EncodeFields).
 struct IdempotencyRecord {

@@ -42,7 +42,7 @@ class RunJournal {
     std::vector<std::vector<NewEvent>> run_events;
     std::vector<std::vector<RawHashIndex::Change>> product_changes;
   };
-  static Prepared Prepare(const RunState& state, std::vector<RunStep> items);
+  static Prepared Prepare(RunState& state, std::vector<RunStep> items);
   Status Fold(RunState& state, Prepared& prepared, std::vector<Result<AppendResult>> results);
 
   // The run's totals so far, for its terminal event.

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <functional>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -50,6 +51,11 @@ struct RunState {
   // The node executing the run: every step it appends expects owner/<run> to name it (empty:
   // no such check, for tests of the journal alone).
   std::string holder;
+  // With a holder, every step also expects chain/<run> to be this count (nullopt: no row yet)
+  // and sets it one higher, so the steps of a run land in the order they were prepared or not
+  // at all: when one fails (a write the log refused), every step already queued behind it is
+  // refused too, and no page is committed past a missing one. Prepare advances it.
+  std::optional<uint64_t> chain;
   IdHashMap<bool> seen;
   std::vector<std::pair<std::string, uint64_t>> part_numbers;  // (part number, offer id)
   bool part_numbers_complete = false;  // part_numbers holds every offer in `seen`
