@@ -63,15 +63,14 @@ RunJournal::Prepared RunJournal::Prepare(RunState& state, std::vector<RunStep> i
     if (!state.holder.empty()) {  // fencing: refused once another node took the run over
       const std::string meta(EventLog::kMetaFamily);
       item.step.expect.push_back({meta, OwnerKey(state.record.id), state.holder});
-      // The chain (RunState::chain); the step that releases the run drops the row with it.
-      item.step.expect.push_back({meta, ChainKey(state.record.id),
+      // The chain (RunState::chain), moved on unless the step drops it (ReleaseStep).
+      const std::string chain_key = ChainKey(state.record.id);
+      item.step.expect.push_back({meta, chain_key,
                                   state.chain ? std::optional<std::string>(std::to_string(*state.chain)) : std::nullopt});
-      const bool releases = std::any_of(item.step.writes.begin(), item.step.writes.end(), [&](const auto& w) {
-        return w.column_family == meta && w.key == OwnerKey(state.record.id) && !w.value;
-      });
       state.chain = state.chain.value_or(0) + 1;
-      item.step.writes.push_back({meta, ChainKey(state.record.id),
-                                  releases ? std::nullopt : std::optional<std::string>(std::to_string(*state.chain))});
+      const bool drops = std::any_of(item.step.writes.begin(), item.step.writes.end(),
+                                     [&](const auto& w) { return w.column_family == meta && w.key == chain_key; });
+      if (!drops) item.step.writes.push_back({meta, chain_key, std::to_string(*state.chain)});
     }
     item.step.streams.insert(item.step.streams.begin(), StreamAppend{stream, kAnyVersion, std::move(item.run_events)});
     out.steps.push_back(std::move(item.step));
@@ -120,6 +119,7 @@ Step RunJournal::ReleaseStep(const RunRecord& r) {
   step.expect.push_back({std::string(EventLog::kMetaFamily), LeaseKey(r.account_type), r.id});
   step.writes.push_back({std::string(EventLog::kMetaFamily), LeaseKey(r.account_type), std::nullopt});
   step.writes.push_back({std::string(EventLog::kMetaFamily), OwnerKey(r.id), std::nullopt});
+  step.writes.push_back({std::string(EventLog::kMetaFamily), ChainKey(r.id), std::nullopt});
   return step;
 }
 

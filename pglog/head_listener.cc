@@ -16,7 +16,7 @@ namespace marketsync::pglog {
 
 HeadListener::HeadListener(std::string conninfo, std::function<void(uint64_t)> on_head)
     : conninfo_(std::move(conninfo)), on_head_(std::move(on_head)) {
-  if (::pipe2(wake_, O_CLOEXEC | O_NONBLOCK) != 0) wake_[0] = wake_[1] = -1;  // Pause then sleeps in steps
+  if (::pipe2(wake_, O_CLOEXEC | O_NONBLOCK) != 0) wake_[0] = wake_[1] = -1;  // then polls time out instead
   thread_ = std::thread([this] { Loop(); });
 }
 
