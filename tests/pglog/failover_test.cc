@@ -29,11 +29,6 @@ namespace {
 using namespace std::chrono_literals;
 using testing::MakeStep;
 
-uint64_t EnvOr(const char* name, uint64_t fallback) {
-  const char* v = std::getenv(name);
-  return v != nullptr && *v != '\0' ? std::stoull(v) : fallback;
-}
-
 // One node: a log of its own, appending one step at a time with expected versions. A COMMIT
 // whose answer was lost is looked up by the log itself once a primary answers, so the node is
 // told the truth and goes on; only a log that fail-stopped (no primary for kInDoubtDeadline)
@@ -98,8 +93,8 @@ class Node {
 
 TEST(FailoverTest, KillingThePrimaryLosesNoAcknowledgedStep) {
   if (auto why = testing::PgCluster::Unavailable()) GTEST_SKIP() << *why;
-  const uint64_t cycles = EnvOr("MARKETSYNC_FAILOVER_CYCLES", 5);
-  std::mt19937_64 rng(EnvOr("MARKETSYNC_FAILOVER_SEED", 20261202));
+  const uint64_t cycles = testing::CampaignSetting("MARKETSYNC_FAILOVER_CYCLES", 5);
+  std::mt19937_64 rng(testing::CampaignSetting("MARKETSYNC_FAILOVER_SEED", 20261202));
   auto cluster = testing::PgCluster::Start();
   ASSERT_OK(cluster);
   std::vector<std::unique_ptr<Node>> nodes;

@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <string>
 
 #include "tests/testutil/child_process.h"
 #include "tests/testutil/pg_server.h"
@@ -14,6 +15,11 @@ namespace {
 ProgramOutput Tool(const std::vector<std::string>& args) { return RunProgram(MARKETSYNC_PG_CLUSTER, args); }
 
 }  // namespace
+
+uint64_t CampaignSetting(const char* name, uint64_t fallback) {
+  const char* v = ::getenv(name);
+  return v != nullptr && *v != '\0' ? std::stoull(v) : fallback;
+}
 
 std::optional<std::string> PgCluster::Unavailable() {
   if (auto why = PgServer::Unavailable()) return why;

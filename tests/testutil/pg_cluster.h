@@ -9,6 +9,7 @@
 #include <sys/types.h>
 
 #include <chrono>
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
@@ -16,6 +17,10 @@
 #include "base/status.h"
 
 namespace marketsync::testing {
+
+// A failover campaign's knob from the environment (MARKETSYNC_FAILOVER_CYCLES,
+// MARKETSYNC_FAILOVER_SEED: `make failover` sets them), or `fallback` when unset or empty.
+uint64_t CampaignSetting(const char* name, uint64_t fallback);
 
 class PgCluster {
  public:

@@ -44,11 +44,6 @@ namespace {
 using namespace std::chrono_literals;
 namespace json = boost::json;
 
-uint64_t EnvOr(const char* name, uint64_t fallback) {
-  const char* v = std::getenv(name);
-  return v != nullptr && *v != '\0' ? std::stoull(v) : fallback;
-}
-
 // A marketsyncd node whose output a thread of its own keeps reading (a full pipe would stop it).
 class NodeProcess {
  public:
@@ -233,8 +228,8 @@ class MarketsyncdFailoverTest : public ::testing::Test {
 TEST_F(MarketsyncdFailoverTest, NodesKeepEveryAcknowledgedRunThroughPrimaryKills) {
   StartAll();
   if (IsSkipped() || HasFatalFailure()) return;
-  const uint64_t cycles = EnvOr("MARKETSYNC_FAILOVER_CYCLES", 5);
-  std::mt19937_64 rng(EnvOr("MARKETSYNC_FAILOVER_SEED", 20261203));
+  const uint64_t cycles = testing::CampaignSetting("MARKETSYNC_FAILOVER_CYCLES", 5);
+  std::mt19937_64 rng(testing::CampaignSetting("MARKETSYNC_FAILOVER_SEED", 20261203));
   StartClients();
   for (uint64_t c = 0; c < cycles; ++c) {
     std::this_thread::sleep_for(std::chrono::milliseconds(1000 + rng() % 3000));
