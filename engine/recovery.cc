@@ -171,6 +171,43 @@ Result<std::vector<Orphan>> FindOrphans(const EventLog& log, const RecoveryOptio
   return out;
 }
 
+// Heartbeat rows of nodes that are gone: a node killed with SIGKILL (or whose machine died)
+// never deletes its row, and with the default random node ids each such process left one row
+// behind for good. A row is removed once this node has seen it unchanged for a ttl (the
+// takeover's judgement) and its node owns no run; the delete expects the value seen, so a node
+// that beats meanwhile keeps its row (and a node that beats after all writes it again).
+Status SweepHeartbeats(EventLog& log, const RecoveryOptions& options) {
+  if (options.lease_ttl.count() <= 0 || options.watch == nullptr) return Status::Ok();
+  std::vector<std::pair<std::string, std::string>> beats;  // (node, row)
+  std::vector<std::string> owners;
+  {
+    MS_ASSIGN_OR_RETURN(auto it, log.Scan(EventLog::kMetaFamily));
+    for (it->Seek(kHeartbeatPrefix); it->Valid() && it->key().starts_with(kHeartbeatPrefix); it->Next()) {
+      std::string node(it->key().substr(kHeartbeatPrefix.size()));
+      if (node != options.holder) beats.emplace_back(std::move(node), std::string(it->value()));
+    }
+    MS_RETURN_IF_ERROR(it->status());
+    if (beats.empty()) return Status::Ok();
+    for (it->Seek(kOwnerPrefix); it->Valid() && it->key().starts_with(kOwnerPrefix); it->Next()) {
+      owners.emplace_back(it->value());
+    }
+    MS_RETURN_IF_ERROR(it->status());
+  }
+  for (const auto& [node, beat] : beats) {
+    if (options.watch->Alive(node, beat, options.lease_ttl)) continue;
+    if (std::find(owners.begin(), owners.end(), node) != owners.end()) continue;  // taken over first
+    Step sweep;
+    sweep.expect.push_back({std::string(EventLog::kMetaFamily), HeartbeatKey(node), beat});
+    sweep.writes.push_back({std::string(EventLog::kMetaFamily), HeartbeatKey(node), std::nullopt});
+    Status s = log.Append(std::move(sweep)).status();
+    if (s.IsFailedPrecondition()) continue;  // it beat again, or another node removed it first
+    MS_RETURN_IF_ERROR(s);
+    spdlog::info("heartbeat row of node {} removed: unchanged for {} ms and the node owns no run", node,
+                 options.lease_ttl.count());
+  }
+  return Status::Ok();
+}
+
 }  // namespace
 
 Status RecoverRuns(RunJournal& journal, const RecoveryOptions& options) {
@@ -223,7 +260,7 @@ Status RecoverRuns(RunJournal& journal, const RecoveryOptions& options) {
     spdlog::info("run {} resumed: attempt {}, from page {}", run_id, r.attempt, r.last_page + 1);
     options.launch(run_id);
   }
-  return Status::Ok();
+  return SweepHeartbeats(journal.log(), options);
 }
 
 }  // namespace marketsync

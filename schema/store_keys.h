@@ -10,7 +10,9 @@
 //   owner/<run id>            -> the node executing the run (every step of the run expects it:
 //                                a node that lost the run can write nothing more for it)
 //   heartbeat/<node>          -> until when the node is alive (UTC µs, decimal); renewed by the
-//                                node, deleted when it stops; several nodes on one log only
+//                                node, deleted when it stops (or, once it has not changed for a
+//                                ttl and the node owns no run, by another node); several nodes
+//                                on one log only
 //   idempotency/<key>         -> IdempotencyRecord of the start that used the key
 //   product_state_derived_at  -> the head seq when the product state was derived from the log
 

@@ -43,8 +43,9 @@ struct RecoveryOptions {
 // Every leased run not executed by a live node (with lease_ttl zero: every leased run): this
 // node takes it over (owner/<run> from its old value to `holder`, in the step that records
 // SyncInterrupted unless recorded, and SyncResumed), then `launch`; or SyncFailed (account gone,
-// resuming off, attempts used up). A run another node took first is left to it. Errors: the
-// log's.
+// resuming off, attempts used up). A run another node took first is left to it. Then (with
+// lease_ttl above zero) the heartbeat rows of other nodes that `watch` judges dead and that own
+// no run are deleted, each expecting the value seen. Errors: the log's.
 Status RecoverRuns(RunJournal& journal, const RecoveryOptions& options);
 
 }  // namespace marketsync
