@@ -52,7 +52,18 @@ Status StatusForSqlState(std::string_view sqlstate, std::string message) {
 }
 
 Result<std::unique_ptr<PgConn>> PgConn::Connect(const std::string& conninfo) {
-  PGconn* conn = PQconnectdb(conninfo.c_str());
+  // TCP keepalives and a user timeout, unless the connection string sets its own (it comes
+  // after them, and libpq keeps the last value of a keyword): a primary that vanished without
+  // a reset (its machine lost, a partition) is noticed on an idle connection within ~20 s, and
+  // by a statement whose bytes go unacknowledged within 30 s, not after the kernel's two hours
+  // or ~15 minutes of retransmissions. A commit the server is still working on (waiting for a
+  // synchronous standby) is acknowledged at the TCP level: neither cuts it short. Ignored over
+  // a Unix socket.
+  static constexpr const char* kKeywords[] = {"keepalives",       "keepalives_idle", "keepalives_interval",
+                                              "keepalives_count", "tcp_user_timeout", "dbname",
+                                              nullptr};
+  const char* values[] = {"1", "10", "3", "3", "30000", conninfo.c_str(), nullptr};
+  PGconn* conn = PQconnectdbParams(kKeywords, values, /*expand_dbname=*/1);
   if (conn == nullptr) return Status::Unavailable("PostgreSQL: out of memory for a connection");
   if (PQstatus(conn) != CONNECTION_OK) {
     // libpq's reason names the host and port, never the password.
@@ -179,6 +190,17 @@ std::vector<Result<PgRows>> PgConn::Pipeline(const std::vector<PgStatement>& sta
 }
 
 int PgConn::socket() const { return PQsocket(conn_); }
+
+std::optional<std::string> PgConn::Setting(std::string_view keyword) const {
+  PQconninfoOption* options = PQconninfo(conn_);
+  if (options == nullptr) return std::nullopt;
+  std::optional<std::string> out;
+  for (PQconninfoOption* o = options; o->keyword != nullptr; ++o) {
+    if (keyword == o->keyword && o->val != nullptr) out = o->val;
+  }
+  PQconninfoFree(options);
+  return out;
+}
 
 Result<std::vector<std::string>> PgConn::TakeNotifications() {
   std::lock_guard lk(mu_);

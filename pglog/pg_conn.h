@@ -45,7 +45,9 @@ struct PgStatement {
 // a connection); a transaction belongs to the connection, whichever thread runs its statements.
 class PgConn {
  public:
-  // Connects with a libpq connection string ("host=… port=… dbname=…" or postgres://…).
+  // Connects with a libpq connection string ("host=… port=… dbname=…" or postgres://…), with
+  // TCP keepalives (idle 10 s, every 3 s, 3 probes) and tcp_user_timeout 30 s unless the string
+  // sets them.
   // Errors: kUnavailable with libpq's reason (passwords in `conninfo` are not repeated).
   static Result<std::unique_ptr<PgConn>> Connect(const std::string& conninfo);
   ~PgConn();
@@ -76,6 +78,9 @@ class PgConn {
   // nothing has). kUnavailable once the connection is lost.
   int socket() const;
   Result<std::vector<std::string>> TakeNotifications();
+  // The value a connection option has on this connection ("keepalives_idle"…), as libpq uses
+  // it; nullopt when unset. Passwords are options too: never log what this returns.
+  std::optional<std::string> Setting(std::string_view keyword) const;
 
  private:
   explicit PgConn(pg_conn* conn) : conn_(conn) {}

@@ -73,6 +73,34 @@ TEST_F(PgConnTest, ErrorsMapToWhatACallerCanDo) {
   EXPECT_EQ(refused.status().code(), Status::Code::kUnavailable);
 }
 
+// A primary that vanishes without a reset must not hold a connection for the kernel's hours:
+// every connection has keepalives and a user timeout, and a connection string that sets them
+// (key=value or URI) has the last word.
+TEST_F(PgConnTest, ConnectionsKeepAliveUnlessTheStringSaysOtherwise) {
+  EXPECT_EQ(conn_->Setting("keepalives"), "1");
+  EXPECT_EQ(conn_->Setting("keepalives_idle"), "10");
+  EXPECT_EQ(conn_->Setting("keepalives_interval"), "3");
+  EXPECT_EQ(conn_->Setting("keepalives_count"), "3");
+  EXPECT_EQ(conn_->Setting("tcp_user_timeout"), "30000");
+  EXPECT_EQ(conn_->Setting("dbname"), "postgres");  // the string's own settings are kept
+
+  auto own = PgConn::Connect(server_->conninfo() + " keepalives_idle=42 tcp_user_timeout=0");
+  ASSERT_OK(own);
+  EXPECT_EQ((*own)->Setting("keepalives_idle"), "42");
+  EXPECT_EQ((*own)->Setting("tcp_user_timeout"), "0");
+  EXPECT_EQ((*own)->Setting("keepalives_count"), "3");
+
+  auto port = conn_->Setting("port");
+  auto user = conn_->Setting("user");
+  ASSERT_TRUE(port && user);
+  auto uri = PgConn::Connect("postgresql://" + *user + "@127.0.0.1:" + *port + "/postgres?keepalives_interval=7");
+  ASSERT_OK(uri);
+  EXPECT_EQ((*uri)->Setting("keepalives_interval"), "7");
+  EXPECT_EQ((*uri)->Setting("keepalives_idle"), "10");
+  auto r = (*uri)->Query("SELECT 1");
+  ASSERT_OK(r);
+}
+
 TEST(PgConnConnectTest, APasswordInTheConnectionStringIsNotRepeated) {
   auto c = PgConn::Connect("host=127.0.0.1 port=1 user=u password=sekrit-123 connect_timeout=2");
   ASSERT_FALSE(c.ok());
