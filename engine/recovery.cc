@@ -178,23 +178,25 @@ Result<std::vector<Orphan>> FindOrphans(const EventLog& log, const RecoveryOptio
 // that beats meanwhile keeps its row (and a node that beats after all writes it again).
 Status SweepHeartbeats(EventLog& log, const RecoveryOptions& options) {
   if (options.lease_ttl.count() <= 0 || options.watch == nullptr) return Status::Ok();
-  std::vector<std::pair<std::string, std::string>> beats;  // (node, row)
+  std::vector<std::pair<std::string, std::string>> dead;  // (node, row)
   std::vector<std::string> owners;
   {
     MS_ASSIGN_OR_RETURN(auto it, log.Scan(EventLog::kMetaFamily));
     for (it->Seek(kHeartbeatPrefix); it->Valid() && it->key().starts_with(kHeartbeatPrefix); it->Next()) {
       std::string node(it->key().substr(kHeartbeatPrefix.size()));
-      if (node != options.holder) beats.emplace_back(std::move(node), std::string(it->value()));
+      std::string beat(it->value());
+      if (node != options.holder && !options.watch->Alive(node, beat, options.lease_ttl)) {
+        dead.emplace_back(std::move(node), std::move(beat));
+      }
     }
     MS_RETURN_IF_ERROR(it->status());
-    if (beats.empty()) return Status::Ok();
+    if (dead.empty()) return Status::Ok();  // the usual scan: the owner rows are not read
     for (it->Seek(kOwnerPrefix); it->Valid() && it->key().starts_with(kOwnerPrefix); it->Next()) {
       owners.emplace_back(it->value());
     }
     MS_RETURN_IF_ERROR(it->status());
   }
-  for (const auto& [node, beat] : beats) {
-    if (options.watch->Alive(node, beat, options.lease_ttl)) continue;
+  for (const auto& [node, beat] : dead) {
     if (std::find(owners.begin(), owners.end(), node) != owners.end()) continue;  // taken over first
     Step sweep;
     sweep.expect.push_back({std::string(EventLog::kMetaFamily), HeartbeatKey(node), beat});
