@@ -107,7 +107,7 @@ TEST(FailoverTest, KillingThePrimaryLosesNoAcknowledgedStep) {
   for (uint64_t c = 0; c < cycles; ++c) {
     std::this_thread::sleep_for(std::chrono::milliseconds(300 + rng() % 1700));
     const auto killed_at = std::chrono::steady_clock::now();
-    auto killed = (*cluster)->KillPrimary();  // returns once another member leads
+    auto killed = (*cluster)->KillPrimary();  // returns once a primary runs again
     ASSERT_TRUE(killed.ok()) << killed.status().ToString() << "\n" << (*cluster)->Describe();
     const auto promoted_at = std::chrono::steady_clock::now();
     // The failover pause: from the kill to the first append acknowledged after the promotion

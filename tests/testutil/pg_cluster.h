@@ -35,7 +35,8 @@ class PgCluster {
 
   // Every member's address with target_session_attrs=read-write: libpq finds the primary.
   const std::string& conninfo() const { return conninfo_; }
-  // kill -9 of the leader's postmaster, returning once another member leads; the pid killed.
+  // kill -9 of the leader's postmaster, returning once another member leads (or the killed
+  // member's restarted PostgreSQL, when no standby was in sync to promote); the pid killed.
   Result<pid_t> KillPrimary();
   // Until a leader runs with a synchronous standby (the old primary rejoined).
   Status WaitHealthy(std::chrono::seconds timeout);
